@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make bench: set up the dev cluster, then run test/bench/*.sh in name order
+# with PGHOST, PGPORT, PGUSER and PGDATABASE exported.
+set -euo pipefail
+source "$(dirname "$0")/cluster.sh"
+
+setup
+mapfile -t benches < <(find "$ROOT/test/bench" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
+((${#benches[@]})) || say "no benchmarks in test/bench/"
+for bench in "${benches[@]}"; do
+    say "bench: ${bench#"$ROOT"/}"
+    bash "$bench"
+done

@@ -1,0 +1,1 @@
+\echo Use "CREATE EXTENSION payments" to load this file. \quit
