@@ -1,0 +1,205 @@
+/*
+ * monetary_arith.c
+ *	  Arithmetic and rounding on monetary values.
+ *
+ * The operators are exact: a result that is not a whole number of minor
+ * units is an error.  Rounding is a business decision, so it happens only in
+ * the functions that take a payments.rounding_mode, once, at the end.
+ */
+#include "postgres.h"
+
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+
+#include "monetary.h"
+
+PG_FUNCTION_INFO_V1(monetary_add);
+PG_FUNCTION_INFO_V1(monetary_sub);
+PG_FUNCTION_INFO_V1(monetary_neg);
+PG_FUNCTION_INFO_V1(monetary_mul_numeric);
+PG_FUNCTION_INFO_V1(numeric_mul_monetary);
+PG_FUNCTION_INFO_V1(monetary_mul_int8);
+PG_FUNCTION_INFO_V1(int8_mul_monetary);
+PG_FUNCTION_INFO_V1(monetary_div_numeric);
+PG_FUNCTION_INFO_V1(monetary_div_int8);
+PG_FUNCTION_INFO_V1(monetary_div_monetary);
+PG_FUNCTION_INFO_V1(monetary_mul_rounded);
+PG_FUNCTION_INFO_V1(monetary_div_rounded);
+PG_FUNCTION_INFO_V1(monetary_rescale);
+PG_FUNCTION_INFO_V1(monetary_round);
+
+Datum
+monetary_add(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	Monetary   *b = PG_GETARG_MONETARY_P(1);
+	amount_int	r = 0;
+
+	monetary_check_same_currency(a, b);
+	amount_check(amount_add(a->units, b->units, &r), "sum", a->currency);
+	PG_RETURN_MONETARY_P(monetary_make(r, a->currency));
+}
+
+Datum
+monetary_sub(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	Monetary   *b = PG_GETARG_MONETARY_P(1);
+	amount_int	r = 0;
+
+	monetary_check_same_currency(a, b);
+	amount_check(amount_sub(a->units, b->units, &r), "difference", a->currency);
+	PG_RETURN_MONETARY_P(monetary_make(r, a->currency));
+}
+
+/* The range is symmetric, so negation cannot overflow. */
+Datum
+monetary_neg(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+
+	PG_RETURN_MONETARY_P(monetary_make(-a->units, a->currency));
+}
+
+static Monetary *
+mul_numeric(Monetary *a, Datum factor, RoundingMode mode)
+{
+	amount_int	r = 0;
+
+	amount_check(amount_mul_decimal(a->units, numeric_to_decimal(factor), mode, &r),
+				 "product", a->currency);
+	return monetary_make(r, a->currency);
+}
+
+static Monetary *
+div_numeric(Monetary *a, Datum divisor, RoundingMode mode)
+{
+	amount_int	r = 0;
+
+	amount_check(amount_div_decimal(a->units, numeric_to_decimal(divisor), mode, &r),
+				 "quotient", a->currency);
+	return monetary_make(r, a->currency);
+}
+
+Datum
+monetary_mul_numeric(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_numeric(PG_GETARG_MONETARY_P(0), PG_GETARG_DATUM(1),
+									 ROUND_UNNECESSARY));
+}
+
+Datum
+numeric_mul_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_numeric(PG_GETARG_MONETARY_P(1), PG_GETARG_DATUM(0),
+									 ROUND_UNNECESSARY));
+}
+
+static Monetary *
+mul_int8(Monetary *a, int64 factor)
+{
+	amount_int	r = 0;
+
+	amount_check(amount_mul_int(a->units, factor, &r), "product", a->currency);
+	return monetary_make(r, a->currency);
+}
+
+Datum
+monetary_mul_int8(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT64(1)));
+}
+
+Datum
+int8_mul_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(1), PG_GETARG_INT64(0)));
+}
+
+Datum
+monetary_div_numeric(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(div_numeric(PG_GETARG_MONETARY_P(0), PG_GETARG_DATUM(1),
+									 ROUND_UNNECESSARY));
+}
+
+Datum
+monetary_div_int8(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	amount_int	r = 0;
+
+	amount_check(amount_div_int(a->units, PG_GETARG_INT64(1), ROUND_UNNECESSARY, &r),
+				 "quotient", a->currency);
+	PG_RETURN_MONETARY_P(monetary_make(r, a->currency));
+}
+
+/* A ratio of two amounts of one currency, to numeric's precision. */
+Datum
+monetary_div_monetary(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	Monetary   *b = PG_GETARG_MONETARY_P(1);
+
+	monetary_check_same_currency(a, b);
+	return DirectFunctionCall2(numeric_div, units_to_numeric(a->units, 0),
+							   units_to_numeric(b->units, 0));
+}
+
+/* payments.mul(monetary, numeric, rounding_mode) */
+Datum
+monetary_mul_rounded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_numeric(PG_GETARG_MONETARY_P(0), PG_GETARG_DATUM(1),
+									 rounding_mode_from_datum(PG_GETARG_DATUM(2))));
+}
+
+/* payments.div(monetary, numeric, rounding_mode) */
+Datum
+monetary_div_rounded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(div_numeric(PG_GETARG_MONETARY_P(0), PG_GETARG_DATUM(1),
+									 rounding_mode_from_datum(PG_GETARG_DATUM(2))));
+}
+
+/* payments.rescale(monetary, scale, rounding_mode): the same code at another scale. */
+Datum
+monetary_rescale(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	int32		scale = PG_GETARG_INT32(1);
+	RoundingMode mode = rounding_mode_from_datum(PG_GETARG_DATUM(2));
+	currency_code target;
+	amount_int	r = 0;
+
+	if (scale < 0 || scale > CURRENCY_MAX_SCALE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("currency scale out of range: %d", scale),
+				 errdetail("A scale is a number of decimal places from 0 to %d.",
+						   CURRENCY_MAX_SCALE)));
+	target = currency_with_scale(a->currency, scale);
+	amount_check(amount_rescale(a->units, currency_scale(a->currency), scale, mode, &r),
+				 "rescaled value", target);
+	PG_RETURN_MONETARY_P(monetary_make(r, target));
+}
+
+/* payments.round(monetary, increment, rounding_mode): to a cash increment. */
+Datum
+monetary_round(PG_FUNCTION_ARGS)
+{
+	Monetary   *a = PG_GETARG_MONETARY_P(0);
+	Monetary   *increment = PG_GETARG_MONETARY_P(1);
+	RoundingMode mode = rounding_mode_from_datum(PG_GETARG_DATUM(2));
+	amount_int	r = 0;
+
+	monetary_check_same_currency(a, increment);
+	if (increment->units <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rounding increment must be positive: %s",
+						monetary_to_cstring(increment))));
+	amount_check(amount_round_to(a->units, increment->units, mode, &r),
+				 "rounded value", a->currency);
+	PG_RETURN_MONETARY_P(monetary_make(r, a->currency));
+}
