@@ -1,0 +1,328 @@
+/*
+ * ledger.c
+ *	  Applying a transfer: lock both accounts in id order, check every rule
+ *	  against their current rows, update their volumes and write the legs.
+ *
+ * This runs in the AFTER INSERT trigger of payments.transfers, so that it
+ * happens exactly once for every transfer row that is really inserted,
+ * whatever wrote it (post_transfer(), INSERT, INSERT ... ON CONFLICT, COPY).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "ledger.h"
+
+static bool ledger_writing = false;
+
+SPIPlanPtr
+ledger_plan(LedgerPlan *p, Oid monetary_oid)
+{
+	Oid			types[lengthof(p->argtypes)];
+	bool		uses_monetary = false;
+
+	for (int i = 0; i < p->nargs; i++)
+		uses_monetary |= p->argtypes[i] == MONETARY_PARAM;
+	if (!uses_monetary)
+		monetary_oid = InvalidOid;
+	if (p->plan != NULL && p->monetary_oid == monetary_oid)
+		return p->plan;
+	if (p->plan != NULL)
+	{
+		SPI_freeplan(p->plan);
+		p->plan = NULL;
+	}
+	for (int i = 0; i < p->nargs; i++)
+		types[i] = p->argtypes[i] == MONETARY_PARAM ? monetary_oid : p->argtypes[i];
+	p->plan = SPI_prepare(p->sql, p->nargs, types);
+	if (p->plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(p->plan);
+	p->monetary_oid = monetary_oid;
+	return p->plan;
+}
+
+bool
+ledger_is_writing(void)
+{
+	return ledger_writing;
+}
+
+int
+ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			ret;
+
+	ledger_writing = true;
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		ledger_writing = false;
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+void
+ledger_account_missing(int64 account)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("account %lld does not exist", (long long) account)));
+	pg_unreachable();
+}
+
+static LedgerPlan account_ledger_plan = {
+	"SELECT ledger FROM payments.accounts WHERE id = $1",
+	1, {INT8OID}
+};
+
+char *
+ledger_account_ledger(Oid monetary_oid, int64 account)
+{
+	Datum		values[1] = {Int64GetDatum(account)};
+	bool		isnull;
+	Datum		d;
+	char	   *ledger;
+	char	   *result;
+
+	if (SPI_execute_plan(ledger_plan(&account_ledger_plan, monetary_oid),
+						 values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
+	if (SPI_processed == 0)
+		ledger_account_missing(account);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	ledger = TextDatumGetCString(d);
+	/* in the caller's context, so that it outlives SPI_finish() */
+	result = SPI_palloc(strlen(ledger) + 1);
+	strcpy(result, ledger);
+	return result;
+}
+
+/* One locked account row, as the checks and the update need it. */
+typedef struct AccountRow
+{
+	int64		id;
+	char	   *ledger;
+	currency_code currency;
+	bool		debit_normal;
+	bool		allow_negative;
+	char	   *status;
+	Monetary	debits_posted;
+	Monetary	credits_posted;
+	Monetary	debits_pending;
+	Monetary	credits_pending;
+} AccountRow;
+
+/*
+ * Locks both accounts.  ORDER BY id puts the row locks in one order for
+ * every transfer, so two transfers never wait on each other in a cycle.
+ */
+static LedgerPlan lock_accounts_plan = {
+	"SELECT id, ledger, currency, normal_balance, allow_negative, status, "
+	"       debits_posted, credits_posted, debits_pending, credits_pending "
+	"  FROM payments.accounts WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
+	2, {INT8OID, INT8OID}
+};
+
+static LedgerPlan update_volumes_plan = {
+	"UPDATE payments.accounts AS a SET debits_posted = v.d, credits_posted = v.c "
+	"  FROM (VALUES ($1, $2, $3), ($4, $5, $6)) AS v (id, d, c) WHERE a.id = v.id",
+	6, {INT8OID, MONETARY_PARAM, MONETARY_PARAM, INT8OID, MONETARY_PARAM, MONETARY_PARAM}
+};
+
+static LedgerPlan insert_postings_plan = {
+	"INSERT INTO payments.postings "
+	"       (ledger, transfer_id, account_id, side, amount, balance_after, created_at) "
+	"VALUES ($1, $2, $3, 'debit', $5, $6, $8), ($1, $2, $4, 'credit', $5, $7, $8)",
+	8, {TEXTOID, INT8OID, INT8OID, INT8OID, MONETARY_PARAM, MONETARY_PARAM,
+	MONETARY_PARAM, TIMESTAMPTZOID}
+};
+
+static Monetary
+read_monetary(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	if (isnull)
+		elog(ERROR, "account volume column %d is null", col);
+	return *DatumGetMonetaryP(d);
+}
+
+static void
+read_account(HeapTuple tuple, TupleDesc desc, AccountRow *row)
+{
+	bool		isnull;
+
+	row->id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	row->ledger = TextDatumGetCString(SPI_getbinval(tuple, desc, 2, &isnull));
+	row->currency = DatumGetCurrency(SPI_getbinval(tuple, desc, 3, &isnull));
+	row->debit_normal =
+		strcmp(TextDatumGetCString(SPI_getbinval(tuple, desc, 4, &isnull)), "debit") == 0;
+	row->allow_negative = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+	row->status = TextDatumGetCString(SPI_getbinval(tuple, desc, 6, &isnull));
+	row->debits_posted = read_monetary(tuple, desc, 7);
+	row->credits_posted = read_monetary(tuple, desc, 8);
+	row->debits_pending = read_monetary(tuple, desc, 9);
+	row->credits_pending = read_monetary(tuple, desc, 10);
+}
+
+/* Posted balance on the account's normal side. */
+static amount_int
+posted_balance(const AccountRow *a)
+{
+	amount_int	r = 0;
+
+	if (a->debit_normal)
+		amount_check(amount_sub(a->debits_posted.units, a->credits_posted.units, &r),
+					 "balance", a->currency);
+	else
+		amount_check(amount_sub(a->credits_posted.units, a->debits_posted.units, &r),
+					 "balance", a->currency);
+	return r;
+}
+
+/* What may still be spent: posted balance less pending outgoing amounts. */
+static amount_int
+available_balance(const AccountRow *a)
+{
+	amount_int	r = 0;
+
+	amount_check(amount_sub(posted_balance(a),
+							a->debit_normal ? a->credits_pending.units :
+							a->debits_pending.units, &r),
+				 "available balance", a->currency);
+	return r;
+}
+
+static void
+check_account(const AccountRow *a, const char *ledger, const Monetary *amount)
+{
+	if (strcmp(a->ledger, ledger) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("account %lld is in ledger \"%s\", not in the transfer's ledger \"%s\"",
+						(long long) a->id, a->ledger, ledger),
+				 errdetail("A transfer moves money inside one ledger; between ledgers it takes two transfers through bridge accounts.")));
+	if (strcmp(a->status, "open") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("account %lld is %s", (long long) a->id, a->status),
+				 errdetail("Only open accounts send or receive transfers.")));
+	if (a->currency != amount->currency)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("currency mismatch: the transfer is in %s but account %lld holds %s",
+						currency_to_cstring(amount->currency), (long long) a->id,
+						currency_to_cstring(a->currency))));
+}
+
+/* Adds a leg to the account's posted volume on the given side. */
+static void
+add_leg(AccountRow *a, bool debit, const Monetary *amount)
+{
+	Monetary   *volume = debit ? &a->debits_posted : &a->credits_posted;
+
+	amount_check(amount_add(volume->units, amount->units, &volume->units),
+				 "account volume", a->currency);
+}
+
+static void
+check_limit(const AccountRow *before, const AccountRow *after, const Monetary *amount)
+{
+	amount_int	available;
+
+	if (after->allow_negative || posted_balance(after) >= posted_balance(before))
+		return;
+	available = available_balance(after);
+	if (available < 0)
+	{
+		Monetary	had;
+
+		had.units = available_balance(before);
+		had.currency = before->currency;
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("insufficient funds in account %lld", (long long) before->id),
+				 errdetail("Its available balance is %s and the transfer needs %s.",
+						   monetary_to_cstring(&had), monetary_to_cstring(amount)),
+				 errhint("The account may not go negative (allow_negative is false).")));
+	}
+}
+
+void
+ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
+					  int64 from_account, int64 to_account, const Monetary *amount)
+{
+	Datum		lock_args[2] = {Int64GetDatum(from_account), Int64GetDatum(to_account)};
+	AccountRow	rows[2];
+	AccountRow *from = NULL;
+	AccountRow *to = NULL;
+	AccountRow	from_before,
+				to_before;
+	Monetary	from_balance,
+				to_balance;
+	Datum		update_args[6];
+	Datum		posting_args[8];
+
+	if (SPI_execute_plan(ledger_plan(&lock_accounts_plan, monetary_oid),
+						 lock_args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed locking accounts");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		read_account(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &rows[i]);
+		if (rows[i].id == from_account)
+			from = &rows[i];
+		else
+			to = &rows[i];
+	}
+	if (from == NULL)
+		ledger_account_missing(from_account);
+	if (to == NULL)
+		ledger_account_missing(to_account);
+
+	check_account(from, ledger, amount);
+	check_account(to, ledger, amount);
+
+	from_before = *from;
+	to_before = *to;
+	add_leg(from, true, amount);
+	add_leg(to, false, amount);
+	check_limit(&from_before, from, amount);
+	check_limit(&to_before, to, amount);
+
+	update_args[0] = Int64GetDatum(from->id);
+	update_args[1] = MonetaryPGetDatum(&from->debits_posted);
+	update_args[2] = MonetaryPGetDatum(&from->credits_posted);
+	update_args[3] = Int64GetDatum(to->id);
+	update_args[4] = MonetaryPGetDatum(&to->debits_posted);
+	update_args[5] = MonetaryPGetDatum(&to->credits_posted);
+	if (ledger_execute_write(ledger_plan(&update_volumes_plan, monetary_oid),
+							 update_args, NULL) != SPI_OK_UPDATE || SPI_processed != 2)
+		elog(ERROR, "updating the volumes of accounts %lld and %lld failed",
+			 (long long) from_account, (long long) to_account);
+
+	from_balance.units = posted_balance(from);
+	from_balance.currency = amount->currency;
+	to_balance.units = posted_balance(to);
+	to_balance.currency = amount->currency;
+	posting_args[0] = CStringGetTextDatum(ledger);
+	posting_args[1] = Int64GetDatum(transfer_id);
+	posting_args[2] = Int64GetDatum(from_account);
+	posting_args[3] = Int64GetDatum(to_account);
+	posting_args[4] = MonetaryPGetDatum(amount);
+	posting_args[5] = MonetaryPGetDatum(&from_balance);
+	posting_args[6] = MonetaryPGetDatum(&to_balance);
+	/* taken under both locks: per account, leg times follow the leg order */
+	posting_args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
+	if (ledger_execute_write(ledger_plan(&insert_postings_plan, monetary_oid),
+							 posting_args, NULL) != SPI_OK_INSERT)
+		elog(ERROR, "writing the postings of transfer %lld failed", (long long) transfer_id);
+}

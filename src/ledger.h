@@ -1,0 +1,52 @@
+/*
+ * ledger.h
+ *	  The ledger's core: applying a transfer's legs to its accounts.
+ */
+#ifndef PAYMENTS_LEDGER_H
+#define PAYMENTS_LEDGER_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#include "monetary.h"
+
+/* A replayed idempotency key whose request differs from the original. */
+#define ERRCODE_IDEMPOTENCY_KEY_REUSED	MAKE_SQLSTATE('2','3','I','0','1')
+
+/*
+ * A statement the ledger keeps prepared.  Its parameter types include
+ * payments.monetary, whose OID changes when the extension is re-created, so
+ * the plan remembers the OID it was made for.
+ */
+typedef struct LedgerPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];	/* MONETARY_PARAM stands for payments.monetary */
+	SPIPlanPtr	plan;
+	Oid			monetary_oid;
+} LedgerPlan;
+
+#define MONETARY_PARAM	InvalidOid
+
+extern SPIPlanPtr ledger_plan(LedgerPlan *p, Oid monetary_oid);
+
+/* Runs a plan that writes postings or volumes, which only the ledger may. */
+extern int	ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls);
+extern bool ledger_is_writing(void);
+
+/* Applies a posted transfer: locks, checks and updates both accounts, writes the legs. */
+extern void ledger_apply_transfer(Oid monetary_oid, int64 transfer_id,
+								  const char *ledger, int64 from_account,
+								  int64 to_account, const Monetary *amount);
+
+/*
+ * The ledger of an account, or an error when there is no such account; the
+ * string lives in the context that was current at SPI_connect().
+ */
+extern char *ledger_account_ledger(Oid monetary_oid, int64 account);
+
+extern void ledger_account_missing(int64 account) pg_attribute_noreturn();
+
+#endif							/* PAYMENTS_LEDGER_H */
