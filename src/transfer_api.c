@@ -126,23 +126,28 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 	return id;
 }
 
+/* from_account, to_account and amount (and the ledger, by name) are required. */
 static void
-require_args(FunctionCallInfo fcinfo, int n)
+require_args(FunctionCallInfo fcinfo, bool by_name)
 {
-	for (int i = 0; i < n; i++)
+	static const char *const names[] = {"from_account", "to_account", "amount"};
+
+	for (int i = 0; i < lengthof(names); i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be null",
-							i == 0 ? "from_account" : i == 1 ? "to_account" :
-							i == 2 ? "amount" : "ledger")));
+					 errmsg("%s must not be null", names[i])));
+	if (by_name && PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ledger must not be null")));
 }
 
 /* payments.post_transfer(bigint, bigint, monetary, text, jsonb) */
 Datum
 ledger_post_transfer(PG_FUNCTION_ARGS)
 {
-	require_args(fcinfo, 3);
+	require_args(fcinfo, false);
 	PG_RETURN_INT64(post_transfer(fcinfo, NULL, PG_GETARG_INT64(0), PG_GETARG_INT64(1),
 								  PG_GETARG_MONETARY_P(2), 3, 4));
 }
@@ -179,9 +184,7 @@ ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 	int64		from_account,
 				to_account;
 
-	require_args(fcinfo, 3);
-	if (PG_ARGISNULL(5))
-		require_args(fcinfo, 6);
+	require_args(fcinfo, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	from_account = account_by_name(monetary_oid, PG_GETARG_DATUM(5), PG_GETARG_DATUM(0));
