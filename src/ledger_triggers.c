@@ -111,9 +111,18 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &to_null));
 	amount = DatumGetMonetaryP(get_column(tuple, rel, "amount", &amount_null));
 	status = get_column(tuple, rel, "status", &status_null);
-	/* NOT NULL refuses these after the BEFORE triggers */
+	/*
+	 * NOT NULL would refuse these only after the BEFORE triggers, naming the
+	 * first null column in table order, which may be the ledger left for us
+	 * to fill in: name the column that really is null.
+	 */
 	if (from_null || to_null || amount_null || status_null)
-		return PointerGetDatum(tuple);
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						from_null ? "from_account" : to_null ? "to_account" :
+						amount_null ? "amount" : "status",
+						RelationGetRelationName(rel))));
 
 	if (amount->units <= 0)
 		ereport(ERROR,
@@ -339,7 +348,8 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 						 errmsg("a new account's %s must be zero in its currency %s",
 								volume_columns[i], currency_to_cstring(currency)),
 						 errhint("Leave the volumes out of the INSERT: they start at zero and change only through transfers. To restore a dump, restore with session_replication_role = replica.")));
-		if (strcmp(TextDatumGetCString(get_column(tuple, rel, "status", &isnull)),
+		if (!column_is_null(tuple, rel, "status") &&	/* NOT NULL refuses a null */
+			strcmp(TextDatumGetCString(get_column(tuple, rel, "status", &isnull)),
 				   "closed") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -382,6 +392,8 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 						 errdetail("Account volumes change only through transfers."),
 						 errhint("Post a transfer with payments.post_transfer().")));
 
+		if (column_is_null(new, rel, "status"))
+			return PointerGetDatum(new);	/* NOT NULL refuses it */
 		old_status = TextDatumGetCString(get_column(old, rel, "status", &isnull));
 		new_status = TextDatumGetCString(get_column(new, rel, "status", &isnull));
 		if (strcmp(old_status, "closed") == 0 && strcmp(new_status, "closed") != 0)

@@ -359,8 +359,9 @@ CREATE FUNCTION payments.verify_ledger()
         -- the books balance: per currency, debits equal credits
         SELECT 'debits and credits differ', NULL, NULL,
                format('%s: debits %s, credits %s', c.currency, c.debits, c.credits)
-          FROM (SELECT a.currency, payments.sum(a.debits_posted) AS debits,
-                       payments.sum(a.credits_posted) AS credits
+          FROM (SELECT a.currency,   -- as numeric: a total may pass 38 digits
+                       sum(payments.amount(a.debits_posted)) AS debits,
+                       sum(payments.amount(a.credits_posted)) AS credits
                   FROM payments.accounts a GROUP BY a.currency) c
          WHERE c.debits <> c.credits
     $$;
@@ -386,14 +387,15 @@ COMMENT ON VIEW payments.account_balances IS
     'every account with its posted and available balance';
 
 CREATE VIEW payments.trial_balance AS
+    -- numeric totals: the sum over many accounts may pass monetary's 38 digits
     SELECT a.ledger, a.currency,
-           payments.sum(a.debits_posted) AS debits,
-           payments.sum(a.credits_posted) AS credits,
-           payments.sum(a.debits_posted) OPERATOR(payments.=) payments.sum(a.credits_posted) AS balanced
+           sum(payments.amount(a.debits_posted)) AS debits,
+           sum(payments.amount(a.credits_posted)) AS credits,
+           sum(payments.amount(a.debits_posted)) = sum(payments.amount(a.credits_posted)) AS balanced
       FROM payments.accounts a
      GROUP BY a.ledger, a.currency;
 COMMENT ON VIEW payments.trial_balance IS
-    'per ledger and currency, total posted debits and credits: they are always equal';
+    'per ledger and currency, total posted debits and credits (numeric, in the currency''s units): they are always equal';
 
 CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
     RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,

@@ -1,0 +1,310 @@
+-- What post_transfer() refuses, each with its SQLSTATE and message, and that
+-- a refusal leaves nothing behind: no transfer row, no legs, no change of
+-- volumes, and its idempotency key still free for a valid request.
+BEGIN;
+SET search_path = public, payments;
+SELECT plan(101);
+
+-- helpers, in pg_temp: gone with the rollback -----------------------------
+
+CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
+    SELECT format('transfers: %s | postings: %s | accounts: %s',
+        (SELECT coalesce(string_agg(format('%s %s %s %s->%s %s', id, ledger,
+                                           coalesce(idempotency_key, '-'), from_account,
+                                           to_account, amount), ', ' ORDER BY id), '')
+           FROM payments.transfers),
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s', id, transfer_id, account_id,
+                                           side, balance_after), ', ' ORDER BY id), '')
+           FROM payments.postings),
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s %s %s/%s/%s/%s', id, ledger, name,
+                                           status, allow_negative, metadata, debits_posted,
+                                           credits_posted, debits_pending, credits_pending),
+                                    ', ' ORDER BY id), '')
+           FROM payments.accounts))
+$$;
+
+CREATE FUNCTION pg_temp.refuses(sql text, errcode text, errmsg text, description text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    before text := pg_temp.ledger_state();
+BEGIN
+    RETURN NEXT throws_ok(sql, errcode, errmsg, description);
+    RETURN NEXT is(pg_temp.ledger_state(), before, description || ': leaves nothing behind');
+END
+$$;
+
+CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    state text;
+    msg text;
+    detail text;
+    hint text;
+BEGIN
+    EXECUTE sql;
+    RETURN ARRAY['00000', NULL, NULL, NULL];
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN ARRAY[state, msg, nullif(detail, ''), nullif(hint, '')];
+END
+$$;
+
+-- accounts ---------------------------------------------------------------
+
+SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
+SELECT create_account('tap_alice', 'USD') AS alice \gset
+SELECT create_account('tap_bob', 'USD') AS bob \gset
+SELECT create_account('tap_eur', 'EUR') AS eur \gset
+SELECT create_account('tap_meter', 'USD/4') AS meter \gset
+SELECT create_account('tap_other', 'USD', ledger => 'tap_tenant') AS other \gset
+SELECT create_account('tap_frozen', 'USD') AS frozen \gset
+SELECT create_account('tap_closed', 'USD') AS closed \gset
+SELECT create_account('tap_receivable', 'USD', 'debit', false) AS receivable \gset
+SELECT create_account('tap_clearing', 'USD', 'debit', true) AS clearing \gset
+SELECT create_account('tap_equity', 'USD', 'credit', true) AS equity \gset
+SELECT post_transfer(:cash, :alice, '100.00 USD') AS t1 \gset
+SELECT post_transfer(:cash, :frozen, '10.00 USD') AS t2 \gset
+SELECT set_account_status(:frozen, 'frozen') AS done \gset
+SELECT set_account_status(:closed, 'closed') AS done \gset
+
+-- amounts ------------------------------------------------------------------
+
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '0 USD', 'tap-r-zero')$$, :alice, :bob),
+    '23514', 'transfer amount must be positive: 0.00 USD', 'a zero amount is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '-1 USD', 'tap-r-negative')$$, :alice, :bob),
+    '23514', 'transfer amount must be positive: -1.00 USD', 'a negative amount is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '-0.01 USD', 'tap-r-negative-name')$$,
+    '23514', 'transfer amount must be positive: -0.01 USD', 'a negative amount is refused by name too');
+
+-- accounts -----------------------------------------------------------------
+
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-self')$$, :alice, :alice),
+    '23514', format('transfer from account %s to itself', :alice), 'a transfer to the same account is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_alice', '1 USD')$$,
+    '23514', format('transfer from account %s to itself', :alice), 'a transfer to the same account by name is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, -1, '1 USD', 'tap-r-unknown-to')$$, :alice),
+    '23503', 'account -1 does not exist', 'an unknown to_account is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(-1, %s, '1 USD', 'tap-r-unknown-from')$$, :alice),
+    '23503', 'account -1 does not exist', 'an unknown from_account is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_nobody', '1 USD', 'tap-r-unknown-to-name')$$,
+    '23503', 'account "tap_nobody" does not exist in ledger "default"', 'an unknown to_account name is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_nobody', 'tap_alice', '1 USD', 'tap-r-unknown-from-name')$$,
+    '23503', 'account "tap_nobody" does not exist in ledger "default"', 'an unknown from_account name is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '1 USD', ledger => 'tap_tenant')$$,
+    '23503', 'account "tap_alice" does not exist in ledger "tap_tenant"',
+    'names are looked up in the given ledger only');
+
+-- ledgers
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-ledger-to')$$, :alice, :other),
+    '23514', format('account %s is in ledger "tap_tenant", not in the transfer''s ledger "default"', :other),
+    'a to_account in another ledger is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-ledger-from')$$, :other, :alice),
+    '23514', format('account %s is in ledger "default", not in the transfer''s ledger "tap_tenant"', :alice),
+    'a from_account in another ledger is refused (the transfer takes the from_account''s ledger)');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1 USD')$$, :alice, :other)),
+    ARRAY['23514', format('account %s is in ledger "tap_tenant", not in the transfer''s ledger "default"', :other),
+          'A transfer moves money inside one ledger; between ledgers it takes two transfers through bridge accounts.',
+          NULL],
+    'the refusal between ledgers says how to move money between them');
+
+-- currencies
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-currency-to')$$, :alice, :eur),
+    '22000', format('currency mismatch: the transfer is in USD but account %s holds EUR', :eur),
+    'a to_account in another currency is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 EUR', 'tap-r-currency-from')$$, :eur, :alice),
+    '22000', format('currency mismatch: the transfer is in EUR but account %s holds USD', :alice),
+    'a from_account in another currency is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 EUR', 'tap-r-currency-amount')$$, :alice, :bob),
+    '22000', format('currency mismatch: the transfer is in EUR but account %s holds USD', :alice),
+    'an amount in another currency than both accounts is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-scale-to')$$, :alice, :meter),
+    '22000', format('currency mismatch: the transfer is in USD but account %s holds USD/4', :meter),
+    'USD and USD/4 are different currencies');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD/4', 'tap-r-scale-amount')$$, :alice, :bob),
+    '22000', format('currency mismatch: the transfer is in USD/4 but account %s holds USD', :alice),
+    'an amount in USD/4 between USD accounts is refused');
+
+-- frozen and closed accounts
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-frozen-from')$$, :frozen, :bob),
+    '55000', format('account %s is frozen', :frozen), 'a frozen from_account is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-frozen-to')$$, :alice, :frozen),
+    '55000', format('account %s is frozen', :frozen), 'a frozen to_account is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_frozen', '1 USD')$$,
+    '55000', format('account %s is frozen', :frozen), 'a frozen account is refused by name too');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1 USD')$$, :frozen, :bob)),
+    ARRAY['55000', format('account %s is frozen', :frozen),
+          'Only open accounts send or receive transfers.', NULL],
+    'the refusal of a frozen account says only open accounts transact');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-closed-to')$$, :alice, :closed),
+    '55000', format('account %s is closed', :closed), 'a closed to_account is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-closed-from')$$, :closed, :equity),
+    '55000', format('account %s is closed', :closed), 'a closed from_account is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_closed', 'tap_equity', '1 USD')$$,
+    '55000', format('account %s is closed', :closed), 'a closed account is refused by name too');
+
+-- balance limits -------------------------------------------------------------
+
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '100.01 USD', 'tap-r-funds')$$, :alice, :bob),
+    '23514', format('insufficient funds in account %s', :alice),
+    'a credit-normal account that may not go negative cannot send more than it has');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '100.01 USD')$$, :alice, :bob)),
+    ARRAY['23514', format('insufficient funds in account %s', :alice),
+          'Its available balance is 100.00 USD and the transfer needs 100.01 USD.',
+          'The account may not go negative (allow_negative is false).'],
+    'the refusal names the available balance and the amount needed');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_bob', 'tap_alice', '0.01 USD', 'tap-r-funds-empty')$$,
+    '23514', format('insufficient funds in account %s', :bob),
+    'an empty account cannot send anything');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'tap-r-debit-normal')$$, :alice, :receivable),
+    '23514', format('insufficient funds in account %s', :receivable),
+    'a debit-normal account that may not go negative cannot be credited below zero');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, :alice, :receivable)),
+    ARRAY['23514', format('insufficient funds in account %s', :receivable),
+          'Its available balance is 0.00 USD and the transfer needs 1.00 USD.',
+          'The account may not go negative (allow_negative is false).'],
+    'the refusal for the credited account names its available balance');
+
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '5.00 USD')$$, :alice, :clearing),
+                'a debit-normal account that may go negative can be credited below zero');
+SELECT is(balance(:clearing), '-5.00 USD'::monetary, 'it is at -5.00 USD');
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '7.00 USD')$$, :equity, :bob),
+                'a credit-normal account that may go negative can send more than it has');
+SELECT is(balance(:equity), '-7.00 USD'::monetary, 'it is at -7.00 USD');
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD')$$, :receivable, :bob),
+                'a debit to a debit-normal account that may not go negative is fine');
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD')$$, :alice, :receivable),
+                'it may then be credited down to exactly zero');
+SELECT is(balance(:receivable), '0.00 USD'::monetary, 'it is at zero');
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '92.00 USD')$$, :alice, :bob),
+                'an account may send exactly its available balance');
+SELECT is(balance(:alice), '0.00 USD'::monetary, 'it is at zero');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '0.01 USD', 'tap-r-funds-zero')$$, :alice, :bob),
+    '23514', format('insufficient funds in account %s', :alice),
+    'an account at zero cannot send a cent');
+
+-- pending outgoing amounts count against the available balance (set up as a
+-- restore would, since no transfer makes them yet)
+SET LOCAL session_replication_role = replica;
+UPDATE payments.accounts SET debits_pending = '88.00 USD' WHERE id = :bob;
+SET LOCAL session_replication_role = origin;
+SELECT is(available_balance(:bob), '14.00 USD'::monetary, 'tap_bob has 102.00 posted, 88.00 pending out');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '14.01 USD', 'tap-r-funds-pending')$$, :bob, :alice),
+    '23514', format('insufficient funds in account %s', :bob),
+    'a transfer beyond the available balance is refused even within the posted balance');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '20.00 USD')$$, :bob, :alice)),
+    ARRAY['23514', format('insufficient funds in account %s', :bob),
+          'Its available balance is 14.00 USD and the transfer needs 20.00 USD.',
+          'The account may not go negative (allow_negative is false).'],
+    'the refusal names the available balance, net of pending amounts');
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '14.00 USD')$$, :bob, :alice),
+                'a transfer of exactly the available balance is accepted');
+SELECT is(available_balance(:bob), '0.00 USD'::monetary, 'tap_bob has nothing left available');
+
+-- null arguments -------------------------------------------------------------
+
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(NULL, %s, '1 USD', 'tap-r-null')$$, :bob),
+    '22004', 'from_account must not be null', 'a null from_account is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, NULL, '1 USD', 'tap-r-null')$$, :alice),
+    '22004', 'to_account must not be null', 'a null to_account is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, NULL, 'tap-r-null')$$, :alice, :bob),
+    '22004', 'amount must not be null', 'a null amount is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer(NULL::text, 'tap_bob', '1 USD', 'tap-r-null')$$,
+    '22004', 'from_account must not be null', 'a null from_account name is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', NULL::text, '1 USD', 'tap-r-null')$$,
+    '22004', 'to_account must not be null', 'a null to_account name is refused');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', NULL, 'tap-r-null')$$,
+    '22004', 'amount must not be null', 'a null amount is refused by name');
+SELECT * FROM pg_temp.refuses(
+    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '1 USD', 'tap-r-null', NULL, NULL)$$,
+    '22004', 'ledger must not be null', 'a null ledger is refused');
+
+-- the keys of refused transfers are not consumed -------------------------------
+
+SELECT is_empty($$SELECT * FROM payments.transfers WHERE idempotency_key LIKE 'tap-r-%'$$,
+                'no refused transfer left a row with its key');
+SELECT post_transfer(:cash, :alice, '50.00 USD', 'tap-r-funds') AS k1 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-zero') AS k2 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-self') AS k3 \gset
+SELECT post_transfer('tap_alice', 'tap_bob', '1.00 USD', 'tap-r-frozen-to') AS k4 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-closed-to') AS k5 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-null') AS k6 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-ledger-from') AS k7 \gset
+SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-currency-to') AS k8 \gset
+SELECT results_eq(
+    $$SELECT idempotency_key, amount::text FROM payments.transfers
+       WHERE idempotency_key LIKE 'tap-r-%' ORDER BY id$$,
+    $$VALUES ('tap-r-funds', '50.00 USD'), ('tap-r-zero', '1.00 USD'), ('tap-r-self', '1.00 USD'),
+             ('tap-r-frozen-to', '1.00 USD'), ('tap-r-closed-to', '1.00 USD'), ('tap-r-null', '1.00 USD'),
+             ('tap-r-ledger-from', '1.00 USD'), ('tap-r-currency-to', '1.00 USD')$$,
+    'after a refusal, a valid request with the same key (and other arguments) is posted');
+SELECT is(post_transfer(:cash, :alice, '50.00 USD', 'tap-r-funds'), :k1::bigint,
+          'and its key then replays as usual');
+SELECT is(balance(:alice), '57.00 USD'::monetary, 'balances add up after the refusals (14 + 50 - 7 x 1)');
+SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
+
+-- overflow: 38 digits of minor units ----------------------------------------
+
+SELECT create_account('tap_big_source', 'USD', 'debit', true) AS big_source \gset
+SELECT create_account('tap_big_source2', 'USD', 'debit', true) AS big_source2 \gset
+SELECT create_account('tap_big', 'USD') AS big \gset
+SELECT create_account('tap_small', 'USD') AS small \gset
+SELECT lives_ok(
+    format($$SELECT payments.post_transfer(%s, %s, '999999999999999999999999999999999999.99 USD')$$,
+           :big_source, :big),
+    'a transfer of the largest amount (10^38 - 1 minor units) is accepted');
+SELECT is(balance(:big)::text, '999999999999999999999999999999999999.99 USD', 'the account holds it');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '0.01 USD', 'tap-o-from')$$, :big_source, :small),
+    '22003', 'monetary account volume out of range',
+    'a debit that would overflow the from_account''s volume is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '0.01 USD', 'tap-o-to')$$, :big_source2, :big),
+    '22003', 'monetary account volume out of range',
+    'a credit that would overflow the to_account''s volume is refused');
+SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '0.01 USD')$$, :big_source2, :big)),
+    ARRAY['22003', 'monetary account volume out of range',
+          'An amount holds at most 38 digits of minor units.', NULL],
+    'the overflow refusal says how many digits an amount holds');
+
+-- Totals of a currency over all accounts may pass 38 digits of minor units.
+SELECT lives_ok('SELECT * FROM payments.verify_ledger()',
+                'verify_ledger() still answers when the total of a currency''s volumes exceeds 38 digits');
+SELECT lives_ok('SELECT * FROM payments.trial_balance',
+                'trial_balance still answers when the total of a currency''s volumes exceeds 38 digits');
+
+SELECT * FROM finish();
+ROLLBACK;

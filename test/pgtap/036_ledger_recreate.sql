@@ -1,0 +1,48 @@
+-- The ledger keeps its SPI plans per session; the extension's types get new
+-- OIDs when it is dropped and created again.  One session that posts, then
+-- sees the extension re-created, must go on posting (by id, by name, with a
+-- replayed key, by INSERT) with every rule in place.
+BEGIN;
+SET search_path = public, payments;
+SELECT plan(10);
+-- no deferred trigger event may be pending when the tables are dropped
+SET CONSTRAINTS ALL IMMEDIATE;
+
+SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
+SELECT create_account('tap_alice', 'USD') AS alice \gset
+SELECT post_transfer(:cash, :alice, '10.00 USD', 'tap-re-1') AS t1 \gset
+SELECT post_transfer('tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
+INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (:alice, :cash, '0.50 USD');
+SELECT is(balance('tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
+
+SELECT 'payments.monetary'::regtype::oid AS monetary_before \gset
+SET LOCAL client_min_messages = warning;
+DROP EXTENSION payments CASCADE;
+CREATE EXTENSION payments;
+RESET client_min_messages;
+
+SELECT isnt('payments.monetary'::regtype::oid, :monetary_before::oid,
+            'the extension is back, its monetary type with a new OID');
+SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
+SELECT create_account('tap_alice', 'USD') AS alice \gset
+SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '20.00 USD', 'tap-re-1')$$, :cash, :alice),
+                'post_transfer() by id with a key works in the same session');
+SELECT lives_ok($$SELECT payments.post_transfer('tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2')$$,
+                'post_transfer() by name works in the same session');
+SELECT is(post_transfer('tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2'),
+          (SELECT id FROM payments.transfers WHERE idempotency_key = 'tap-re-2'),
+          'a replayed key returns the new table''s transfer');
+SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD', 'tap-re-2')$$, :cash, :alice),
+                 '23I01', 'idempotency key "tap-re-2" was already used for a different transfer',
+                 'a different request under it is refused');
+SELECT lives_ok(format($$INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '0.50 USD')$$,
+                       :alice, :cash),
+                'a direct INSERT works in the same session');
+SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD')$$, :alice, :cash),
+                 '23514', format('insufficient funds in account %s', :alice),
+                 'the balance limit still holds');
+SELECT is(balance('tap_alice'), '21.50 USD'::monetary, 'the balance counts only the new transfers');
+SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
+
+SELECT * FROM finish();
+ROLLBACK;
