@@ -188,21 +188,17 @@ amount_abs(amount_int v)
 }
 
 /*
- * Whether a quotient whose remainder is rem (of divisor d) moves one step
- * away from zero under mode; negative tells the sign of the exact result.
+ * Whether a truncated quotient moves one step away from zero under mode, when
+ * the division left a non-zero remainder: half is the sign of (remainder -
+ * half the divisor), odd whether the truncated quotient is odd, negative the
+ * sign of the exact result.  Other exact code (ratio.c) rounds through it, so
+ * that every mode has one definition.
  */
-static AmountStatus
-round_away(u256 q, u256 rem, u256 d, bool negative, RoundingMode mode,
-		   bool *away)
+AmountStatus
+amount_round_step(int half, bool odd, bool negative, RoundingMode mode,
+				  bool *away)
 {
-	int			half;
-
 	*away = false;
-	if (u256_is_zero(rem))
-		return AMOUNT_OK;
-
-	/* compare rem with d - rem, that is 2 * rem with d, without overflow */
-	half = u256_cmp(rem, u256_sub(d, rem));
 	switch (mode)
 	{
 		case ROUND_UNNECESSARY:
@@ -225,10 +221,27 @@ round_away(u256 q, u256 rem, u256 d, bool negative, RoundingMode mode,
 			*away = half > 0;
 			break;
 		case ROUND_HALF_EVEN:
-			*away = half > 0 || (half == 0 && (q.lo & 1) == 1);
+			*away = half > 0 || (half == 0 && odd);
 			break;
 	}
 	return AMOUNT_OK;
+}
+
+/*
+ * Whether a quotient whose remainder is rem (of divisor d) moves one step
+ * away from zero under mode; negative tells the sign of the exact result.
+ */
+static AmountStatus
+round_away(u256 q, u256 rem, u256 d, bool negative, RoundingMode mode,
+		   bool *away)
+{
+	*away = false;
+	if (u256_is_zero(rem))
+		return AMOUNT_OK;
+
+	/* compare rem with d - rem, that is 2 * rem with d, without overflow */
+	return amount_round_step(u256_cmp(rem, u256_sub(d, rem)), (q.lo & 1) == 1,
+							 negative, mode, away);
 }
 
 /* result = (negative ? -1 : 1) * round(n / d), checked against the range. */

@@ -86,6 +86,9 @@ extern AmountStatus amount_round_to(amount_int a, amount_int increment,
 extern AmountStatus amount_muldiv(amount_int a, amount_int num, amount_int den,
 								  RoundingMode mode, amount_int *result);
 
+extern AmountStatus amount_round_step(int half, bool odd, bool negative,
+									  RoundingMode mode, bool *away);
+
 extern void amount_muldiv_floor(amount_uint a, amount_uint num, amount_uint den,
 								amount_uint *quotient, amount_uint *remainder);
 
