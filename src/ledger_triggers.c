@@ -167,29 +167,48 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 													 ncols, cols, values, nulls));
 }
 
+/* The columns of a transfer row that applying and checking it need. */
+typedef struct TransferRow
+{
+	int64		id;
+	char	   *ledger;
+	int64		from_account;
+	int64		to_account;
+	Monetary   *amount;
+	Oid			monetary_oid;
+} TransferRow;
+
+/* Reads a transfer row that NOT NULL has already vetted (AFTER triggers). */
+static void
+read_transfer(HeapTuple tuple, Relation rel, TransferRow *t)
+{
+	bool		isnull;
+
+	t->id = DatumGetInt64(get_column(tuple, rel, "id", &isnull));
+	t->ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &isnull));
+	t->from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &isnull));
+	t->to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &isnull));
+	t->amount = DatumGetMonetaryP(get_column(tuple, rel, "amount", &isnull));
+	t->monetary_oid = column_type(rel, "amount");
+}
+
 /* AFTER INSERT on transfers: apply the legs (ledger.c). */
 Datum
 ledger_transfer_after_insert(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "transfer_after_insert");
-	Relation	rel = trigdata->tg_relation;
-	HeapTuple	tuple = trigdata->tg_trigtuple;
-	bool		isnull;
-	int64		id = DatumGetInt64(get_column(tuple, rel, "id", &isnull));
-	char	   *ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &isnull));
-	int64		from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &isnull));
-	int64		to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &isnull));
-	Monetary   *amount = DatumGetMonetaryP(get_column(tuple, rel, "amount", &isnull));
+	TransferRow t;
 
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "transfer_after_insert must fire AFTER INSERT FOR EACH ROW");
 
+	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ledger_apply_transfer(column_type(rel, "amount"), id, ledger, from_account,
-						  to_account, amount);
+	ledger_apply_transfer(t.monetary_oid, t.id, t.ledger, t.from_account,
+						  t.to_account, t.amount);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -208,24 +227,20 @@ Datum
 ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "transfer_check_balanced");
-	Relation	rel = trigdata->tg_relation;
-	HeapTuple	tuple = trigdata->tg_trigtuple;
+	TransferRow t;
+	Datum		args[1];
 	bool		isnull;
-	int64		id = DatumGetInt64(get_column(tuple, rel, "id", &isnull));
-	char	   *ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &isnull));
-	int64		from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &isnull));
-	int64		to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &isnull));
-	Monetary   *amount = DatumGetMonetaryP(get_column(tuple, rel, "amount", &isnull));
-	Datum		args[1] = {Int64GetDatum(id)};
 	int			debits = 0,
 				credits = 0;
 	uint64		legs;
 
+	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
+	args[0] = Int64GetDatum(t.id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(ledger_plan(&transfer_legs_plan, column_type(rel, "amount")),
+	if (SPI_execute_plan(ledger_plan(&transfer_legs_plan, t.monetary_oid),
 						 args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed reading the legs of transfer %lld", (long long) id);
+		elog(ERROR, "SPI_execute_plan failed reading the legs of transfer %lld", (long long) t.id);
 	legs = SPI_processed;
 	for (uint64 i = 0; i < legs; i++)
 	{
@@ -236,12 +251,12 @@ ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 								   "debit") == 0;
 		Monetary   *leg_amount = DatumGetMonetaryP(SPI_getbinval(leg, desc, 3, &isnull));
 		char	   *leg_ledger = TextDatumGetCString(SPI_getbinval(leg, desc, 4, &isnull));
-		bool		matches = leg_amount->currency == amount->currency &&
-			leg_amount->units == amount->units && strcmp(leg_ledger, ledger) == 0;
+		bool		matches = leg_amount->currency == t.amount->currency &&
+			leg_amount->units == t.amount->units && strcmp(leg_ledger, t.ledger) == 0;
 
-		if (matches && debit && account == from_account)
+		if (matches && debit && account == t.from_account)
 			debits++;
-		else if (matches && !debit && account == to_account)
+		else if (matches && !debit && account == t.to_account)
 			credits++;
 		else
 			debits = credits = -1;
@@ -251,10 +266,10 @@ ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 	if (legs != 2 || debits != 1 || credits != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("transfer %lld is unbalanced", (long long) id),
+				 errmsg("transfer %lld is unbalanced", (long long) t.id),
 				 errdetail("It has %llu legs; a posted transfer has one debit of %s from account %lld and one credit of it to account %lld.",
-						   (unsigned long long) legs, monetary_to_cstring(amount),
-						   (long long) from_account, (long long) to_account)));
+						   (unsigned long long) legs, monetary_to_cstring(t.amount),
+						   (long long) t.from_account, (long long) t.to_account)));
 	return PointerGetDatum(NULL);
 }
 
