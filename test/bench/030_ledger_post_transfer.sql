@@ -1,0 +1,7 @@
+-- 030_ledger_throughput.sh: one transfer through the ledger's API, between
+-- two distinct random user accounts, 0.01 to 100.00 USD.
+\set f random(1, 1000)
+\set t random(1, 999)
+\set t case when :t >= :f then :t + 1 else :t end
+\set cents random(1, 10000)
+SELECT payments.post_transfer(:f::bigint, :t::bigint, payments.monetary(:cents::numeric / 100, 'USD'));

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Stress test of the ledger: 8 pgbench clients for 20 seconds post random
+# transfers among 50 accounts that may not go negative, with amounts large
+# enough that many are refused for insufficient funds.  Then it asserts:
+#  - verify_ledger() returns no row;
+#  - no account with allow_negative false is negative, now or after any of
+#    its legs (postings.balance_after);
+#  - per currency, debit-normal and credit-normal balances agree;
+#  - the transfers are exactly the successful calls: as many, the same ids,
+#    and each with the call's accounts, amount and idempotency key; no
+#    refused call left a transfer behind;
+#  - no deadlock and no unexpected error: pgbench reports no failed or aborted
+#    transaction, and the server log has no "deadlock detected" in database
+#    payments and no error from the clients' backends during the run.
+# Prints the throughput and the count of successes and refusals; exits
+# non-zero, saying what failed, if any assertion fails.
+#
+# Run by make test with PGHOST, PGPORT, PGUSER and PGDATABASE set to the dev
+# cluster's database payments.  It books in a ledger of its own, so it may run
+# again on the same database.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+LOG_FILE=${STRESS_SERVER_LOG:-$ROOT/.run/postgres.log}
+CLIENTS=${STRESS_CLIENTS:-8}
+SECONDS_TO_RUN=${STRESS_SECONDS:-20}
+ACCOUNTS=50
+LEDGER="stress-$(date +%s)-$$"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 -v ledger="$LEDGER" -v accounts="$ACCOUNTS" "$@"; }
+
+echo "ledger $LEDGER: $ACCOUNTS accounts, $CLIENTS clients, ${SECONDS_TO_RUN}s"
+
+# The accounts, and a PL/pgSQL wrapper that pgbench calls.  The wrapper
+# catches only the refusal for insufficient funds (in a subtransaction, so the
+# refused transfer is rolled back and the client goes on); any other error
+# reaches pgbench, which then aborts the client, and the run fails.  Every
+# call is recorded in the same transaction as its transfer (outside the
+# subtransaction): a success with the id post_transfer() returned, a refusal
+# with its key.  So a transfer that no call returned, a returned id with no
+# transfer, or a refused call that left a transfer would all show.
+psql_q <<'SQL'
+SET client_min_messages = warning;
+SET search_path = public, payments;
+DROP SCHEMA IF EXISTS ledger_stress CASCADE;
+CREATE SCHEMA ledger_stress;
+CREATE TABLE ledger_stress.settings (ledger text NOT NULL);
+INSERT INTO ledger_stress.settings VALUES (:'ledger');
+CREATE TABLE ledger_stress.accounts (n int PRIMARY KEY, id bigint NOT NULL);
+CREATE TABLE ledger_stress.calls (
+    key         text PRIMARY KEY,
+    transfer_id bigint,            -- null: refused
+    from_id     bigint NOT NULL,
+    to_id       bigint NOT NULL,
+    amount      payments.monetary NOT NULL
+);
+CREATE SEQUENCE ledger_stress.keys;
+
+SELECT payments.create_account('source', 'USD', 'debit', true, ledger => :'ledger') AS source
+\gset
+INSERT INTO ledger_stress.accounts
+SELECT n, payments.create_account('user-' || n, 'USD', 'credit', false, ledger => :'ledger')
+  FROM generate_series(1, :accounts) n;
+-- 1,000.00 USD each to start with
+SELECT count(payments.post_transfer(:source, id, '1000 USD')) AS funded FROM ledger_stress.accounts
+\gset
+
+-- One call: from user-f to user-t (t is drawn among the others), amount in
+-- cents.
+CREATE FUNCTION ledger_stress.call(f int, t int, cents bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    key text := 'stress-' || nextval('ledger_stress.keys');
+    from_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = f);
+    to_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = CASE WHEN t >= f THEN t + 1 ELSE t END);
+    amount payments.monetary := payments.monetary(cents / 100.0, 'USD');
+    transfer bigint;
+    message text;
+BEGIN
+    BEGIN
+        transfer := payments.post_transfer(from_id, to_id, amount, key);
+    EXCEPTION WHEN check_violation THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+        IF message NOT LIKE 'insufficient funds in account %' THEN
+            RAISE;
+        END IF;
+    END;
+    INSERT INTO ledger_stress.calls VALUES (key, transfer, from_id, to_id, amount);
+END
+$$;
+SQL
+
+cat >"$WORK/transfer.sql" <<EOF
+\set f random(1, $ACCOUNTS)
+\set t random(1, $((ACCOUNTS - 1)))
+\set cents random(1, 150000)
+SELECT ledger_stress.call(:f, :t, :cents);
+EOF
+
+APP=ledger-stress-$$
+log_start=$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)
+rc=0
+PGAPPNAME=$APP pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_TO_RUN" -M prepared \
+        --failures-detailed -f "$WORK/transfer.sql" >"$WORK/pgbench.out" 2>&1 &
+pgbench_pid=$!
+# The clients' backends, to find their lines in the server log.
+sleep 2
+backends=$(psql -X -At -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
+                            WHERE application_name = '$APP'" || true)
+wait "$pgbench_pid" || rc=$?
+cat "$WORK/pgbench.out"
+
+failures=()
+fail() { failures+=("$*"); }
+
+# pgbench: the run completed, and no transaction failed (a deadlock or a
+# serialization failure is counted as failed; any other error aborts its
+# client).
+((rc == 0)) || fail "pgbench exited with status $rc"
+if grep -qiE 'aborted|error' "$WORK/pgbench.out"; then
+    fail "pgbench reports errors or aborted clients: $(grep -iE 'aborted|error' "$WORK/pgbench.out" | head -5 | tr '\n' ' ')"
+fi
+failed_tx=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$WORK/pgbench.out")
+[[ ${failed_tx:-x} == 0 ]] || fail "pgbench failed transactions: ${failed_tx:-not reported}"
+tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$WORK/pgbench.out" | head -1)
+
+# The server log, from where it stood before the run: no "deadlock detected"
+# in database payments, and no error at all from the clients' backends (the
+# refusals they catch are not logged).
+if [[ -r $LOG_FILE ]]; then
+    tail -c "+$((log_start + 1))" "$LOG_FILE" >"$WORK/server.log"
+    deadlocks=$(grep -c "@$PGDATABASE .*deadlock detected" "$WORK/server.log" || true)
+    ((deadlocks == 0)) || fail "$deadlocks 'deadlock detected' in the server log"
+    [[ -n $backends ]] || fail "the clients' backends were not found in pg_stat_activity"
+    for pid in $backends; do
+        grep -E "\[$pid\] .*(ERROR|FATAL|PANIC):" "$WORK/server.log" || true
+    done >"$WORK/errors.log"
+    [[ ! -s $WORK/errors.log ]] ||
+        fail "errors in the server log: $(head -3 "$WORK/errors.log" | tr '\n' ' ')"
+else
+    echo "warning: cannot read the server log $LOG_FILE: deadlocks checked through pgbench only"
+fi
+
+# The ledger's own invariants, and the calls against the transfers.
+psql_q -At -F '|' >"$WORK/checks.out" <<'SQL' || fail "the checks' queries failed"
+SET search_path = public, payments;
+\set l '(SELECT ledger FROM ledger_stress.settings)'
+SELECT 'verify_ledger() is empty', count(*) = 0,
+       count(*) || ' rows' || coalesce(': ' || string_agg(problem || ' ' || detail, '; '), '')
+  FROM (SELECT * FROM payments.verify_ledger() LIMIT 5) v;
+SELECT 'no negative account', count(*) = 0,
+       count(*) || ' negative' || coalesce(': ' || string_agg(b.name || ' ' || b.balance || ' (available ' || b.available || ')', ', '), '')
+  FROM payments.account_balances b JOIN payments.accounts a ON a.id = b.account_id
+ WHERE NOT a.allow_negative AND (b.balance < payments.monetary(0, b.currency)
+                                 OR b.available < payments.monetary(0, b.currency));
+SELECT 'no negative leg', count(*) = 0, count(*) || ' postings went below zero'
+  FROM payments.postings p JOIN payments.accounts a ON a.id = p.account_id
+ WHERE NOT a.allow_negative AND p.balance_after < payments.monetary(0, a.currency);
+SELECT 'debit-normal = credit-normal', coalesce(bool_and(d = c), true),
+       coalesce(string_agg(currency || ': debit-normal ' || d || ', credit-normal ' || c, '; '), '')
+  FROM (SELECT currency,
+               coalesce(payments.sum(balance) FILTER (WHERE normal_balance = 'debit'), payments.monetary(0, currency)) AS d,
+               coalesce(payments.sum(balance) FILTER (WHERE normal_balance = 'credit'), payments.monetary(0, currency)) AS c
+          FROM payments.account_balances GROUP BY currency) s;
+-- The run's transfers are those with a key (the funding had none).
+SELECT 'transfers = successful calls',
+       (SELECT count(*) FROM payments.transfers WHERE ledger = :l AND idempotency_key IS NOT NULL)
+       = (SELECT count(*) FROM ledger_stress.calls WHERE transfer_id IS NOT NULL),
+       (SELECT count(*) FROM payments.transfers WHERE ledger = :l AND idempotency_key IS NOT NULL)
+       || ' transfers, ' || (SELECT count(*) FROM ledger_stress.calls WHERE transfer_id IS NOT NULL)
+       || ' successful calls';
+SELECT 'same transfers as calls', count(*) = 0,
+       count(*) || ' differ' || coalesce(', e.g. ' || min(coalesce(c.key, t.idempotency_key)), '')
+  FROM (SELECT * FROM ledger_stress.calls WHERE transfer_id IS NOT NULL) c
+  FULL JOIN (SELECT * FROM payments.transfers WHERE ledger = :l AND idempotency_key IS NOT NULL) t
+    ON t.id = c.transfer_id AND t.idempotency_key = c.key AND t.from_account = c.from_id
+   AND t.to_account = c.to_id AND t.amount = c.amount
+ WHERE c.key IS NULL OR t.id IS NULL;
+SELECT 'refusals left no trace', count(*) = 0, count(*) || ' refused keys have a transfer'
+  FROM ledger_stress.calls c JOIN payments.transfers t
+    ON t.ledger = :l AND t.idempotency_key = c.key
+ WHERE c.transfer_id IS NULL;
+SELECT 'refusals happened', count(*) > 0, count(*) || ' refusals'
+  FROM ledger_stress.calls WHERE transfer_id IS NULL;
+SELECT 'counts', true, count(transfer_id) || ' ' || count(*) FILTER (WHERE transfer_id IS NULL)
+  FROM ledger_stress.calls;
+SQL
+
+while IFS='|' read -r name ok detail; do
+    if [[ $name == counts ]]; then
+        read -r successes refusals <<<"$detail"
+    elif [[ $ok == t ]]; then
+        echo "ok: $name ($detail)"
+    else
+        fail "$name: $detail"
+    fi
+done <"$WORK/checks.out"
+[[ -n ${successes:-} ]] || fail "the checks did not run: $(cat "$WORK/checks.out")"
+
+echo "stress: ${tps:-?} transactions/s, ${successes:-?} successes, ${refusals:-?} refusals (insufficient funds)"
+if ((${#failures[@]})); then
+    printf 'FAILED: %s\n' "${failures[@]}" >&2
+    exit 1
+fi
+echo "all assertions hold"
