@@ -9,13 +9,68 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "ledger.h"
 
 static bool ledger_writing = false;
+
+/*
+ * The transfers this backend applied in the current transaction, in
+ * TopTransactionContext.  An id left by an aborted subtransaction is
+ * harmless: its transfer row, and the deferred check queued for it, are gone
+ * with it, and ids are never reused.
+ */
+static HTAB *applied_transfers = NULL;
+static bool applied_callback_registered = false;
+
+static void
+applied_transfers_reset(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		applied_transfers = NULL;
+}
+
+static void
+applied_transfers_add(int64 transfer_id)
+{
+	bool		found;
+
+	if (applied_transfers == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!applied_callback_registered)
+		{
+			RegisterXactCallback(applied_transfers_reset, NULL);
+			applied_callback_registered = true;
+		}
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64);
+		ctl.hcxt = TopTransactionContext;
+		applied_transfers = hash_create("payments applied transfers", 64, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(applied_transfers, &transfer_id, HASH_ENTER, &found);
+}
+
+bool
+ledger_applied_here(int64 transfer_id)
+{
+	bool		found = false;
+
+	if (applied_transfers != NULL)
+		(void) hash_search(applied_transfers, &transfer_id, HASH_FIND, &found);
+	return found;
+}
 
 SPIPlanPtr
 ledger_plan(LedgerPlan *p, Oid monetary_oid)
@@ -83,22 +138,93 @@ static LedgerPlan account_ledger_plan = {
 	1, {INT8OID}
 };
 
+/*
+ * Accounts' ledgers, kept per backend: an account's ledger never changes
+ * (account_guard refuses it) and ids are never reused (accounts are never
+ * deleted), so an entry stays true.  Should one ever be stale (rows rewritten
+ * in replica mode), the AFTER trigger, which compares each locked account's
+ * ledger with the transfer's, refuses the transfer: a stale entry can refuse,
+ * never misfile.  Any relcache invalidation (DROP EXTENSION among them)
+ * empties it, and so does reaching its bound.
+ */
+#define ACCOUNT_LEDGER_CACHE_MAX	65536
+
+typedef struct AccountLedgerEntry
+{
+	int64		account;
+	char	   *ledger;
+} AccountLedgerEntry;
+
+static HTAB *account_ledger_cache = NULL;
+static MemoryContext account_ledger_context = NULL;
+
+static void
+account_ledger_cache_reset(Datum arg, Oid relid)
+{
+	if (account_ledger_context != NULL)
+		MemoryContextReset(account_ledger_context);
+	account_ledger_cache = NULL;
+}
+
+static const char *
+account_ledger_cached(int64 account)
+{
+	AccountLedgerEntry *e;
+
+	if (account_ledger_cache == NULL)
+		return NULL;
+	e = hash_search(account_ledger_cache, &account, HASH_FIND, NULL);
+	return e ? e->ledger : NULL;
+}
+
+static void
+account_ledger_remember(int64 account, const char *ledger)
+{
+	AccountLedgerEntry *e;
+
+	if (account_ledger_context == NULL)
+	{
+		account_ledger_context = AllocSetContextCreate(TopMemoryContext,
+													   "payments account ledgers",
+													   ALLOCSET_DEFAULT_SIZES);
+		CacheRegisterRelcacheCallback(account_ledger_cache_reset, (Datum) 0);
+	}
+	if (account_ledger_cache != NULL &&
+		hash_get_num_entries(account_ledger_cache) >= ACCOUNT_LEDGER_CACHE_MAX)
+		account_ledger_cache_reset((Datum) 0, InvalidOid);
+	if (account_ledger_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(AccountLedgerEntry);
+		ctl.hcxt = account_ledger_context;
+		account_ledger_cache = hash_create("payments account ledgers", 1024, &ctl,
+										   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(account_ledger_cache, &account, HASH_ENTER, NULL);
+	e->ledger = MemoryContextStrdup(account_ledger_context, ledger);
+}
+
 char *
 ledger_account_ledger(Oid monetary_oid, int64 account)
 {
 	Datum		values[1] = {Int64GetDatum(account)};
 	bool		isnull;
-	Datum		d;
-	char	   *ledger;
+	const char *ledger = account_ledger_cached(account);
 	char	   *result;
 
-	if (SPI_execute_plan(ledger_plan(&account_ledger_plan, monetary_oid),
-						 values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
-	if (SPI_processed == 0)
-		ledger_account_missing(account);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	ledger = TextDatumGetCString(d);
+	if (ledger == NULL)
+	{
+		if (SPI_execute_plan(ledger_plan(&account_ledger_plan, monetary_oid),
+							 values, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
+		if (SPI_processed == 0)
+			ledger_account_missing(account);
+		ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		account_ledger_remember(account, ledger);
+	}
 	/* in the caller's context, so that it outlives SPI_finish() */
 	result = SPI_palloc(strlen(ledger) + 1);
 	strcpy(result, ledger);
@@ -325,4 +451,5 @@ ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 	if (ledger_execute_write(ledger_plan(&insert_postings_plan, monetary_oid),
 							 posting_args, NULL) != SPI_OK_INSERT)
 		elog(ERROR, "writing the postings of transfer %lld failed", (long long) transfer_id);
+	applied_transfers_add(transfer_id);
 }

@@ -49,4 +49,10 @@ extern char *ledger_account_ledger(Oid monetary_oid, int64 account);
 
 extern void ledger_account_missing(int64 account) pg_attribute_noreturn();
 
+/*
+ * Whether this backend's AFTER INSERT trigger applied the transfer in the
+ * current transaction: the deferred balance check then knows its legs.
+ */
+extern bool ledger_applied_here(int64 transfer_id);
+
 #endif							/* PAYMENTS_LEDGER_H */

@@ -15,6 +15,7 @@
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -37,15 +38,54 @@ trigger_data(FunctionCallInfo fcinfo, const char *name)
 	return (TriggerData *) fcinfo->context;
 }
 
-/* A column of a row, found by name: the tables may gain columns in upgrades. */
+/*
+ * Columns are found by name, since the tables may gain columns in upgrades,
+ * and the answers kept per relation and name (the names are the literals of
+ * this file) until the relcache says the relation changed.
+ */
+typedef struct ColumnCacheEntry
+{
+	Oid			relid;
+	const char *name;
+	int			attnum;
+} ColumnCacheEntry;
+
+static ColumnCacheEntry column_cache[32];
+static int	column_cache_used = 0;
+static bool column_cache_callback_registered = false;
+
+static void
+column_cache_invalidate(Datum arg, Oid relid)
+{
+	column_cache_used = 0;
+}
+
 static int
 column(Relation rel, const char *name)
 {
-	int			attnum = SPI_fnumber(RelationGetDescr(rel), name);
+	Oid			relid = RelationGetRelid(rel);
+	int			attnum;
 
+	for (int i = 0; i < column_cache_used; i++)
+		if (column_cache[i].relid == relid && column_cache[i].name == name)
+			return column_cache[i].attnum;
+
+	attnum = SPI_fnumber(RelationGetDescr(rel), name);
 	if (attnum <= 0)
 		elog(ERROR, "column \"%s\" of \"%s\" is missing", name,
 			 RelationGetRelationName(rel));
+	if (!column_cache_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(column_cache_invalidate, (Datum) 0);
+		column_cache_callback_registered = true;
+	}
+	if (column_cache_used < lengthof(column_cache))
+	{
+		column_cache[column_cache_used].relid = relid;
+		column_cache[column_cache_used].name = name;
+		column_cache[column_cache_used].attnum = attnum;
+		column_cache_used++;
+	}
 	return attnum;
 }
 
@@ -214,14 +254,18 @@ ledger_transfer_after_insert(PG_FUNCTION_ARGS)
 }
 
 static LedgerPlan transfer_legs_plan = {
-	"SELECT account_id, side, amount, ledger FROM payments.postings WHERE transfer_id = $1",
+	"SELECT account_id, side, amount, ledger FROM payments.postings "
+	" WHERE transfer_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
 
 /*
  * Deferred to commit: the transfer's legs are one debit of its amount from
  * from_account and one credit of it to to_account, in its ledger, so they
- * sum to zero.  No path can commit a transfer without both its legs.
+ * sum to zero.  No path can commit a transfer without both its legs.  A
+ * transfer this backend applied in this transaction had both written by one
+ * INSERT, and legs are never deleted, so only the others are read back:
+ * those whose AFTER trigger did not run (disabled by their owner).
  */
 Datum
 ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
@@ -235,6 +279,9 @@ ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 	uint64		legs;
 
 	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
+	/* its legs were written by ledger_apply_transfer(), both in one INSERT */
+	if (ledger_applied_here(t.id))
+		return PointerGetDatum(NULL);
 	args[0] = Int64GetDatum(t.id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -43,11 +43,19 @@ static LedgerPlan find_by_key_plan = {
  * The BEFORE trigger, which fires before the conflict check, only checks
  * and fills in; the legs are applied AFTER INSERT, for inserted rows only.
  */
-static LedgerPlan insert_transfer_plan = {
+static LedgerPlan insert_keyed_transfer_plan = {
 	"INSERT INTO payments.transfers "
 	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) "
 	"VALUES ($1, $2, $3, $4, $5, $6) "
 	"ON CONFLICT (ledger, idempotency_key) DO NOTHING RETURNING id",
+	6, {TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID}
+};
+
+/* Without a key nothing can conflict. */
+static LedgerPlan insert_transfer_plan = {
+	"INSERT INTO payments.transfers "
+	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) "
+	"VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
 	6, {TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID}
 };
 
@@ -113,8 +121,9 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 		return id;
 	}
 
-	if (SPI_execute_plan(ledger_plan(&insert_transfer_plan, monetary_oid), args, nulls,
-						 false, 0) != SPI_OK_INSERT_RETURNING)
+	if (SPI_execute_plan(ledger_plan(has_key ? &insert_keyed_transfer_plan :
+									 &insert_transfer_plan, monetary_oid),
+						 args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed inserting a transfer");
 	if (SPI_processed == 1)
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,

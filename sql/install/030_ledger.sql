@@ -97,8 +97,10 @@ REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq FROM PUBLIC;
 
 -- triggers ---------------------------------------------------------------
--- They run as the extension's owner, so that whoever may insert a transfer
--- need not (and should not) be able to write postings or volumes.
+-- Those that run SQL run as the extension's owner, so that whoever may
+-- insert a transfer need not (and should not) be able to write postings or
+-- volumes.  The guards run no SQL and resolve no names: they need neither
+-- rights nor a search_path, and a SET clause would cost every row it guards.
 
 CREATE FUNCTION payments.transfer_before_insert() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_before_insert' LANGUAGE C
@@ -106,18 +108,17 @@ CREATE FUNCTION payments.transfer_before_insert() RETURNS trigger
 CREATE FUNCTION payments.transfer_after_insert() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_after_insert' LANGUAGE C
     SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+-- Runs as the inserting role, with no search_path of its own: its one query
+-- names everything with its schema, and runs only for a transfer whose AFTER
+-- trigger was disabled, where failing for want of rights refuses the transfer.
 CREATE FUNCTION payments.transfer_check_balanced() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_check_balanced' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_check_balanced' LANGUAGE C;
 CREATE FUNCTION payments.account_guard() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_account_guard' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_account_guard' LANGUAGE C;
 CREATE FUNCTION payments.posting_guard() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_posting_guard' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_posting_guard' LANGUAGE C;
 CREATE FUNCTION payments.history_guard() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_history_guard' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_history_guard' LANGUAGE C;
 COMMENT ON FUNCTION payments.transfer_before_insert() IS
     'trigger: checks a new transfer on its own and fills in its ledger and created_at';
 COMMENT ON FUNCTION payments.transfer_after_insert() IS
