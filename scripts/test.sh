@@ -95,6 +95,9 @@ mapfile -t pgtap_files < <(list test/pgtap '*.sql')
 mapfile -t tap_files < <(list test/t '*.pl')
 mapfile -t stress < <(list test/stress '*.sh')
 
+# The pure C files (amount, currency codes, ISO table) against a reference,
+# without a server: one TAP stream, counted as one test.
+run_suite unit 1 no_count make -C test/unit check
 run_suite regress "${#regress[@]}" regress_failures make installcheck-regress
 run_suite isolation "${#specs[@]}" regress_failures make installcheck-isolation
 run_suite pgtap "${#pgtap_files[@]}" prove_failures pgtap "${pgtap_files[@]}"

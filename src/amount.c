@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+#define Max(a, b) ((a) > (b) ? (a) : (b))
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+
 typedef struct u256
 {
 	amount_uint hi;
@@ -587,11 +590,14 @@ decimal_parse(const char *s, size_t len, Decimal *result)
 			mantissa = mantissa * 10 + (s[i] - '0');
 		position++;
 	}
-	if (int_digits - last_nonzero - 1 > 100000 ||
-		int_digits - last_nonzero - 1 < -100000)
-		return AMOUNT_TOO_PRECISE;
 	result->mantissa = negative ? -mantissa : mantissa;
-	result->exponent = (int) (int_digits - last_nonzero - 1);
+	/*
+	 * Past 10^+-DECIMAL_MAX_EXPONENT every operation answers as it would at
+	 * that bound (an overflow, or a quotient below one half), so the exponent
+	 * is clamped there rather than refused.
+	 */
+	result->exponent = (int) Max(Min(int_digits - last_nonzero - 1, DECIMAL_MAX_EXPONENT),
+								 -DECIMAL_MAX_EXPONENT);
 	return AMOUNT_OK;
 }
 

@@ -52,6 +52,12 @@ typedef enum AmountStatus
 	AMOUNT_TOO_PRECISE			/* a factor with more than 38 significant digits */
 } AmountStatus;
 
+/*
+ * Exponents beyond this change no result of an amount (38 digits) times or
+ * divided by a factor (38 digits), so decimal_parse() clamps them to it.
+ */
+#define DECIMAL_MAX_EXPONENT	1000
+
 /* A decimal factor: value = mantissa * 10^exponent, mantissa not a multiple of 10. */
 typedef struct Decimal
 {

@@ -170,11 +170,16 @@ monetary_in(PG_FUNCTION_ARGS)
 		amount = first, amount_len = first_len;
 		code = second, code_len = second_len;
 	}
-	else
+	else if (starts_amount(second[0]))
 	{
 		code = first, code_len = first_len;
 		amount = second, amount_len = second_len;
 	}
+	else						/* 'NaN USD', 'Infinity EUR' */
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type monetary: \"%s\"", s),
+				 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
 
 	currency = currency_from_cstring(code, code_len, s, "monetary");
 	status = amount_parse(amount, amount_len, currency_scale(currency),
@@ -273,8 +278,8 @@ numeric_to_decimal(Datum numeric)
 	if (status == AMOUNT_TOO_PRECISE)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("factor %s has more than %d significant digits",
-						s, AMOUNT_MAX_DIGITS)));
+				 errmsg("factor %.*s%s has more than %d significant digits",
+						48, s, strlen(s) > 48 ? "..." : "", AMOUNT_MAX_DIGITS)));
 	if (status != AMOUNT_OK)
 		elog(ERROR, "unexpected numeric text \"%s\"", s);
 	pfree(s);

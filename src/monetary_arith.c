@@ -20,6 +20,9 @@ PG_FUNCTION_INFO_V1(monetary_mul_numeric);
 PG_FUNCTION_INFO_V1(numeric_mul_monetary);
 PG_FUNCTION_INFO_V1(monetary_mul_int8);
 PG_FUNCTION_INFO_V1(int8_mul_monetary);
+PG_FUNCTION_INFO_V1(monetary_mul_int4);
+PG_FUNCTION_INFO_V1(int4_mul_monetary);
+PG_FUNCTION_INFO_V1(monetary_div_int4);
 PG_FUNCTION_INFO_V1(monetary_div_numeric);
 PG_FUNCTION_INFO_V1(monetary_div_int8);
 PG_FUNCTION_INFO_V1(monetary_div_monetary);
@@ -116,6 +119,35 @@ int8_mul_monetary(PG_FUNCTION_ARGS)
 	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(1), PG_GETARG_INT64(0)));
 }
 
+/* integer forms, so that amount * 3 is not ambiguous between bigint and numeric */
+Datum
+monetary_mul_int4(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT32(1)));
+}
+
+Datum
+int4_mul_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(1), PG_GETARG_INT32(0)));
+}
+
+static Monetary *
+div_int8(Monetary *a, int64 divisor)
+{
+	amount_int	r = 0;
+
+	amount_check(amount_div_int(a->units, divisor, ROUND_UNNECESSARY, &r),
+				 "quotient", a->currency);
+	return monetary_make(r, a->currency);
+}
+
+Datum
+monetary_div_int4(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(div_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT32(1)));
+}
+
 Datum
 monetary_div_numeric(PG_FUNCTION_ARGS)
 {
@@ -126,12 +158,7 @@ monetary_div_numeric(PG_FUNCTION_ARGS)
 Datum
 monetary_div_int8(PG_FUNCTION_ARGS)
 {
-	Monetary   *a = PG_GETARG_MONETARY_P(0);
-	amount_int	r = 0;
-
-	amount_check(amount_div_int(a->units, PG_GETARG_INT64(1), ROUND_UNNECESSARY, &r),
-				 "quotient", a->currency);
-	PG_RETURN_MONETARY_P(monetary_make(r, a->currency));
+	PG_RETURN_MONETARY_P(div_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT64(1)));
 }
 
 /* A ratio of two amounts of one currency, to numeric's precision. */

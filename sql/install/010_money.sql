@@ -87,6 +87,13 @@ CREATE OPERATOR payments.>= (
     FUNCTION = payments.currency_ge, COMMUTATOR = OPERATOR(payments.<=),
     NEGATOR = OPERATOR(payments.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 
+COMMENT ON OPERATOR payments.= (payments.currency, payments.currency) IS 'same code and scale';
+COMMENT ON OPERATOR payments.<> (payments.currency, payments.currency) IS 'different code or scale';
+COMMENT ON OPERATOR payments.< (payments.currency, payments.currency) IS 'orders by code, then scale';
+COMMENT ON OPERATOR payments.<= (payments.currency, payments.currency) IS 'orders by code, then scale';
+COMMENT ON OPERATOR payments.> (payments.currency, payments.currency) IS 'orders by code, then scale';
+COMMENT ON OPERATOR payments.>= (payments.currency, payments.currency) IS 'orders by code, then scale';
+
 CREATE OPERATOR CLASS payments.currency_ops
     DEFAULT FOR TYPE payments.currency USING btree AS
         OPERATOR 1 payments.<,
@@ -100,6 +107,8 @@ CREATE OPERATOR CLASS payments.currency_hash_ops
         OPERATOR 1 payments.=,
         FUNCTION 1 payments.currency_hash(payments.currency),
         FUNCTION 2 payments.currency_hash_extended(payments.currency, bigint);
+COMMENT ON OPERATOR CLASS payments.currency_ops USING btree IS 'orders currencies by code, then scale';
+COMMENT ON OPERATOR CLASS payments.currency_hash_ops USING hash IS 'hashes currencies, for hash joins, aggregation and partitioning';
 
 CREATE FUNCTION payments.minor_units(payments.currency) RETURNS integer
     AS 'MODULE_PATHNAME', 'currency_minor_units' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -177,6 +186,12 @@ CREATE FUNCTION payments.monetary_mul_int8(payments.monetary, bigint) RETURNS pa
     AS 'MODULE_PATHNAME', 'monetary_mul_int8' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION payments.int8_mul_monetary(bigint, payments.monetary) RETURNS payments.monetary
     AS 'MODULE_PATHNAME', 'int8_mul_monetary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION payments.monetary_mul_int4(payments.monetary, integer) RETURNS payments.monetary
+    AS 'MODULE_PATHNAME', 'monetary_mul_int4' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION payments.int4_mul_monetary(integer, payments.monetary) RETURNS payments.monetary
+    AS 'MODULE_PATHNAME', 'int4_mul_monetary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION payments.monetary_div_int4(payments.monetary, integer) RETURNS payments.monetary
+    AS 'MODULE_PATHNAME', 'monetary_div_int4' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION payments.monetary_div_numeric(payments.monetary, numeric) RETURNS payments.monetary
     AS 'MODULE_PATHNAME', 'monetary_div_numeric' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION payments.monetary_div_int8(payments.monetary, bigint) RETURNS payments.monetary
@@ -190,6 +205,9 @@ COMMENT ON FUNCTION payments.monetary_mul_numeric(payments.monetary, numeric) IS
 COMMENT ON FUNCTION payments.numeric_mul_monetary(numeric, payments.monetary) IS 'exact product; an error if it needs rounding';
 COMMENT ON FUNCTION payments.monetary_mul_int8(payments.monetary, bigint) IS 'exact product';
 COMMENT ON FUNCTION payments.int8_mul_monetary(bigint, payments.monetary) IS 'exact product';
+COMMENT ON FUNCTION payments.monetary_mul_int4(payments.monetary, integer) IS 'exact product';
+COMMENT ON FUNCTION payments.int4_mul_monetary(integer, payments.monetary) IS 'exact product';
+COMMENT ON FUNCTION payments.monetary_div_int4(payments.monetary, integer) IS 'exact quotient; an error if it needs rounding';
 COMMENT ON FUNCTION payments.monetary_div_numeric(payments.monetary, numeric) IS 'exact quotient; an error if it needs rounding';
 COMMENT ON FUNCTION payments.monetary_div_int8(payments.monetary, bigint) IS 'exact quotient; an error if it needs rounding';
 COMMENT ON FUNCTION payments.monetary_div_monetary(payments.monetary, payments.monetary) IS 'the ratio of two amounts of one currency';
@@ -207,6 +225,13 @@ CREATE OPERATOR payments.* (LEFTARG = payments.monetary, RIGHTARG = bigint,
     FUNCTION = payments.monetary_mul_int8, COMMUTATOR = OPERATOR(payments.*));
 CREATE OPERATOR payments.* (LEFTARG = bigint, RIGHTARG = payments.monetary,
     FUNCTION = payments.int8_mul_monetary, COMMUTATOR = OPERATOR(payments.*));
+-- integer forms too: with only bigint and numeric, amount * 3 is ambiguous
+CREATE OPERATOR payments.* (LEFTARG = payments.monetary, RIGHTARG = integer,
+    FUNCTION = payments.monetary_mul_int4, COMMUTATOR = OPERATOR(payments.*));
+CREATE OPERATOR payments.* (LEFTARG = integer, RIGHTARG = payments.monetary,
+    FUNCTION = payments.int4_mul_monetary, COMMUTATOR = OPERATOR(payments.*));
+CREATE OPERATOR payments./ (LEFTARG = payments.monetary, RIGHTARG = integer,
+    FUNCTION = payments.monetary_div_int4);
 CREATE OPERATOR payments./ (LEFTARG = payments.monetary, RIGHTARG = numeric,
     FUNCTION = payments.monetary_div_numeric);
 CREATE OPERATOR payments./ (LEFTARG = payments.monetary, RIGHTARG = bigint,
@@ -327,6 +352,30 @@ CREATE OPERATOR payments.~>=~ (
     FUNCTION = payments.monetary_total_ge, COMMUTATOR = OPERATOR(payments.~<=~),
     NEGATOR = OPERATOR(payments.~<~), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 
+COMMENT ON OPERATOR payments.+ (payments.monetary, payments.monetary) IS 'sum of two amounts of one currency';
+COMMENT ON OPERATOR payments.- (payments.monetary, payments.monetary) IS 'difference of two amounts of one currency';
+COMMENT ON OPERATOR payments.- (NONE, payments.monetary) IS 'the amount negated';
+COMMENT ON OPERATOR payments.* (payments.monetary, numeric) IS 'exact product; an error if it needs rounding';
+COMMENT ON OPERATOR payments.* (numeric, payments.monetary) IS 'exact product; an error if it needs rounding';
+COMMENT ON OPERATOR payments.* (payments.monetary, bigint) IS 'exact product';
+COMMENT ON OPERATOR payments.* (bigint, payments.monetary) IS 'exact product';
+COMMENT ON OPERATOR payments.* (payments.monetary, integer) IS 'exact product';
+COMMENT ON OPERATOR payments.* (integer, payments.monetary) IS 'exact product';
+COMMENT ON OPERATOR payments./ (payments.monetary, integer) IS 'exact quotient; an error if it needs rounding';
+COMMENT ON OPERATOR payments./ (payments.monetary, numeric) IS 'exact quotient; an error if it needs rounding';
+COMMENT ON OPERATOR payments./ (payments.monetary, bigint) IS 'exact quotient; an error if it needs rounding';
+COMMENT ON OPERATOR payments./ (payments.monetary, payments.monetary) IS 'the ratio of two amounts of one currency';
+COMMENT ON OPERATOR payments.= (payments.monetary, payments.monetary) IS 'same currency and amount; never raises';
+COMMENT ON OPERATOR payments.<> (payments.monetary, payments.monetary) IS 'different currency or amount; never raises';
+COMMENT ON OPERATOR payments.< (payments.monetary, payments.monetary) IS 'less than; raises on a currency mismatch';
+COMMENT ON OPERATOR payments.<= (payments.monetary, payments.monetary) IS 'at most; raises on a currency mismatch';
+COMMENT ON OPERATOR payments.> (payments.monetary, payments.monetary) IS 'greater than; raises on a currency mismatch';
+COMMENT ON OPERATOR payments.>= (payments.monetary, payments.monetary) IS 'at least; raises on a currency mismatch';
+COMMENT ON OPERATOR payments.~<~ (payments.monetary, payments.monetary) IS 'total order (currency, then amount): before';
+COMMENT ON OPERATOR payments.~<=~ (payments.monetary, payments.monetary) IS 'total order (currency, then amount): not after';
+COMMENT ON OPERATOR payments.~>~ (payments.monetary, payments.monetary) IS 'total order (currency, then amount): after';
+COMMENT ON OPERATOR payments.~>=~ (payments.monetary, payments.monetary) IS 'total order (currency, then amount): not before';
+
 -- The default opclasses use the total order, so that sorting, grouping,
 -- DISTINCT, UNIQUE and merge joins work on mixed-currency columns.
 CREATE OPERATOR CLASS payments.monetary_ops
@@ -342,6 +391,10 @@ CREATE OPERATOR CLASS payments.monetary_hash_ops
         OPERATOR 1 payments.=,
         FUNCTION 1 payments.monetary_hash(payments.monetary),
         FUNCTION 2 payments.monetary_hash_extended(payments.monetary, bigint);
+COMMENT ON OPERATOR CLASS payments.monetary_ops USING btree IS
+    'a total order, currency first and then amount, so that sorting and grouping work on mixed currencies';
+COMMENT ON OPERATOR CLASS payments.monetary_hash_ops USING hash IS
+    'hashes amounts with their currency, for hash joins, aggregation and partitioning';
 
 -- aggregates -------------------------------------------------------------
 

@@ -1,0 +1,293 @@
+-- Explicit rounding: payments.rounding_mode, payments.mul, payments.div,
+-- payments.monetary(numeric, currency, mode), payments.rescale and
+-- payments.round (cash increments), every mode on both signs.
+SET search_path = public, payments;
+
+-- pg_temp.try(query): a query's one value as text (a command's "ok"), or
+-- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
+CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+    state text; message text; detail text; hint text;
+BEGIN
+    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
+        EXECUTE query INTO result;
+    ELSE
+        EXECUTE query;
+        result := 'ok';
+    END IF;
+    RETURN result;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN 'ERROR ' || state || ': ' || message
+        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
+        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
+END
+$f$;
+
+-- pg_temp.cell(expr): the minor units of a monetary expression, or just
+-- "ERROR SQLSTATE", for the grids below (one row per input, one column
+-- per rounding mode).
+CREATE FUNCTION pg_temp.cell(expr text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE 'SELECT minor_units(' || expr || ')::text' INTO result;
+    RETURN result;
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'ERROR ' || SQLSTATE;
+END
+$f$;
+
+--
+-- The modes, in the order of the enum.
+--
+SELECT enum_range(NULL::rounding_mode);
+SELECT pg_temp.try($$SELECT payments.mul('1 USD', 0.5, 'bankers')$$) AS bad_mode;
+SELECT payments.mul('1 USD', 0.5, NULL) IS NULL AS null_mode,
+       payments.div(NULL, 2, 'up') IS NULL AS null_amount,
+       payments.rescale('1 USD', NULL) IS NULL AS null_scale,
+       payments.round('1 CHF', NULL, 'up') IS NULL AS null_increment;
+
+-- Exact results, in minor units, that each grid row rounds: halves,
+-- near-halves and whole numbers, both signs.
+CREATE TEMP TABLE exact (units numeric);
+INSERT INTO exact VALUES (3.5), (2.51), (2.5), (2.49), (1), (0.6), (0.5), (0.4),
+    (0), (-0.4), (-0.5), (-0.6), (-1), (-2.49), (-2.5), (-2.51), (-3.5);
+
+-- payments.mul: the exact product, rounded once.
+SELECT units AS exact,
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM exact, unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.mul(payments.monetary(%s, 'USD'), 0.01, %L)$$,
+                                 units, mode)) AS r
+GROUP BY units ORDER BY units DESC;
+
+-- payments.div: the exact quotient, rounded once.
+SELECT units AS exact,
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM exact, unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.div(payments.monetary(%s, 'USD'), 100, %L)$$,
+                                 units, mode)) AS r
+GROUP BY units ORDER BY units DESC;
+
+-- payments.monetary(numeric, currency, mode): a number rounded once.
+SELECT units AS exact,
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM exact, unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.monetary(%s, 'USD', %L)$$,
+                                 units / 100, mode)) AS r
+GROUP BY units ORDER BY units DESC;
+
+-- payments.rescale down, from USD/4 to USD.
+SELECT units AS exact,
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM exact, unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.rescale(payments.monetary(%s, 'USD/4'), 2, %L)$$,
+                                 units / 100, mode)) AS r
+GROUP BY units ORDER BY units DESC;
+
+-- Quotients that are not halves: n / d minor units.
+SELECT n || ' / ' || d AS "units / divisor",
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM (VALUES (1, 3), (2, 3), (-1, 3), (-2, 3), (10, 4), (-10, 4), (14, 4),
+             (1, -3), (-2, -3), (100, 7), (1, 1000000)) AS t(n, d),
+     unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.div(payments.monetary(%s, 'USD/0'), %s, %L)$$,
+                                 n, d, mode)) AS r
+GROUP BY n, d ORDER BY n DESC, d;
+
+-- The error of an inexact 'unnecessary', with its hint.
+SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+FROM (VALUES ($$payments.mul('0.01 USD', 0.5, 'unnecessary')$$),
+             ($$payments.div('0.01 USD', 2, 'unnecessary')$$),
+             ($$payments.monetary(0.005, 'USD', 'unnecessary')$$),
+             ($$payments.rescale('0.0050 USD/4', 2, 'unnecessary')$$),
+             ($$payments.round('1.02 CHF', '0.05 CHF', 'unnecessary')$$),
+             ($$payments.mul('0.02 USD', 0.5, 'unnecessary')$$)) AS t(expr);
+
+--
+-- One rounding of the exact value, however many digits it has: just
+-- above or below a half rounds like it, and 256-bit intermediate products
+-- round correctly.
+--
+SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+FROM (VALUES ($$payments.mul('1.00 USD', 0.005, 'half_even')$$),
+             ($$payments.mul('1.00 USD', 0.00500000000000000000000000000000000001, 'half_even')$$),
+             ($$payments.mul('1.00 USD', 0.00500000000000000000000000000000000001, 'half_down')$$),
+             ($$payments.mul('1.00 USD', 0.00499999999999999999999999999999999999, 'half_up')$$),
+             ($$payments.mul('-1.00 USD', 0.00500000000000000000000000000000000001, 'half_down')$$),
+             ($$payments.mul('-1.00 USD', 0.00499999999999999999999999999999999999, 'half_up')$$),
+             ($$payments.mul('1.00 USD', 0.00000000000000000000000000000000000001, 'up')$$),
+             ($$payments.mul('1.00 USD', 0.00000000000000000000000000000000000001, 'half_up')$$),
+             ($$payments.mul('-1.00 USD', 0.00000000000000000000000000000000000001, 'floor')$$),
+             ($$payments.mul('-1.00 USD', 0.00000000000000000000000000000000000001, 'ceiling')$$),
+             ($$payments.mul('999999999999999999999999999999999999.99 USD', 0.99999999999999999999999999999999999999, 'half_even')$$),
+             ($$payments.mul('999999999999999999999999999999999999.99 USD', 0.99999999999999999999999999999999999999, 'ceiling')$$),
+             ($$payments.mul('-999999999999999999999999999999999999.99 USD', 0.99999999999999999999999999999999999999, 'floor')$$),
+             ($$payments.mul('999999999999999999999999999999999999.99 USD', 0.5, 'half_even')$$),
+             ($$payments.mul('999999999999999999999999999999999999.99 USD', 0.5, 'half_up')$$),
+             ($$payments.mul('0.99 USD', 1.0000000000000000000000000000000000001, 'down')$$),
+             ($$payments.mul('0.99 USD', 1.0000000000000000000000000000000000001, 'up')$$),
+             ($$payments.mul('1234567890123456789012345678901234567 JPY', 8.7654321098765432109876543210987654321, 'half_even')$$),
+             ($$payments.mul('-1234567890123456789012345678901234567 JPY', 8.7654321098765432109876543210987654321, 'down')$$),
+             ($$payments.mul('1 JPY', 1e-1000, 'up')$$),
+             ($$payments.mul('1 JPY', 1e-1000, 'half_up')$$),
+             ($$payments.mul('-1 JPY', 1e-1000, 'floor')$$),
+             ($$payments.div('999999999999999999999999999999999999.99 USD', 0.99999999999999999999999999999999999999, 'half_even')$$),
+             ($$payments.div('99999999999999999999999999999999999999 JPY', 1.2345678901234567890123456789012345678, 'half_even')$$),
+             ($$payments.div('-99999999999999999999999999999999999999 JPY', -1.2345678901234567890123456789012345678, 'half_even')$$),
+             ($$payments.div('1 JPY', 3e37, 'up')$$),
+             ($$payments.div('1 JPY', 1e1000, 'up')$$),
+             ($$payments.div('-1 JPY', 1e1000, 'floor')$$),
+             ($$payments.div('1 JPY', 1e1000, 'half_up')$$),
+             ($$payments.div('99999999999999999999999999999999999999 JPY', 99999999999999999999999999999999999999, 'unnecessary')$$),
+             ($$payments.div('99999999999999999999999999999999999999 JPY', 1e-38, 'half_even')$$),
+             ($$payments.div('1 JPY', 0.00000000000000000000000000000000000001, 'half_even')$$),
+             ($$payments.monetary(0.004999999999999999999999999999999999999999, 'USD', 'half_up')$$),
+             ($$payments.monetary(0.005000000000000000000000000000000000000001, 'USD', 'half_down')$$),
+             ($$payments.monetary(-0.005000000000000000000000000000000000000001, 'USD', 'half_even')$$),
+             ($$payments.monetary(0.015, 'USD', 'half_even')$$),
+             ($$payments.monetary(0.025, 'USD', 'half_even')$$),
+             ($$payments.monetary(999999999999999999999999999999999999.994, 'USD', 'half_up')$$),
+             ($$payments.monetary(999999999999999999999999999999999999.995, 'USD', 'half_up')$$),
+             ($$payments.monetary(999999999999999999999999999999999999.995, 'USD', 'down')$$),
+             ($$payments.monetary(-999999999999999999999999999999999999.995, 'USD', 'half_even')$$),
+             ($$payments.monetary(-999999999999999999999999999999999999.991, 'USD', 'floor')$$),
+             ($$payments.monetary(1e-1000, 'USD', 'up')$$),
+             ($$payments.monetary(-1e-1000, 'USD', 'half_up')$$),
+             ($$payments.monetary('NaN', 'USD', 'half_up')$$),
+             ($$payments.monetary(1, 'XAU', 'half_up')$$)) AS t(expr);
+
+-- Rounded products and quotients past 38 digits (22003).
+SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+FROM (VALUES ($$payments.mul('999999999999999999999999999999999999.99 USD', 1.0000000000000000000000000000000000001, 'down')$$),
+             ($$payments.mul('999999999999999999999999999999999999.99 USD', 1.5, 'half_even')$$),
+             ($$payments.mul('-999999999999999999999999999999999999.99 USD', 1.0000000000000000000000000000000000001, 'floor')$$),
+             ($$payments.mul('12345678901234567890123456789012345678 JPY', 8.7654321098765432109876543210987654321, 'half_even')$$),
+             ($$payments.div('999999999999999999999999999999999999.99 USD', 0.99999999999999999999999999999999999999, 'up')$$),
+             ($$payments.div('1 JPY', 1e-38, 'half_even')$$)) AS t(expr);
+
+--
+-- payments.rescale: the same code at another scale.  Up is always exact;
+-- down rounds (half-even unless told).
+--
+SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+FROM (VALUES ($$payments.rescale('12.34 USD', 4)$$),
+             ($$payments.rescale('-12.34 USD', 18)$$),
+             ($$payments.rescale('12.34 USD', 2)$$),
+             ($$payments.rescale('12.3400 USD/4', 2)$$),
+             ($$payments.rescale('12.3400 USD/4', 2, 'unnecessary')$$),
+             ($$payments.rescale('0.0250 USD/4', 2)$$),
+             ($$payments.rescale('0.0350 USD/4', 2)$$),
+             ($$payments.rescale('0.0250 USD/4', 2, 'half_up')$$),
+             ($$payments.rescale('-0.0250 USD/4', 2, 'half_up')$$),
+             ($$payments.rescale('1234 JPY', 2)$$),
+             ($$payments.rescale('12.50 JPY/2', 0)$$),
+             ($$payments.rescale('13.50 JPY/2', 0)$$),
+             ($$payments.rescale('1.999999999999999999 ETH/18', 0, 'down')$$),
+             ($$payments.rescale('1.999999999999999999 ETH/18', 6, 'up')$$),
+             ($$payments.rescale('-1.999999999999999999 ETH/18', 0, 'floor')$$),
+             ($$payments.rescale('1 PTS/0', 18)$$),
+             ($$payments.rescale('99999999999999999999 PTS/0', 18)$$),
+             ($$payments.rescale('100000000000000000000 PTS/0', 18)$$),
+             ($$payments.rescale('999999999999999999999999999999999999.99 USD', 3)$$),
+             ($$payments.rescale('999999999999999999999999999999999999.99 USD', 1, 'up')$$),
+             ($$payments.rescale('999999999999999999999999999999999999.99 USD', 1, 'down')$$),
+             ($$payments.rescale('99999999999999999999.999999999999999999 ETH/18', 0, 'half_even')$$),
+             ($$payments.rescale('0.0050 USD/4', 2, 'unnecessary')$$),
+             ($$payments.rescale('1 USD', -1)$$),
+             ($$payments.rescale('1 USD', 19)$$),
+             ($$payments.rescale('1 USD', 2147483647)$$)) AS t(expr);
+
+--
+-- payments.round: to a whole multiple of a cash increment, such as CHF to
+-- 0.05, in the increment's currency.
+--
+SELECT amount AS "CHF",
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM (VALUES (1.08), (1.07), (1.05), (1.03), (1.02), (1.00), (0.02), (0.00),
+             (-0.02), (-1.02), (-1.03), (-1.07), (-1.08)) AS t(amount),
+     unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.round(payments.monetary(%s, 'CHF'), '0.05 CHF', %L)$$,
+                                 amount, mode)) AS r
+GROUP BY amount ORDER BY amount DESC;
+
+-- Ties, with an increment of 0.10.
+SELECT amount AS "CHF",
+       max(r) FILTER (WHERE mode = 'half_even') AS half_even,
+       max(r) FILTER (WHERE mode = 'half_up') AS half_up,
+       max(r) FILTER (WHERE mode = 'half_down') AS half_down,
+       max(r) FILTER (WHERE mode = 'up') AS up,
+       max(r) FILTER (WHERE mode = 'down') AS down,
+       max(r) FILTER (WHERE mode = 'ceiling') AS ceiling,
+       max(r) FILTER (WHERE mode = 'floor') AS floor,
+       max(r) FILTER (WHERE mode = 'unnecessary') AS unnecessary
+FROM (VALUES (1.15), (1.05), (0.05), (-0.05), (-1.05), (-1.15)) AS t(amount),
+     unnest(enum_range(NULL::rounding_mode)) AS mode,
+     LATERAL pg_temp.cell(format($$payments.round(payments.monetary(%s, 'CHF'), '0.10 CHF', %L)$$,
+                                 amount, mode)) AS r
+GROUP BY amount ORDER BY amount DESC;
+
+SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+FROM (VALUES ($$payments.round('1.02 CHF', '0.05 CHF', 'half_even')$$),
+             ($$payments.round('-1.03 CHF', '0.05 CHF', 'half_even')$$),
+             ($$payments.round('1234 JPY', '100 JPY', 'half_up')$$),
+             ($$payments.round('1250 JPY', '100 JPY', 'half_even')$$),
+             ($$payments.round('12.34 USD', '0.01 USD', 'unnecessary')$$),
+             ($$payments.round('12.34 USD', '0.25 USD', 'half_even')$$),
+             ($$payments.round('30.00 USD', '100.00 USD', 'half_up')$$),
+             ($$payments.round('30.00 USD', '100.00 USD', 'up')$$),
+             ($$payments.round('-30.00 USD', '100.00 USD', 'floor')$$),
+             ($$payments.round('1.23456789 BTC/8', '0.001 BTC/8', 'half_up')$$),
+             ($$payments.round('999999999999999999999999999999999999.99 USD', '0.10 USD', 'down')$$),
+             ($$payments.round('999999999999999999999999999999999999.99 USD', '0.10 USD', 'up')$$),
+             ($$payments.round('-999999999999999999999999999999999999.99 USD', '0.10 USD', 'half_even')$$),
+             ($$payments.round('999999999999999999999999999999999999.99 USD', '999999999999999999999999999999999999.99 USD', 'half_even')$$),
+             ($$payments.round('1.02 CHF', '0.00 CHF', 'half_even')$$),
+             ($$payments.round('1.02 CHF', '-0.05 CHF', 'half_even')$$),
+             ($$payments.round('1.02 CHF', '0.05 EUR', 'half_even')$$),
+             ($$payments.round('1.02 CHF', '0.050 CHF/3', 'half_even')$$)) AS t(expr);
