@@ -5,7 +5,7 @@
 -- (session_replication_role = replica) could do.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(22);
+SELECT plan(23);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -68,6 +68,32 @@ SELECT results_eq(
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT create_account('tap_bob', 'USD') AS bob \gset
+
+-- The check runs without a search_path of its own: an operator planted
+-- ahead of pg_catalog on the caller's path must not be the one it uses.
+CREATE SCHEMA tap_evil;
+CREATE FUNCTION tap_evil.eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'hijacked';
+END $$;
+CREATE OPERATOR tap_evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = tap_evil.eq);
+SELECT throws_ok(format($q$
+    DO $do$
+    DECLARE
+        id bigint;
+    BEGIN
+        -- legs for the planted operator to be called on, were it used
+        PERFORM payments.post_transfer(%1$s, %2$s, '7.00 USD');
+        SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE;
+        SET CONSTRAINTS payments.transfer_check_balanced DEFERRED;
+        ALTER TABLE payments.transfers DISABLE TRIGGER transfer_after_insert;
+        INSERT INTO payments.transfers (from_account, to_account, amount)
+        VALUES (%1$s, %2$s, '7.00 USD') RETURNING transfers.id INTO id;
+        SET LOCAL search_path = tap_evil, pg_catalog, public, payments;
+        SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE;
+    END $do$ $q$, :cash, :alice),
+    '23514', NULL,
+    'the deferred check resolves no operator through the caller''s search_path');
 
 SELECT is(
     pg_temp.check_without_legs(:cash, :alice, '1.00 USD'),
