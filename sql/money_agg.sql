@@ -3,29 +3,6 @@
 -- window use, and parallel plans with their combine functions.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 -- pg_temp.sqlstate(query): just the SQLSTATE of the query's error, for
 -- errors whose message depends on which rows a parallel worker saw.
 CREATE FUNCTION pg_temp.sqlstate(query text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -71,14 +48,14 @@ SELECT currency(m), sum(amount(m)) AS total, sum(m) = payments.monetary(sum(amou
 FROM ledger WHERE m IS NOT NULL GROUP BY currency(m) ORDER BY currency(m);
 
 -- Mixing currencies in one group is an error (22000), in every aggregate.
-SELECT agg, pg_temp.try(format('SELECT %s(m) FROM ledger WHERE id IN (1, 2)', agg)) AS usd_eur,
-       pg_temp.try(format('SELECT %s(m) FROM ledger WHERE id IN (1, 8)', agg)) AS usd_usd4
+SELECT agg, try_sql(format('SELECT %s(m) FROM ledger WHERE id IN (1, 2)', agg)) AS usd_eur,
+       try_sql(format('SELECT %s(m) FROM ledger WHERE id IN (1, 8)', agg)) AS usd_usd4
 FROM (VALUES ('sum'), ('avg'), ('min'), ('max')) AS t(agg);
 
 --
 -- avg rounds the exact mean half-even to a minor unit.
 --
-SELECT vals, pg_temp.try(format('SELECT avg(m::monetary) FROM unnest(%L::text[]) AS m', vals)) AS avg
+SELECT vals, try_sql(format('SELECT avg(m::monetary) FROM unnest(%L::text[]) AS m', vals)) AS avg
 FROM (VALUES ('{0.01 USD, 0.02 USD}'), ('{0.02 USD, 0.03 USD}'), ('{0.03 USD, 0.04 USD}'),
              ('{-0.01 USD, -0.02 USD}'), ('{-0.02 USD, -0.03 USD}'),
              ('{0.01 USD, 0.02 USD, 0.02 USD}'), ('{0.01 USD, 0.01 USD, 0.02 USD}'),
@@ -95,12 +72,12 @@ FROM (VALUES ('{0.01 USD, 0.02 USD}'), ('{0.02 USD, 0.03 USD}'), ('{0.03 USD, 0.
 \set min '''-999999999999999999999999999999999999.99 USD'''
 CREATE TEMP TABLE edges (id int, m monetary);
 INSERT INTO edges VALUES (1, :max), (2, :max), (3, :min), (4, :min), (5, '0.01 USD'), (6, '-0.01 USD');
-SELECT ids, pg_temp.try(format('SELECT sum(m ORDER BY id) FROM edges WHERE id = ANY (%L)', ids)) AS "sum(m ORDER BY id)",
-       pg_temp.try(format('SELECT sum(m ORDER BY id DESC) FROM edges WHERE id = ANY (%L)', ids)) AS "sum(m ORDER BY id DESC)"
+SELECT ids, try_sql(format('SELECT sum(m ORDER BY id) FROM edges WHERE id = ANY (%L)', ids)) AS "sum(m ORDER BY id)",
+       try_sql(format('SELECT sum(m ORDER BY id DESC) FROM edges WHERE id = ANY (%L)', ids)) AS "sum(m ORDER BY id DESC)"
 FROM (VALUES ('{1}'::int[]), ('{1,2,3,4}'), ('{1,2,3}'), ('{1,3,2,4}'), ('{1,5}'), ('{1,5,6}'),
              ('{4,6}'), ('{3,4,6,1,2,5}'), ('{1,2}'), ('{3,4}')) AS t(ids);
 -- avg: the mean of amounts at the edge is fine while the total fits in 128 bits
-SELECT ids, pg_temp.try(format('SELECT avg(m) FROM edges WHERE id = ANY (%L)', ids)) AS avg
+SELECT ids, try_sql(format('SELECT avg(m) FROM edges WHERE id = ANY (%L)', ids)) AS avg
 FROM (VALUES ('{1,5}'::int[]), ('{1,2,3,4}'), ('{1,2,3}'), ('{1,2}'), ('{3,4}')) AS t(ids);
 
 --
@@ -178,8 +155,8 @@ ANALYZE money_agg_edges;
 EXPLAIN (COSTS OFF) SELECT sum(m) FROM money_agg_edges;
 SELECT sum(m), avg(m), min(m), max(m) FROM money_agg_edges;
 SELECT sum(m) FROM money_agg_edges WHERE id > 1;
-SELECT pg_temp.try('SELECT sum(m) FROM money_agg_edges WHERE id <= 10000') AS all_max,
-       pg_temp.try('SELECT avg(m) FROM money_agg_edges WHERE id <= 10000') AS avg_all_max;
+SELECT try_sql('SELECT sum(m) FROM money_agg_edges WHERE id <= 10000') AS all_max,
+       try_sql('SELECT avg(m) FROM money_agg_edges WHERE id <= 10000') AS avg_all_max;
 SET max_parallel_workers_per_gather = 0;
 SELECT sum(m), avg(m), min(m), max(m) FROM money_agg_edges;
 SELECT sum(m) FROM money_agg_edges WHERE id > 1;

@@ -3,34 +3,11 @@
 -- the earlier part), keep its sign, and bad ratios or counts are errors.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 --
 -- split: n parts as equal as minor units allow, the odd units to the
 -- earlier parts.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.split('100.00 USD', 3)$$),
              ($$payments.split('-100.00 USD', 3)$$),
              ($$payments.split('100.00 USD', 1)$$),
@@ -53,14 +30,14 @@ GROUP BY n ORDER BY n;
 SELECT count(*) AS parts, sum(p) AS total FROM unnest(payments.split('123456.78 EUR', 1000000)) AS p;
 
 -- n < 1, or more parts than an array can hold (22023).
-SELECT n, pg_temp.try(format($$SELECT payments.split('100.00 USD', %s)$$, n)) AS result
+SELECT n, try_sql(format($$SELECT payments.split('100.00 USD', %s)$$, n)) AS result
 FROM (VALUES (0), (-1), (-2147483648), (44739242), (2147483647)) AS t(n);
 SELECT payments.split(NULL, 3) IS NULL AS null_amount, payments.split('1 USD', NULL) IS NULL AS null_parts;
 
 --
 -- allocate: parts in proportion to the ratios.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.allocate('100.00 USD', '{1,1,1}')$$),
              ($$payments.allocate('100.00 USD', '{70,20,10}')$$),
              ($$payments.allocate('100.00 USD', '{0.7,0.2,0.1}')$$),
@@ -100,7 +77,7 @@ FROM (VALUES ($$payments.allocate('100.00 USD', '{1,1,1}')$$),
              ($$pg_typeof(payments.allocate('1 USD', '{1}'))::text$$)) AS t(expr);
 
 -- Bad ratios.
-SELECT ratios, pg_temp.try(format($$SELECT payments.allocate('100.00 USD', %L::numeric[])$$, ratios)) AS result
+SELECT ratios, try_sql(format($$SELECT payments.allocate('100.00 USD', %L::numeric[])$$, ratios)) AS result
 FROM (VALUES ('{}'), ('{0}'), ('{0,0,0}'), ('{0.000}'), ('{1,-1}'), ('{-1}'), ('{1,-0.001,2}'),
              ('{1,NULL,2}'), ('{NULL}'), ('{{1,2},{3,4}}'), ('{{1}}'), ('{1,NaN}'),
              ('{Infinity,1}'), ('{1,-Infinity}'),

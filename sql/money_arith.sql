@@ -3,29 +3,6 @@
 -- division by zero and inexact results, each with its error.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 -- The largest and smallest amounts at scale 2, for the overflow cases.
 \set max '''999999999999999999999999999999999999.99 USD''::monetary'
 \set min '''-999999999999999999999999999999999999.99 USD''::monetary'
@@ -33,7 +10,7 @@ $f$;
 --
 -- + and - between amounts of one currency.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary + '0.66 USD'$$),
              ($$'12.34 usd'::monetary + '0.66 USD'$$),
              ($$'0.66 USD'::monetary + '12.34 USD'$$),
@@ -49,7 +26,7 @@ FROM (VALUES ($$'12.34 USD'::monetary + '0.66 USD'$$),
              ($$- (- '0.01 USD'::monetary)$$)) AS t(expr);
 
 -- At the edges of the range, and one past them (22003, never a wrap).
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES (:'max' || $$ + '0.00 USD'$$),
              (:'max' || ' + ' || :'min'),
              (:'max' || $$ - '0.01 USD'$$),
@@ -69,7 +46,7 @@ FROM (VALUES (:'max' || $$ + '0.00 USD'$$),
 
 -- Different currencies, and one code at different scales, do not mix
 -- (22000, naming both; a hint when only the scale differs).
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'1 USD'::monetary + '1 EUR'$$),
              ($$'1 EUR'::monetary - '1 USD'$$),
              ($$'1 USD'::monetary + '1 USD/4'$$),
@@ -83,7 +60,7 @@ FROM (VALUES ($$'1 USD'::monetary + '1 EUR'$$),
 -- * and / by numeric and bigint give the exact result, and refuse (22023)
 -- when it is not a whole number of minor units.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary * 2.0$$),
              ($$'12.34 USD'::monetary * 0.5$$),
              ($$0.5 * '12.34 USD'::monetary$$),
@@ -123,13 +100,13 @@ FROM (VALUES ($$'12.34 USD'::monetary * 2.0$$),
 
 -- An integer (int4) literal has operators of its own: without them it
 -- would match both the numeric and the bigint ones, and be ambiguous.
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary * 3$$),
              ($$3 * '12.34 USD'::monetary$$),
              ($$'12.34 USD'::monetary / 2$$)) AS t(expr);
 
 -- Overflow of products and quotients (22003).
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES (:'max' || ' * 1.0'),
              (:'max' || ' * -1.0'),
              (:'max' || ' * 1.00000000000000000000000000000000000000000'),
@@ -152,7 +129,7 @@ FROM (VALUES (:'max' || ' * 1.0'),
              ($$'0.01 USD'::monetary / 1e-1000$$)) AS t(expr);
 
 -- Division by zero (22012), for each division.
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary / 0.0$$),
              ($$'12.34 USD'::monetary / -0.000$$),
              ($$'0 USD'::monetary / 0.0$$),
@@ -165,7 +142,7 @@ FROM (VALUES ($$'12.34 USD'::monetary / 0.0$$),
 
 -- Factors that are not finite, or that have more than 38 significant
 -- digits, are refused; trailing and leading zeros do not count.
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary * 'NaN'::numeric$$),
              ($$'12.34 USD'::monetary * 'Infinity'::numeric$$),
              ($$'-Infinity'::numeric * '12.34 USD'::monetary$$),
@@ -186,7 +163,7 @@ FROM (VALUES ($$'12.34 USD'::monetary * 'NaN'::numeric$$),
 --
 -- monetary / monetary: a numeric ratio, exact to numeric's precision.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'10.00 USD'::monetary / '2.50 USD'::monetary$$),
              ($$'10.00 USD'::monetary / '3.00 USD'::monetary$$),
              ($$'-1 JPY'::monetary / '3 JPY'::monetary$$),
@@ -204,7 +181,7 @@ SELECT ('1 USD'::monetary + NULL) IS NULL AS plus, (NULL - '1 USD'::monetary) IS
 -- Factors with huge exponents answer as the exact value would: zero times
 -- anything, a tiny quotient rounded, an overflow.  A factor with too many
 -- significant digits is refused, and the message shows only its start.
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'0.00 USD'::monetary * 1e100001$$),
              ($$payments.div('1.00 USD', 1e100001, 'up')$$),
              ($$payments.div('1.00 USD', 1e100001, 'half_even')$$),

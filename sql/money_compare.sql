@@ -5,40 +5,17 @@
 -- whatever plan is chosen.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 --
 -- Every operator on pairs of one currency, of two currencies and of one
 -- code at two scales: = and <> answer, the ordering operators raise 22000.
 --
 SELECT a, b,
-       pg_temp.try(format('SELECT %L::monetary = %L::monetary', a, b)) AS "=",
-       pg_temp.try(format('SELECT %L::monetary <> %L::monetary', a, b)) AS "<>",
-       pg_temp.try(format('SELECT %L::monetary < %L::monetary', a, b)) AS "<",
-       pg_temp.try(format('SELECT %L::monetary <= %L::monetary', a, b)) AS "<=",
-       pg_temp.try(format('SELECT %L::monetary > %L::monetary', a, b)) AS ">",
-       pg_temp.try(format('SELECT %L::monetary >= %L::monetary', a, b)) AS ">="
+       try_sql(format('SELECT %L::monetary = %L::monetary', a, b)) AS "=",
+       try_sql(format('SELECT %L::monetary <> %L::monetary', a, b)) AS "<>",
+       try_sql(format('SELECT %L::monetary < %L::monetary', a, b)) AS "<",
+       try_sql(format('SELECT %L::monetary <= %L::monetary', a, b)) AS "<=",
+       try_sql(format('SELECT %L::monetary > %L::monetary', a, b)) AS ">",
+       try_sql(format('SELECT %L::monetary >= %L::monetary', a, b)) AS ">="
 FROM (VALUES ('1.00 USD', '1.00 USD'), ('1.00 USD', 'usd 1'), ('1.00 USD', '1.00 USD/2'),
              ('1.00 USD', '2.00 USD'), ('2.00 USD', '1.00 USD'), ('-2.00 USD', '1.00 USD'),
              ('0.00 USD', '-0.00 USD'),
@@ -47,8 +24,8 @@ FROM (VALUES ('1.00 USD', '1.00 USD'), ('1.00 USD', 'usd 1'), ('1.00 USD', '1.00
       ) AS t(a, b);
 
 -- The error texts of the ordering operators on a mismatch.
-SELECT op, pg_temp.try(format($$SELECT '1 USD'::monetary %s '1 EUR'::monetary$$, op)) AS usd_eur,
-       pg_temp.try(format($$SELECT '1 USD'::monetary %s '1 USD/4'::monetary$$, op)) AS usd_usd4
+SELECT op, try_sql(format($$SELECT '1 USD'::monetary %s '1 EUR'::monetary$$, op)) AS usd_eur,
+       try_sql(format($$SELECT '1 USD'::monetary %s '1 USD/4'::monetary$$, op)) AS usd_usd4
 FROM (VALUES ('<'), ('<='), ('>'), ('>=')) AS t(op);
 
 -- So a filter on amounts over mixed rows never answers silently.
@@ -60,8 +37,8 @@ INSERT INTO mixed VALUES
     (11, '-999999999999999999999999999999999999.99 USD'), (12, '0 JPY'),
     (13, NULL), (14, '1000 JPY'), (15, '0.000000000000000001 ETH/18');
 ANALYZE mixed;
-SELECT pg_temp.try($$SELECT count(*) FROM mixed WHERE m > '1.00 USD'$$) AS "m > 1.00 USD";
-SELECT pg_temp.try($$SELECT count(*) FROM mixed WHERE m BETWEEN '0 USD' AND '100 USD'$$) AS "m BETWEEN";
+SELECT try_sql($$SELECT count(*) FROM mixed WHERE m > '1.00 USD'$$) AS "m > 1.00 USD";
+SELECT try_sql($$SELECT count(*) FROM mixed WHERE m BETWEEN '0 USD' AND '100 USD'$$) AS "m BETWEEN";
 -- while = and <> simply say whether rows are that amount
 SELECT id, m FROM mixed WHERE m = '10 USD' ORDER BY id;
 SELECT count(*) AS "m <> 10 USD" FROM mixed WHERE m <> '10 USD';
@@ -86,7 +63,7 @@ FROM (VALUES ('1.00 USD', '1.00 USD'), ('1.00 USD', '2.00 USD'), ('2.00 USD', '1
 SELECT id, m FROM mixed ORDER BY m, id;
 SELECT id, m FROM mixed ORDER BY m DESC NULLS LAST, id;
 -- The strict < is not an ordering operator of the opclass.
-SELECT pg_temp.try($$SELECT m FROM mixed ORDER BY m USING <$$) AS "ORDER BY m USING <";
+SELECT try_sql($$SELECT m FROM mixed ORDER BY m USING <$$) AS "ORDER BY m USING <";
 SELECT array_agg(m ORDER BY m USING ~>~) FILTER (WHERE currency(m) = 'USD') AS usd_desc FROM mixed;
 -- GREATEST and LEAST use the default opclass, so they follow the total
 -- order and do not raise on mixed currencies.
@@ -179,8 +156,8 @@ SELECT count(*), min(m), max(m) FROM big WHERE payments.currency(m) = 'USD' AND 
 -- written twice is not.
 CREATE TEMP TABLE uniq (m monetary UNIQUE);
 INSERT INTO uniq VALUES ('1.00 USD'), ('1.00 EUR'), ('1.0000 USD/4'), ('1 JPY');
-SELECT pg_temp.try($$INSERT INTO uniq VALUES ('usd 1')$$) AS duplicate;
-SELECT pg_temp.try($$INSERT INTO uniq VALUES ('1.00 USD/2')$$) AS duplicate_by_scale;
+SELECT try_sql($$INSERT INTO uniq VALUES ('usd 1')$$) AS duplicate;
+SELECT try_sql($$INSERT INTO uniq VALUES ('1.00 USD/2')$$) AS duplicate_by_scale;
 SELECT m FROM uniq ORDER BY m;
 
 --

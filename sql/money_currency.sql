@@ -3,29 +3,6 @@
 -- grouping, joins, indexes and hash partitions.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 --
 -- ISO 4217 codes at their own scale are written plain.  Input is
 -- case-insensitive; output is upper case.
@@ -85,25 +62,25 @@ INSERT INTO iso_list_one VALUES
     ('UYU',2),('UYW',4),('UZS',2),('VED',2),('VES',2),('VND',0),('VUV',0),
     ('WST',2),('XAD',2),('XAF',0),('XCD',2),('XCG',2),('XOF',0),('XPF',0),
     ('YER',2),('ZAR',2),('ZMW',2),('ZWG',2);
-SELECT code, minor_units AS iso, pg_temp.try(format('SELECT minor_units(%L::currency)', code)) AS ours
+SELECT code, minor_units AS iso, try_sql(format('SELECT minor_units(%L::currency)', code)) AS ours
 FROM iso_list_one
-WHERE pg_temp.try(format('SELECT minor_units(%L::currency)', code)) IS DISTINCT FROM minor_units::text;
+WHERE try_sql(format('SELECT minor_units(%L::currency)', code)) IS DISTINCT FROM minor_units::text;
 SELECT count(*) AS active_codes_checked FROM iso_list_one;
 
 --
 -- Errors.  ISO codes without a minor unit (precious metals, SDR, test and
 -- no-currency codes) need an explicit scale, as does anything not ISO.
 --
-SELECT input, pg_temp.try(format('SELECT %L::currency', input)) AS result
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
 FROM (VALUES ('XAU'), ('xag'), ('XPT'), ('XPD'), ('XDR'), ('XTS'), ('XXX'),
              ('XBA'), ('XSU'), ('XUA')) AS t(input);
 
 -- Unknown codes: the hint shows how to write them.
-SELECT input, pg_temp.try(format('SELECT %L::currency', input)) AS result
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
 FROM (VALUES ('ABC'), ('eth'), ('USDC'), ('abcdefgh'), ('123')) AS t(input);
 
 -- Malformed: too short or long, bad characters, spaces, bad scales.
-SELECT input, pg_temp.try(format('SELECT %L::currency', input)) AS result
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
 FROM (VALUES (''), ('U'), ('US'), ('ABCDEFGHI'), ('ABCDEFGHI/2'), ('US$'),
              ('US D'), (' USD'), ('USD '), ('U-S'), ('ÜSD'),
              ('USD/'), ('USD/19'), ('USD/99'), ('USD/123'), ('USD/-1'),
@@ -158,7 +135,7 @@ INSERT INTO raw VALUES
 \copy (SELECT bytes FROM raw WHERE id = 7) TO 'results/money_currency_raw7.bin' (FORMAT binary)
 \copy (SELECT bytes FROM raw WHERE id = 8) TO 'results/money_currency_raw8.bin' (FORMAT binary)
 CREATE TEMP TABLE cur_recv (c currency);
-SELECT id, what, pg_temp.try(format(
+SELECT id, what, try_sql(format(
            'COPY cur_recv FROM %L (FORMAT binary)',
            :'abs_builddir' || '/results/money_currency_raw' || id || '.bin')) AS result
 FROM raw ORDER BY id;
@@ -232,7 +209,7 @@ RESET enable_bitmapscan;
 -- UNIQUE refuses a duplicate written differently.
 CREATE TEMP TABLE cur_unique (c currency UNIQUE);
 INSERT INTO cur_unique VALUES ('USD'), ('USD/4'), ('EUR');
-SELECT pg_temp.try($$INSERT INTO cur_unique VALUES ('usd/2')$$);
+SELECT try_sql($$INSERT INTO cur_unique VALUES ('usd/2')$$);
 
 -- Hash partitioning needs hash support function 2.
 CREATE TEMP TABLE cur_parts (c currency, n int) PARTITION BY HASH (c);

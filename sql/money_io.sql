@@ -2,29 +2,6 @@
 -- the exact constructor and the accessors.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 --
 -- Text input: amount then currency or currency then amount, any case, any
 -- surrounding space; output always shows exactly the currency's decimals.
@@ -70,7 +47,7 @@ FROM (VALUES ('999999999999999999999999999999999999.99 USD'),
 --
 -- Errors.  One past the extremes is out of range (22003).
 --
-SELECT input, pg_temp.try(format('SELECT %L::monetary', input)) AS result
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES ('1000000000000000000000000000000000000.00 USD'),
              ('-1000000000000000000000000000000000000.00 USD'),
              ('1000000000000000000000000000000000000 USD'),
@@ -80,14 +57,14 @@ FROM (VALUES ('1000000000000000000000000000000000000.00 USD'),
              ('99999999999999999999999999999999999999999999999999 JPY')) AS t(input);
 
 -- More decimals than the currency has: input never rounds.
-SELECT input, pg_temp.try(format('SELECT %L::monetary', input)) AS result
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES ('12.345 USD'), ('USD 0.001'), ('-12.341 USD'), ('1.5 JPY'),
              ('0.0000000000000000001 ETH/18'), ('1.00001 USD/4'),
              ('999999999999999999999999999999999999.995 USD')) AS t(input);
 
 -- Not a decimal amount: NaN, infinities, exponents, double signs, other
 -- separators and digits.
-SELECT input, pg_temp.try(format('SELECT %L::monetary', input)) AS result
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES ('NaN USD'), ('USD NaN'), ('Infinity USD'), ('USD Infinity'),
              ('-Infinity USD'), ('USD -Infinity'), ('USD inf'), ('1e5 USD'),
              ('1E5 USD'), ('1.5e2 USD'), ('--1 USD'), ('+-1 USD'), ('-+1 USD'),
@@ -96,13 +73,13 @@ FROM (VALUES ('NaN USD'), ('USD NaN'), ('Infinity USD'), ('USD Infinity'),
              ('0x10 USD'), ('١٢ USD'), ('１２ USD'), ('12.34 USD;')) AS t(input);
 
 -- Not an amount and a currency.
-SELECT input, pg_temp.try(format('SELECT %L::monetary', input)) AS result
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES (''), ('   '), ('garbage'), ('12.34'), ('USD'), ('12.34 USD EUR'),
              ('12.34 USD 1'), ('$12.34'), ('12.34USD'), ('USD12.34'),
              ('USD USD'), ('12 34 USD')) AS t(input);
 
 -- The currency's own errors, named against the whole input.
-SELECT input, pg_temp.try(format('SELECT %L::monetary', input)) AS result
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES ('12.34 XAU'), ('12.34 ABC'), ('ETH 1.5'), ('12.34 USD/19'),
              ('12.34 USD/'), ('12.34 US'), ('1 ABCDEFGHI/2')) AS t(input);
 
@@ -113,7 +90,7 @@ SELECT NULL::monetary IS NULL AS null_monetary;
 -- The exact constructor payments.monetary(numeric, currency) and the
 -- accessors amount(), currency() and minor_units().
 --
-SELECT n, c, pg_temp.try(format('SELECT payments.monetary(%s, %L)', n, c)) AS result
+SELECT n, c, try_sql(format('SELECT payments.monetary(%s, %L)', n, c)) AS result
 FROM (VALUES ('12.34', 'USD'), ('12.3', 'USD'), ('-12', 'USD'), ('12.340', 'USD'),
              ('0', 'USD'), ('-0.00', 'USD'), ('1.5', 'ETH/18'), ('1000', 'JPY'),
              ('999999999999999999999999999999999999.99', 'USD'),
@@ -204,7 +181,7 @@ INSERT INTO raw VALUES
 \copy (SELECT bytes FROM raw WHERE id = 9) TO 'results/money_io_raw9.bin' (FORMAT binary)
 \copy (SELECT bytes FROM raw WHERE id = 10) TO 'results/money_io_raw10.bin' (FORMAT binary)
 CREATE TEMP TABLE mon_recv (m monetary);
-SELECT id, what, pg_temp.try(format(
+SELECT id, what, try_sql(format(
            'COPY mon_recv FROM %L (FORMAT binary)',
            :'abs_builddir' || '/results/money_io_raw' || id || '.bin')) AS result
 FROM raw ORDER BY id;

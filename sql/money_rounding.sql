@@ -3,29 +3,6 @@
 -- payments.round (cash increments), every mode on both signs.
 SET search_path = public, payments;
 
--- pg_temp.try(query): a query's one value as text (a command's "ok"), or
--- its error as "ERROR SQLSTATE: message" and its DETAIL and HINT lines.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    result text;
-    state text; message text; detail text; hint text;
-BEGIN
-    IF query ~* '^\s*(SELECT|VALUES|TABLE|WITH)\M' THEN
-        EXECUTE query INTO result;
-    ELSE
-        EXECUTE query;
-        result := 'ok';
-    END IF;
-    RETURN result;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-        detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
-END
-$f$;
-
 -- pg_temp.cell(expr): the minor units of a monetary expression, or just
 -- "ERROR SQLSTATE", for the grids below (one row per input, one column
 -- per rounding mode).
@@ -44,7 +21,7 @@ $f$;
 -- The modes, in the order of the enum.
 --
 SELECT enum_range(NULL::rounding_mode);
-SELECT pg_temp.try($$SELECT payments.mul('1 USD', 0.5, 'bankers')$$) AS bad_mode;
+SELECT try_sql($$SELECT payments.mul('1 USD', 0.5, 'bankers')$$) AS bad_mode;
 SELECT payments.mul('1 USD', 0.5, NULL) IS NULL AS null_mode,
        payments.div(NULL, 2, 'up') IS NULL AS null_amount,
        payments.rescale('1 USD', NULL) IS NULL AS null_scale,
@@ -134,7 +111,7 @@ FROM (VALUES (1, 3), (2, 3), (-1, 3), (-2, 3), (10, 4), (-10, 4), (14, 4),
 GROUP BY n, d ORDER BY n DESC, d;
 
 -- The error of an inexact 'unnecessary', with its hint.
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.mul('0.01 USD', 0.5, 'unnecessary')$$),
              ($$payments.div('0.01 USD', 2, 'unnecessary')$$),
              ($$payments.monetary(0.005, 'USD', 'unnecessary')$$),
@@ -147,7 +124,7 @@ FROM (VALUES ($$payments.mul('0.01 USD', 0.5, 'unnecessary')$$),
 -- above or below a half rounds like it, and 256-bit intermediate products
 -- round correctly.
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.mul('1.00 USD', 0.005, 'half_even')$$),
              ($$payments.mul('1.00 USD', 0.00500000000000000000000000000000000001, 'half_even')$$),
              ($$payments.mul('1.00 USD', 0.00500000000000000000000000000000000001, 'half_down')$$),
@@ -196,7 +173,7 @@ FROM (VALUES ($$payments.mul('1.00 USD', 0.005, 'half_even')$$),
              ($$payments.monetary(1, 'XAU', 'half_up')$$)) AS t(expr);
 
 -- Rounded products and quotients past 38 digits (22003).
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.mul('999999999999999999999999999999999999.99 USD', 1.0000000000000000000000000000000000001, 'down')$$),
              ($$payments.mul('999999999999999999999999999999999999.99 USD', 1.5, 'half_even')$$),
              ($$payments.mul('-999999999999999999999999999999999999.99 USD', 1.0000000000000000000000000000000000001, 'floor')$$),
@@ -208,7 +185,7 @@ FROM (VALUES ($$payments.mul('999999999999999999999999999999999999.99 USD', 1.00
 -- payments.rescale: the same code at another scale.  Up is always exact;
 -- down rounds (half-even unless told).
 --
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.rescale('12.34 USD', 4)$$),
              ($$payments.rescale('-12.34 USD', 18)$$),
              ($$payments.rescale('12.34 USD', 2)$$),
@@ -272,7 +249,7 @@ FROM (VALUES (1.15), (1.05), (0.05), (-0.05), (-1.05), (-1.15)) AS t(amount),
                                  amount, mode)) AS r
 GROUP BY amount ORDER BY amount DESC;
 
-SELECT expr, pg_temp.try('SELECT ' || expr) AS result
+SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$payments.round('1.02 CHF', '0.05 CHF', 'half_even')$$),
              ($$payments.round('-1.03 CHF', '0.05 CHF', 'half_even')$$),
              ($$payments.round('1234 JPY', '100 JPY', 'half_up')$$),
