@@ -47,6 +47,11 @@ all install installcheck:
 	@exit 1
 endif
 
+# PGXS tracks header dependencies only where PostgreSQL was built with
+# --enable-depend (Debian's is not): rebuild every object when a header
+# changes, or objects built against an old struct layout get linked.
+$(OBJS): $(wildcard src/*.h)
+
 # The directory is a prerequisite too, so that removing a piece rebuilds.
 payments--1.0.sql: $(sort $(wildcard sql/install/*.sql)) sql/install
 	cat $(filter %.sql,$^) > $@

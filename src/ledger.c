@@ -257,18 +257,21 @@ static LedgerPlan lock_accounts_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static LedgerPlan update_volumes_plan = {
-	"UPDATE payments.accounts AS a SET debits_posted = v.d, credits_posted = v.c "
-	"  FROM (VALUES ($1, $2, $3), ($4, $5, $6)) AS v (id, d, c) WHERE a.id = v.id",
-	6, {INT8OID, MONETARY_PARAM, MONETARY_PARAM, INT8OID, MONETARY_PARAM, MONETARY_PARAM}
-};
-
-static LedgerPlan insert_postings_plan = {
+/*
+ * The volumes and the legs in one statement, so one executor run.  The
+ * UPDATE is sure to meet both rows: they are locked by this transaction, and
+ * a locked row can be neither updated nor deleted by another.
+ */
+static LedgerPlan write_legs_plan = {
+	"WITH volumes AS ("
+	"    UPDATE payments.accounts AS a SET debits_posted = v.d, credits_posted = v.c"
+	"      FROM (VALUES ($3, $9, $10), ($4, $11, $12)) AS v (id, d, c) WHERE a.id = v.id) "
 	"INSERT INTO payments.postings "
 	"       (ledger, transfer_id, account_id, side, amount, balance_after, created_at) "
 	"VALUES ($1, $2, $3, 'debit', $5, $6, $8), ($1, $2, $4, 'credit', $5, $7, $8)",
-	8, {TEXTOID, INT8OID, INT8OID, INT8OID, MONETARY_PARAM, MONETARY_PARAM,
-	MONETARY_PARAM, TIMESTAMPTZOID}
+	12, {TEXTOID, INT8OID, INT8OID, INT8OID, MONETARY_PARAM, MONETARY_PARAM,
+		MONETARY_PARAM, TIMESTAMPTZOID, MONETARY_PARAM, MONETARY_PARAM,
+	MONETARY_PARAM, MONETARY_PARAM}
 };
 
 static Monetary
@@ -395,8 +398,7 @@ ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 				to_before;
 	Monetary	from_balance,
 				to_balance;
-	Datum		update_args[6];
-	Datum		posting_args[8];
+	Datum		args[12];
 
 	if (SPI_execute_plan(ledger_plan(&lock_accounts_plan, monetary_oid),
 						 lock_args, NULL, false, 0) != SPI_OK_SELECT)
@@ -424,32 +426,25 @@ ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 	check_limit(&from_before, from, amount);
 	check_limit(&to_before, to, amount);
 
-	update_args[0] = Int64GetDatum(from->id);
-	update_args[1] = MonetaryPGetDatum(&from->debits_posted);
-	update_args[2] = MonetaryPGetDatum(&from->credits_posted);
-	update_args[3] = Int64GetDatum(to->id);
-	update_args[4] = MonetaryPGetDatum(&to->debits_posted);
-	update_args[5] = MonetaryPGetDatum(&to->credits_posted);
-	if (ledger_execute_write(ledger_plan(&update_volumes_plan, monetary_oid),
-							 update_args, NULL) != SPI_OK_UPDATE || SPI_processed != 2)
-		elog(ERROR, "updating the volumes of accounts %lld and %lld failed",
-			 (long long) from_account, (long long) to_account);
-
 	from_balance.units = posted_balance(from);
 	from_balance.currency = amount->currency;
 	to_balance.units = posted_balance(to);
 	to_balance.currency = amount->currency;
-	posting_args[0] = CStringGetTextDatum(ledger);
-	posting_args[1] = Int64GetDatum(transfer_id);
-	posting_args[2] = Int64GetDatum(from_account);
-	posting_args[3] = Int64GetDatum(to_account);
-	posting_args[4] = MonetaryPGetDatum(amount);
-	posting_args[5] = MonetaryPGetDatum(&from_balance);
-	posting_args[6] = MonetaryPGetDatum(&to_balance);
+	args[0] = CStringGetTextDatum(ledger);
+	args[1] = Int64GetDatum(transfer_id);
+	args[2] = Int64GetDatum(from_account);
+	args[3] = Int64GetDatum(to_account);
+	args[4] = MonetaryPGetDatum(amount);
+	args[5] = MonetaryPGetDatum(&from_balance);
+	args[6] = MonetaryPGetDatum(&to_balance);
 	/* taken under both locks: per account, leg times follow the leg order */
-	posting_args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
-	if (ledger_execute_write(ledger_plan(&insert_postings_plan, monetary_oid),
-							 posting_args, NULL) != SPI_OK_INSERT)
-		elog(ERROR, "writing the postings of transfer %lld failed", (long long) transfer_id);
+	args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
+	args[8] = MonetaryPGetDatum(&from->debits_posted);
+	args[9] = MonetaryPGetDatum(&from->credits_posted);
+	args[10] = MonetaryPGetDatum(&to->debits_posted);
+	args[11] = MonetaryPGetDatum(&to->credits_posted);
+	if (ledger_execute_write(ledger_plan(&write_legs_plan, monetary_oid),
+							 args, NULL) != SPI_OK_INSERT || SPI_processed != 2)
+		elog(ERROR, "writing the legs of transfer %lld failed", (long long) transfer_id);
 	applied_transfers_add(transfer_id);
 }

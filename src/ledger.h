@@ -23,7 +23,7 @@ typedef struct LedgerPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];	/* MONETARY_PARAM stands for payments.monetary */
+	Oid			argtypes[12];	/* MONETARY_PARAM stands for payments.monetary */
 	SPIPlanPtr	plan;
 	Oid			monetary_oid;
 } LedgerPlan;
