@@ -1,7 +1,8 @@
 /*
  * ledger.c
- *	  Applying a transfer: lock both accounts in id order, check every rule
- *	  against their current rows, update their volumes and write the legs.
+ *	  Applying a transfer: apply its two legs to their accounts, lower id
+ *	  first, each in one UPDATE that locks the row and refuses an account that
+ *	  may not take it; check the limits on the rows as updated; write the legs.
  *
  * This runs in the AFTER INSERT trigger of payments.transfers, so that it
  * happens exactly once for every transfer row that is really inserted,
@@ -247,31 +248,47 @@ typedef struct AccountRow
 } AccountRow;
 
 /*
- * Locks both accounts.  ORDER BY id puts the row locks in one order for
- * every transfer, so two transfers never wait on each other in a cycle.
+ * Applies one leg: one UPDATE locks the account's row and adds the amount to
+ * its volume on the leg's side, where the account may take the leg (in the
+ * transfer's ledger, open, in the amount's currency); otherwise it updates
+ * nothing, and refuse_leg() says why.  Locking and updating in one statement
+ * takes the row's page lock once and writes no separate lock record, which
+ * matters to concurrent transfers.  The legs are applied lower account id
+ * first, so two transfers never wait on each other in a cycle.
  */
-static LedgerPlan lock_accounts_plan = {
-	"SELECT id, ledger, currency, normal_balance, allow_negative, status, "
-	"       debits_posted, credits_posted, debits_pending, credits_pending "
-	"  FROM payments.accounts WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
-	2, {INT8OID, INT8OID}
+#define LEG_RETURNING \
+	"RETURNING id, ledger, currency, normal_balance, allow_negative, status, " \
+	"          debits_posted, credits_posted, debits_pending, credits_pending"
+#define LEG_WHERE \
+	" WHERE id OPERATOR(pg_catalog.=) $1 AND ledger OPERATOR(pg_catalog.=) $3 " \
+	"   AND status OPERATOR(pg_catalog.=) 'open' " \
+	"   AND currency OPERATOR(payments.=) payments.currency($2) "
+
+static LedgerPlan debit_leg_plan = {
+	"UPDATE payments.accounts SET debits_posted = debits_posted OPERATOR(payments.+) $2"
+	LEG_WHERE LEG_RETURNING,
+	3, {INT8OID, MONETARY_PARAM, TEXTOID}
 };
 
-/*
- * The volumes and the legs in one statement, so one executor run.  The
- * UPDATE is sure to meet both rows: they are locked by this transaction, and
- * a locked row can be neither updated nor deleted by another.
- */
-static LedgerPlan write_legs_plan = {
-	"WITH volumes AS ("
-	"    UPDATE payments.accounts AS a SET debits_posted = v.d, credits_posted = v.c"
-	"      FROM (VALUES ($3, $9, $10), ($4, $11, $12)) AS v (id, d, c) WHERE a.id = v.id) "
+static LedgerPlan credit_leg_plan = {
+	"UPDATE payments.accounts SET credits_posted = credits_posted OPERATOR(payments.+) $2"
+	LEG_WHERE LEG_RETURNING,
+	3, {INT8OID, MONETARY_PARAM, TEXTOID}
+};
+
+static LedgerPlan account_row_plan = {
+	"SELECT id, ledger, currency, normal_balance, allow_negative, status, "
+	"       debits_posted, credits_posted, debits_pending, credits_pending "
+	"  FROM payments.accounts WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+static LedgerPlan insert_postings_plan = {
 	"INSERT INTO payments.postings "
 	"       (ledger, transfer_id, account_id, side, amount, balance_after, created_at) "
 	"VALUES ($1, $2, $3, 'debit', $5, $6, $8), ($1, $2, $4, 'credit', $5, $7, $8)",
-	12, {TEXTOID, INT8OID, INT8OID, INT8OID, MONETARY_PARAM, MONETARY_PARAM,
-		MONETARY_PARAM, TIMESTAMPTZOID, MONETARY_PARAM, MONETARY_PARAM,
-	MONETARY_PARAM, MONETARY_PARAM}
+	8, {TEXTOID, INT8OID, INT8OID, INT8OID, MONETARY_PARAM, MONETARY_PARAM,
+	MONETARY_PARAM, TIMESTAMPTZOID}
 };
 
 static Monetary
@@ -353,16 +370,6 @@ check_account(const AccountRow *a, const char *ledger, const Monetary *amount)
 						currency_to_cstring(a->currency))));
 }
 
-/* Adds a leg to the account's posted volume on the given side. */
-static void
-add_leg(AccountRow *a, bool debit, const Monetary *amount)
-{
-	Monetary   *volume = debit ? &a->debits_posted : &a->credits_posted;
-
-	amount_check(amount_add(volume->units, amount->units, &volume->units),
-				 "account volume", a->currency);
-}
-
 static void
 check_limit(const AccountRow *before, const AccountRow *after, const Monetary *amount)
 {
@@ -386,49 +393,80 @@ check_limit(const AccountRow *before, const AccountRow *after, const Monetary *a
 	}
 }
 
+/* Why an account did not take a leg: each refusal with its own error. */
+static void
+refuse_leg(Oid monetary_oid, int64 account, const char *ledger, const Monetary *amount)
+{
+	Datum		args[1] = {Int64GetDatum(account)};
+	AccountRow	row;
+
+	if (SPI_execute_plan(ledger_plan(&account_row_plan, monetary_oid), args, NULL,
+						 false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
+	if (SPI_processed == 0)
+		ledger_account_missing(account);
+	read_account(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
+	check_account(&row, ledger, amount);
+	/* changed back between the UPDATE and this look-up: a retry will do */
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("account %lld changed while a transfer was applied to it",
+					(long long) account),
+			 errhint("Retry the transaction.")));
+}
+
+/* Applies one leg; *after is the account's row with it. */
+static void
+apply_leg(Oid monetary_oid, int64 account, bool debit, const char *ledger,
+		  const Monetary *amount, AccountRow *after)
+{
+	Datum		args[3] = {Int64GetDatum(account), MonetaryPGetDatum(amount),
+	CStringGetTextDatum(ledger)};
+
+	if (ledger_execute_write(ledger_plan(debit ? &debit_leg_plan : &credit_leg_plan,
+										 monetary_oid),
+							 args, NULL) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "SPI_execute_plan failed applying a leg to account %lld",
+			 (long long) account);
+	if (SPI_processed == 0)
+		refuse_leg(monetary_oid, account, ledger, amount);
+	read_account(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, after);
+}
+
 void
 ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 					  int64 from_account, int64 to_account, const Monetary *amount)
 {
-	Datum		lock_args[2] = {Int64GetDatum(from_account), Int64GetDatum(to_account)};
-	AccountRow	rows[2];
-	AccountRow *from = NULL;
-	AccountRow *to = NULL;
-	AccountRow	from_before,
+	AccountRow	from,
+				to,
+				from_before,
 				to_before;
 	Monetary	from_balance,
 				to_balance;
-	Datum		args[12];
+	Datum		args[8];
 
-	if (SPI_execute_plan(ledger_plan(&lock_accounts_plan, monetary_oid),
-						 lock_args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed locking accounts");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	if (from_account < to_account)
 	{
-		read_account(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &rows[i]);
-		if (rows[i].id == from_account)
-			from = &rows[i];
-		else
-			to = &rows[i];
+		apply_leg(monetary_oid, from_account, true, ledger, amount, &from);
+		apply_leg(monetary_oid, to_account, false, ledger, amount, &to);
 	}
-	if (from == NULL)
-		ledger_account_missing(from_account);
-	if (to == NULL)
-		ledger_account_missing(to_account);
+	else
+	{
+		apply_leg(monetary_oid, to_account, false, ledger, amount, &to);
+		apply_leg(monetary_oid, from_account, true, ledger, amount, &from);
+	}
 
-	check_account(from, ledger, amount);
-	check_account(to, ledger, amount);
+	/* the rows as they were: the leg was added to a volume within range */
+	from_before = from;
+	from_before.debits_posted.units -= amount->units;
+	to_before = to;
+	to_before.credits_posted.units -= amount->units;
+	check_limit(&from_before, &from, amount);
+	check_limit(&to_before, &to, amount);
 
-	from_before = *from;
-	to_before = *to;
-	add_leg(from, true, amount);
-	add_leg(to, false, amount);
-	check_limit(&from_before, from, amount);
-	check_limit(&to_before, to, amount);
-
-	from_balance.units = posted_balance(from);
+	from_balance.units = posted_balance(&from);
 	from_balance.currency = amount->currency;
-	to_balance.units = posted_balance(to);
+	to_balance.units = posted_balance(&to);
 	to_balance.currency = amount->currency;
 	args[0] = CStringGetTextDatum(ledger);
 	args[1] = Int64GetDatum(transfer_id);
@@ -439,11 +477,7 @@ ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 	args[6] = MonetaryPGetDatum(&to_balance);
 	/* taken under both locks: per account, leg times follow the leg order */
 	args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
-	args[8] = MonetaryPGetDatum(&from->debits_posted);
-	args[9] = MonetaryPGetDatum(&from->credits_posted);
-	args[10] = MonetaryPGetDatum(&to->debits_posted);
-	args[11] = MonetaryPGetDatum(&to->credits_posted);
-	if (ledger_execute_write(ledger_plan(&write_legs_plan, monetary_oid),
+	if (ledger_execute_write(ledger_plan(&insert_postings_plan, monetary_oid),
 							 args, NULL) != SPI_OK_INSERT || SPI_processed != 2)
 		elog(ERROR, "writing the legs of transfer %lld failed", (long long) transfer_id);
 	applied_transfers_add(transfer_id);

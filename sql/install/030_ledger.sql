@@ -122,7 +122,7 @@ CREATE FUNCTION payments.history_guard() RETURNS trigger
 COMMENT ON FUNCTION payments.transfer_before_insert() IS
     'trigger: checks a new transfer on its own and fills in its ledger and created_at';
 COMMENT ON FUNCTION payments.transfer_after_insert() IS
-    'trigger: locks both accounts in id order, checks them, writes the postings and the volumes';
+    'trigger: applies both legs in account id order (one locking UPDATE each), checks the limits, writes the postings';
 COMMENT ON FUNCTION payments.transfer_check_balanced() IS
     'deferred constraint trigger: at commit, each transfer''s legs sum to zero per currency';
 COMMENT ON FUNCTION payments.account_guard() IS

@@ -249,14 +249,14 @@ SELECT lives_ok(
 SELECT is(balance(:big)::text, '999999999999999999999999999999999999.99 USD', 'the account holds it');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '0.01 USD', 'tap-o-from')$$, :big_source, :small),
-    '22003', 'monetary account volume out of range',
+    '22003', 'monetary sum out of range',
     'a debit that would overflow the from_account''s volume is refused');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '0.01 USD', 'tap-o-to')$$, :big_source2, :big),
-    '22003', 'monetary account volume out of range',
+    '22003', 'monetary sum out of range',
     'a credit that would overflow the to_account''s volume is refused');
 SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '0.01 USD')$$, :big_source2, :big)),
-    ARRAY['22003', 'monetary account volume out of range',
+    ARRAY['22003', 'monetary sum out of range',
           'An amount holds at most 38 digits of minor units.', NULL],
     'the overflow refusal says how many digits an amount holds');
 
