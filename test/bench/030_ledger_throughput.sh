@@ -27,7 +27,7 @@ set -euo pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 DB=${BENCH_DB:-payments_bench}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 HISTORY=${BENCH_HISTORY:-200000}
 CLIENTS=(1 4)
 SYNC=(on off)
