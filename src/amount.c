@@ -3,150 +3,17 @@
  *	  Exact decimal arithmetic on 128-bit counts of minor units.
  *
  * Every operation that can be inexact is written as one division with
- * rounding: sign * round(n / d), where n and d are non-negative 256-bit
- * integers.  The product of two in-range amounts is below 10^76, which fits
- * in 256 bits, so no operation ever needs more; the rounding is then applied
+ * rounding: sign * round(n / d), where n and d are natural numbers, in 128
+ * bits when they fit and in bignat.c's otherwise; the rounding is applied
  * once, at the end, from the exact quotient and remainder.
  */
 #include "amount.h"
+#include "bignat.h"
 
 #include <string.h>
 
 #define Max(a, b) ((a) > (b) ? (a) : (b))
 #define Min(a, b) ((a) < (b) ? (a) : (b))
-
-typedef struct u256
-{
-	amount_uint hi;
-	amount_uint lo;
-} u256;
-
-#define U64_MASK	((amount_uint) UINT64_MAX)
-
-static const u256 u256_zero = {0, 0};
-
-static inline u256
-u256_from(amount_uint v)
-{
-	u256		r = {0, v};
-
-	return r;
-}
-
-static inline bool
-u256_is_zero(u256 a)
-{
-	return a.hi == 0 && a.lo == 0;
-}
-
-static inline int
-u256_cmp(u256 a, u256 b)
-{
-	if (a.hi != b.hi)
-		return a.hi < b.hi ? -1 : 1;
-	if (a.lo != b.lo)
-		return a.lo < b.lo ? -1 : 1;
-	return 0;
-}
-
-static inline u256
-u256_sub(u256 a, u256 b)
-{
-	u256		r;
-
-	r.lo = a.lo - b.lo;
-	r.hi = a.hi - b.hi - (a.lo < b.lo ? 1 : 0);
-	return r;
-}
-
-/* Adds, returning false on a carry out of 256 bits. */
-static inline bool
-u256_add(u256 a, u256 b, u256 *r)
-{
-	amount_uint lo = a.lo + b.lo;
-	amount_uint carry = lo < a.lo ? 1 : 0;
-	amount_uint hi;
-
-	if (__builtin_add_overflow(a.hi, b.hi, &hi) ||
-		__builtin_add_overflow(hi, carry, &hi))
-		return false;
-	r->lo = lo;
-	r->hi = hi;
-	return true;
-}
-
-/* The full 256-bit product of two 128-bit numbers; it cannot overflow. */
-static u256
-u256_mul128(amount_uint a, amount_uint b)
-{
-	amount_uint a0 = a & U64_MASK,
-				a1 = a >> 64,
-				b0 = b & U64_MASK,
-				b1 = b >> 64;
-	amount_uint lo = a0 * b0;
-	amount_uint m1 = a1 * b0;
-	amount_uint m2 = a0 * b1;
-	amount_uint hi = a1 * b1;
-	amount_uint mid = m1 + m2;
-	amount_uint mid_carry = mid < m1 ? 1 : 0;
-	u256		r;
-
-	r.lo = lo + (mid << 64);
-	hi += (mid >> 64) + (mid_carry << 64) + (r.lo < lo ? 1 : 0);
-	r.hi = hi;
-	return r;
-}
-
-/* a * b, returning false when the product does not fit in 256 bits. */
-static bool
-u256_mul(u256 a, amount_uint b, u256 *r)
-{
-	u256		low = u256_mul128(a.lo, b);
-	amount_uint high;
-
-	if (__builtin_mul_overflow(a.hi, b, &high) ||
-		__builtin_add_overflow(high, low.hi, &high))
-		return false;
-	r->hi = high;
-	r->lo = low.lo;
-	return true;
-}
-
-/* Quotient and remainder; d must be non-zero and below 2^255. */
-static void
-u256_divmod(u256 n, u256 d, u256 *q, u256 *rem)
-{
-	u256		quot = u256_zero;
-	u256		r = u256_zero;
-
-	if (n.hi == 0 && d.hi == 0)
-	{
-		q->hi = 0;
-		q->lo = n.lo / d.lo;
-		rem->hi = 0;
-		rem->lo = n.lo % d.lo;
-		return;
-	}
-
-	/* The slow path: binary long division, for products past 128 bits. */
-	for (int i = 255; i >= 0; i--)
-	{
-		amount_uint bit = i >= 128 ? (n.hi >> (i - 128)) & 1 : (n.lo >> i) & 1;
-
-		r.hi = (r.hi << 1) | (r.lo >> 127);
-		r.lo = (r.lo << 1) | bit;
-		if (u256_cmp(r, d) >= 0)
-		{
-			r = u256_sub(r, d);
-			if (i >= 128)
-				quot.hi |= (amount_uint) 1 << (i - 128);
-			else
-				quot.lo |= (amount_uint) 1 << i;
-		}
-	}
-	*q = quot;
-	*rem = r;
-}
 
 amount_int
 amount_pow10(int n)
@@ -155,26 +22,6 @@ amount_pow10(int n)
 
 	for (int i = 0; i < n; i++)
 		r *= 10;
-	return r;
-}
-
-/*
- * 10^n for 0 <= n; past 10^76 it answers 2 * 10^76 instead.  Callers use it
- * only as a divisor of numerators below 10^76, where any divisor above twice
- * the numerator gives the same rounding, and this one stays below 2^255.
- */
-static u256
-u256_pow10_clamped(int n)
-{
-	u256		r = u256_from(1);
-
-	if (n > 76)
-	{
-		(void) u256_mul(u256_pow10_clamped(76), 2, &r);
-		return r;
-	}
-	for (int i = 0; i < n; i++)
-		(void) u256_mul(r, 10, &r);
 	return r;
 }
 
@@ -230,45 +77,80 @@ amount_round_step(int half, bool odd, bool negative, RoundingMode mode,
 	return AMOUNT_OK;
 }
 
-/*
- * Whether a quotient whose remainder is rem (of divisor d) moves one step
- * away from zero under mode; negative tells the sign of the exact result.
- */
+/* The signed result of a rounded quotient q, checked against the range. */
 static AmountStatus
-round_away(u256 q, u256 rem, u256 d, bool negative, RoundingMode mode,
-		   bool *away)
+quotient_result(amount_uint q, bool away, bool negative, amount_int *result)
 {
-	*away = false;
-	if (u256_is_zero(rem))
-		return AMOUNT_OK;
-
-	/* compare rem with d - rem, that is 2 * rem with d, without overflow */
-	return amount_round_step(u256_cmp(rem, u256_sub(d, rem)), (q.lo & 1) == 1,
-							 negative, mode, away);
+	if (q > (amount_uint) AMOUNT_MAX || (away && q == (amount_uint) AMOUNT_MAX))
+		return AMOUNT_OVERFLOW;
+	if (away)
+		q++;
+	*result = negative ? -(amount_int) q : (amount_int) q;
+	return AMOUNT_OK;
 }
 
-/* result = (negative ? -1 : 1) * round(n / d), checked against the range. */
+/* result = (negative ? -1 : 1) * round(n / d), in 128 bits. */
 static AmountStatus
-divide_round(bool negative, u256 n, u256 d, RoundingMode mode,
-			 amount_int *result)
+divide_round_128(bool negative, amount_uint n, amount_uint d, RoundingMode mode,
+				 amount_int *result)
 {
-	u256		q;
-	u256		rem;
-	bool		away;
-	AmountStatus status;
+	amount_uint q,
+				r;
+	bool		away = false;
 
-	if (u256_is_zero(d))
+	if (d == 0)
 		return AMOUNT_DIVIDE_BY_ZERO;
-	u256_divmod(n, d, &q, &rem);
-	status = round_away(q, rem, d, negative, mode, &away);
-	if (status != AMOUNT_OK)
-		return status;
-	if (away && !u256_add(q, u256_from(1), &q))
+	q = n / d;
+	r = n % d;
+	if (r != 0)
+	{
+		/* compare r with d - r, that is 2 * r with d, without overflow */
+		AmountStatus status = amount_round_step(r < d - r ? -1 : r > d - r ? 1 : 0,
+												(q & 1) != 0, negative, mode, &away);
+
+		if (status != AMOUNT_OK)
+			return status;
+	}
+	return quotient_result(q, away, negative, result);
+}
+
+/*
+ * result = (negative ? -1 : 1) * round(n / d), checked against the range:
+ * the one division with rounding behind every inexact operation, here and in
+ * ratio.c.  Numbers that fit take the 128-bit path.
+ */
+AmountStatus
+amount_divide_round(bool negative, const BigNat *n, const BigNat *d,
+					RoundingMode mode, amount_int *result)
+{
+	amount_uint n128,
+				d128,
+				v;
+	BigNat		q,
+				r,
+				t;
+	bool		away = false;
+
+	if (bignat_is_zero(d))
+		return AMOUNT_DIVIDE_BY_ZERO;
+	if (bignat_to_u128(n, &n128) && bignat_to_u128(d, &d128))
+		return divide_round_128(negative, n128, d128, mode, result);
+
+	bignat_divmod(n, d, &q, &r);
+	if (!bignat_is_zero(&r))
+	{
+		AmountStatus status;
+
+		bignat_sub(&t, d, &r);
+		status = amount_round_step(bignat_cmp(&r, &t),
+								   q.len > 0 && (q.limb[0] & 1) != 0,
+								   negative, mode, &away);
+		if (status != AMOUNT_OK)
+			return status;
+	}
+	if (!bignat_to_u128(&q, &v))
 		return AMOUNT_OVERFLOW;
-	if (q.hi != 0 || q.lo > (amount_uint) AMOUNT_MAX)
-		return AMOUNT_OVERFLOW;
-	*result = negative ? -(amount_int) q.lo : (amount_int) q.lo;
-	return AMOUNT_OK;
+	return quotient_result(v, away, negative, result);
 }
 
 AmountStatus
@@ -307,11 +189,8 @@ amount_mul_int(amount_int a, int64_t b, amount_int *result)
 AmountStatus
 amount_div_int(amount_int a, int64_t b, RoundingMode mode, amount_int *result)
 {
-	if (b == 0)
-		return AMOUNT_DIVIDE_BY_ZERO;
-	return divide_round((a < 0) != (b < 0) && a != 0,
-						u256_from(amount_abs(a)),
-						u256_from(amount_abs((amount_int) b)), mode, result);
+	return divide_round_128((a < 0) != (b < 0) && a != 0, amount_abs(a),
+							amount_abs((amount_int) b), mode, result);
 }
 
 /* a * num / den, rounded once. */
@@ -319,16 +198,22 @@ AmountStatus
 amount_muldiv(amount_int a, amount_int num, amount_int den, RoundingMode mode,
 			  amount_int *result)
 {
-	bool		negative;
+	bool		negative = ((a < 0) != (num < 0)) != (den < 0);
+	amount_uint product;
+	BigNat		x,
+				y,
+				n,
+				d;
 
-	if (den == 0)
-		return AMOUNT_DIVIDE_BY_ZERO;
-	negative = ((a < 0) != (num < 0)) != (den < 0);
 	if (a == 0 || num == 0)
 		negative = false;
-	return divide_round(negative,
-						u256_mul128(amount_abs(a), amount_abs(num)),
-						u256_from(amount_abs(den)), mode, result);
+	if (!__builtin_mul_overflow(amount_abs(a), amount_abs(num), &product))
+		return divide_round_128(negative, product, amount_abs(den), mode, result);
+	bignat_from_u128(&x, amount_abs(a));
+	bignat_from_u128(&y, amount_abs(num));
+	(void) bignat_mul(&n, &x, &y);
+	bignat_from_u128(&d, amount_abs(den));
+	return amount_divide_round(negative, &n, &d, mode, result);
 }
 
 /*
@@ -339,35 +224,58 @@ void
 amount_muldiv_floor(amount_uint a, amount_uint num, amount_uint den,
 					amount_uint *quotient, amount_uint *remainder)
 {
-	u256		q,
-				rem;
+	BigNat		x,
+				y,
+				n,
+				d,
+				q,
+				r;
 
-	u256_divmod(u256_mul128(a, num), u256_from(den), &q, &rem);
-	*quotient = q.lo;
-	*remainder = rem.lo;
+	bignat_from_u128(&x, a);
+	bignat_from_u128(&y, num);
+	(void) bignat_mul(&n, &x, &y);
+	bignat_from_u128(&d, den);
+	bignat_divmod(&n, &d, &q, &r);
+	(void) bignat_to_u128(&q, quotient);
+	(void) bignat_to_u128(&r, remainder);
 }
+
+/*
+ * Powers of ten past these change no result, so they are clamped: a product
+ * |a| * |mantissa| is below 10^76, so any divisor from 10^77 on rounds it as
+ * a quotient below one half; a dividend |a| * 10^78 over a mantissa below
+ * 10^38 is past the range whatever follows.
+ */
+#define DIVISOR_CLAMP_EXP10		77
+#define DIVIDEND_CLAMP_EXP10	78
 
 AmountStatus
 amount_mul_decimal(amount_int a, Decimal b, RoundingMode mode,
 				   amount_int *result)
 {
 	bool		negative = (a < 0) != (b.mantissa < 0);
-	u256		n = u256_mul128(amount_abs(a), amount_abs(b.mantissa));
+	BigNat		x,
+				y,
+				n,
+				d;
 
-	if (u256_is_zero(n))
+	if (a == 0 || b.mantissa == 0)
 	{
 		*result = 0;
 		return AMOUNT_OK;
 	}
+	bignat_from_u128(&x, amount_abs(a));
+	bignat_from_u128(&y, amount_abs(b.mantissa));
+	(void) bignat_mul(&n, &x, &y);
+	bignat_from_u128(&d, 1);
 	if (b.exponent >= 0)
 	{
-		for (int i = 0; i < b.exponent; i++)
-			if (!u256_mul(n, 10, &n))
-				return AMOUNT_OVERFLOW;
-		return divide_round(negative, n, u256_from(1), mode, result);
+		if (!bignat_mul_pow10(&n, Min(b.exponent, DIVIDEND_CLAMP_EXP10)))
+			return AMOUNT_OVERFLOW;
 	}
-	return divide_round(negative, n, u256_pow10_clamped(-b.exponent), mode,
-						result);
+	else
+		(void) bignat_mul_pow10(&d, Min(-b.exponent, DIVISOR_CLAMP_EXP10));
+	return amount_divide_round(negative, &n, &d, mode, result);
 }
 
 AmountStatus
@@ -375,8 +283,8 @@ amount_div_decimal(amount_int a, Decimal b, RoundingMode mode,
 				   amount_int *result)
 {
 	bool		negative = (a < 0) != (b.mantissa < 0);
-	u256		n = u256_from(amount_abs(a));
-	u256		d = u256_from(amount_abs(b.mantissa));
+	BigNat		n,
+				d;
 
 	if (b.mantissa == 0)
 		return AMOUNT_DIVIDE_BY_ZERO;
@@ -385,23 +293,13 @@ amount_div_decimal(amount_int a, Decimal b, RoundingMode mode,
 		*result = 0;
 		return AMOUNT_OK;
 	}
+	bignat_from_u128(&n, amount_abs(a));
+	bignat_from_u128(&d, amount_abs(b.mantissa));
 	if (b.exponent >= 0)
-	{
-		/* a divisor past 2 * 10^76 rounds like any other above 2 * |a| */
-		u256		limit = u256_pow10_clamped(77);
-
-		for (int i = 0; i < b.exponent && u256_cmp(d, limit) < 0; i++)
-			(void) u256_mul(d, 10, &d);
-		if (u256_cmp(d, limit) > 0)
-			d = limit;
-	}
+		(void) bignat_mul_pow10(&d, Min(b.exponent, DIVISOR_CLAMP_EXP10));
 	else
-	{
-		for (int i = 0; i < -b.exponent; i++)
-			if (!u256_mul(n, 10, &n) || n.hi >> 127)
-				return AMOUNT_OVERFLOW;
-	}
-	return divide_round(negative, n, d, mode, result);
+		(void) bignat_mul_pow10(&n, Min(-b.exponent, DIVIDEND_CLAMP_EXP10));
+	return amount_divide_round(negative, &n, &d, mode, result);
 }
 
 AmountStatus
@@ -423,8 +321,8 @@ amount_round_to(amount_int a, amount_int increment, RoundingMode mode,
 
 	if (increment <= 0)
 		return AMOUNT_DIVIDE_BY_ZERO;
-	status = divide_round(a < 0, u256_from(amount_abs(a)),
-						  u256_from((amount_uint) increment), mode, &steps);
+	status = divide_round_128(a < 0, amount_abs(a), (amount_uint) increment, mode,
+							  &steps);
 	if (status != AMOUNT_OK)
 		return status;
 	if (__builtin_mul_overflow(steps, increment, result) ||
@@ -456,9 +354,6 @@ amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
 	int			first_dropped = -1;		/* first digit past the scale */
 	bool		dropped_rest = false;	/* a non-zero digit after that one */
 	bool		away;
-	u256		q,
-				rem,
-				d;
 	AmountStatus status;
 
 	if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -508,15 +403,13 @@ amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
 		units *= 10;
 	}
 
-	/* Round what was dropped: an exact quotient, and a remainder out of 10. */
+	/* Round what was dropped, against one half of a unit. */
 	if (first_dropped > 0 || dropped_rest)
 	{
-		q = u256_from(units);
-		d = u256_from(10);
-		/* 5 with anything after it is more than half: use 6 for it */
-		rem = u256_from((amount_uint) (first_dropped == 5 && dropped_rest ? 6 :
-									   first_dropped == 0 ? 1 : first_dropped));
-		status = round_away(q, rem, d, negative, mode, &away);
+		int			half = first_dropped > 5 || (first_dropped == 5 && dropped_rest) ? 1 :
+			first_dropped == 5 ? 0 : -1;
+
+		status = amount_round_step(half, (units & 1) != 0, negative, mode, &away);
 		if (status != AMOUNT_OK)
 			return status;
 		if (away)

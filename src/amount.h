@@ -92,6 +92,11 @@ extern AmountStatus amount_round_to(amount_int a, amount_int increment,
 extern AmountStatus amount_muldiv(amount_int a, amount_int num, amount_int den,
 								  RoundingMode mode, amount_int *result);
 
+/* The one division with rounding behind every inexact operation (bignat.h). */
+struct BigNat;
+extern AmountStatus amount_divide_round(bool negative, const struct BigNat *n,
+										const struct BigNat *d, RoundingMode mode,
+										amount_int *result);
 extern AmountStatus amount_round_step(int half, bool odd, bool negative,
 									  RoundingMode mode, bool *away);
 
