@@ -328,5 +328,16 @@ SELECT payments.currency(amount) AS currency, payments.sum(amount) AS total,
   FROM conversion_sales GROUP BY 1 ORDER BY 1;
 DROP TABLE conversion_sales;
 
+--
+-- Rates at the ends of the allowed range are read exactly: 1.5e-1000 has
+-- 1001 decimal places, and through USD it meets 1e1000, for a factor of 1.5.
+--
+SELECT payments.set_rate('QQQ/2', 'USD', 1.5e-1000, '2024-01-01');
+SELECT payments.set_rate('USD', 'ZZZ/2', 1e1000, '2024-01-01');
+SELECT payments.rate('QQQ/2', 'USD', '2024-06-01') = 1.5e-1000 AS direct_exact,
+       payments.rate('QQQ/2', 'ZZZ/2', '2024-06-01') AS triangulated;
+SELECT payments.convert('100.00 QQQ/2', 'ZZZ/2', '2024-06-01') AS converted,
+       payments.convert('100.00 ZZZ/2', 'QQQ/2', '2024-06-01', 'half_even') AS back;
+
 -- leave no rates behind for the other tests
 DELETE FROM payments.exchange_rates;

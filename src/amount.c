@@ -12,7 +12,6 @@
 
 #include <string.h>
 
-#define Max(a, b) ((a) > (b) ? (a) : (b))
 #define Min(a, b) ((a) < (b) ? (a) : (b))
 
 amount_int
@@ -29,12 +28,6 @@ bool
 amount_in_range(amount_int v)
 {
 	return v <= AMOUNT_MAX && v >= -AMOUNT_MAX;
-}
-
-static inline amount_uint
-amount_abs(amount_int v)
-{
-	return v < 0 ? (amount_uint) 0 - (amount_uint) v : (amount_uint) v;
 }
 
 /*
@@ -259,11 +252,18 @@ amount_mul_decimal(amount_int a, Decimal b, RoundingMode mode,
 				n,
 				d;
 
+	amount_uint product;
+
 	if (a == 0 || b.mantissa == 0)
 	{
 		*result = 0;
 		return AMOUNT_OK;
 	}
+	/* the usual factor (a rescale, a rate, a percentage) fits in 128 bits */
+	if (b.exponent <= 0 && b.exponent >= -AMOUNT_MAX_DIGITS &&
+		!__builtin_mul_overflow(amount_abs(a), amount_abs(b.mantissa), &product))
+		return divide_round_128(negative, product,
+								(amount_uint) amount_pow10(-b.exponent), mode, result);
 	bignat_from_u128(&x, amount_abs(a));
 	bignat_from_u128(&y, amount_abs(b.mantissa));
 	(void) bignat_mul(&n, &x, &y);
@@ -484,13 +484,8 @@ decimal_parse(const char *s, size_t len, Decimal *result)
 		position++;
 	}
 	result->mantissa = negative ? -mantissa : mantissa;
-	/*
-	 * Past 10^+-DECIMAL_MAX_EXPONENT every operation answers as it would at
-	 * that bound (an overflow, or a quotient below one half), so the exponent
-	 * is clamped there rather than refused.
-	 */
-	result->exponent = (int) Max(Min(int_digits - last_nonzero - 1, DECIMAL_MAX_EXPONENT),
-								 -DECIMAL_MAX_EXPONENT);
+	/* exact: the operations clamp the powers of ten they build themselves */
+	result->exponent = (int) (int_digits - last_nonzero - 1);
 	return AMOUNT_OK;
 }
 

@@ -52,12 +52,6 @@ typedef enum AmountStatus
 	AMOUNT_TOO_PRECISE			/* a factor with more than 38 significant digits */
 } AmountStatus;
 
-/*
- * Exponents beyond this change no result of an amount (38 digits) times or
- * divided by a factor (38 digits), so decimal_parse() clamps them to it.
- */
-#define DECIMAL_MAX_EXPONENT	1000
-
 /* A decimal factor: value = mantissa * 10^exponent, mantissa not a multiple of 10. */
 typedef struct Decimal
 {
@@ -69,6 +63,14 @@ typedef struct Decimal
 #define AMOUNT_TEXT_MAX		48
 
 extern bool amount_in_range(amount_int v);
+
+/* |v| as unsigned, so that it holds even the most negative 128-bit value. */
+static inline amount_uint
+amount_abs(amount_int v)
+{
+	return v < 0 ? (amount_uint) 0 - (amount_uint) v : (amount_uint) v;
+}
+
 extern amount_int amount_pow10(int n);
 
 extern AmountStatus amount_parse(const char *s, size_t len, int scale,
