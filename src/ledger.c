@@ -22,6 +22,8 @@
 
 static bool ledger_writing = false;
 
+static void ledger_account_missing(int64 account) pg_attribute_noreturn();
+
 /*
  * The transfers this backend applied in the current transaction, in
  * TopTransactionContext.  An id left by an aborted subtransaction is
@@ -125,7 +127,7 @@ ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls)
 	return ret;
 }
 
-void
+static void
 ledger_account_missing(int64 account)
 {
 	ereport(ERROR,
@@ -141,12 +143,13 @@ static LedgerPlan account_ledger_plan = {
 
 /*
  * Accounts' ledgers, kept per backend: an account's ledger never changes
- * (account_guard refuses it) and ids are never reused (accounts are never
- * deleted), so an entry stays true.  Should one ever be stale (rows rewritten
- * in replica mode), the AFTER trigger, which compares each locked account's
- * ledger with the transfer's, refuses the transfer: a stale entry can refuse,
- * never misfile.  Any relcache invalidation (DROP EXTENSION among them)
- * empties it, and so does reaching its bound.
+ * (account_guard refuses it) and committed accounts are never deleted, so an
+ * entry stays true.  An account of an aborted (sub)transaction is gone, so an
+ * abort empties the cache; so do any relcache invalidation (DROP EXTENSION
+ * among them) and reaching its bound.  Should an entry still be stale (rows
+ * rewritten in replica mode), the AFTER trigger, which compares each updated
+ * account's ledger with the transfer's, refuses the transfer: a stale entry
+ * can refuse, never misfile.
  */
 #define ACCOUNT_LEDGER_CACHE_MAX	65536
 
@@ -165,6 +168,21 @@ account_ledger_cache_reset(Datum arg, Oid relid)
 	if (account_ledger_context != NULL)
 		MemoryContextReset(account_ledger_context);
 	account_ledger_cache = NULL;
+}
+
+static void
+account_ledger_xact_abort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		account_ledger_cache_reset((Datum) 0, InvalidOid);
+}
+
+static void
+account_ledger_subxact_abort(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		account_ledger_cache_reset((Datum) 0, InvalidOid);
 }
 
 static const char *
@@ -189,6 +207,8 @@ account_ledger_remember(int64 account, const char *ledger)
 													   "payments account ledgers",
 													   ALLOCSET_DEFAULT_SIZES);
 		CacheRegisterRelcacheCallback(account_ledger_cache_reset, (Datum) 0);
+		RegisterXactCallback(account_ledger_xact_abort, NULL);
+		RegisterSubXactCallback(account_ledger_subxact_abort, NULL);
 	}
 	if (account_ledger_cache != NULL &&
 		hash_get_num_entries(account_ledger_cache) >= ACCOUNT_LEDGER_CACHE_MAX)
@@ -215,20 +235,23 @@ ledger_account_ledger(Oid monetary_oid, int64 account)
 	const char *ledger = account_ledger_cached(account);
 	char	   *result;
 
-	if (ledger == NULL)
-	{
-		if (SPI_execute_plan(ledger_plan(&account_ledger_plan, monetary_oid),
-							 values, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
-		if (SPI_processed == 0)
-			ledger_account_missing(account);
-		ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		account_ledger_remember(account, ledger);
-	}
+	if (ledger != NULL)
+		return pstrdup(ledger);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_plan(ledger_plan(&account_ledger_plan, monetary_oid),
+						 values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
+	if (SPI_processed == 0)
+		ledger_account_missing(account);
+	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	account_ledger_remember(account, ledger);
 	/* in the caller's context, so that it outlives SPI_finish() */
 	result = SPI_palloc(strlen(ledger) + 1);
 	strcpy(result, ledger);
+	SPI_finish();
 	return result;
 }
 

@@ -42,12 +42,11 @@ extern void ledger_apply_transfer(Oid monetary_oid, int64 transfer_id,
 								  int64 to_account, const Monetary *amount);
 
 /*
- * The ledger of an account, or an error when there is no such account; the
- * string lives in the context that was current at SPI_connect().
+ * The ledger of an account, or an error when there is no such account; from
+ * a per-backend cache, else read through SPI (which it connects itself).
  */
 extern char *ledger_account_ledger(Oid monetary_oid, int64 account);
 
-extern void ledger_account_missing(int64 account) pg_attribute_noreturn();
 
 /*
  * Whether this backend's AFTER INSERT trigger applied the transfer in the

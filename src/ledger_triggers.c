@@ -195,10 +195,7 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	{
 		char	   *ledger;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
 		ledger = ledger_account_ledger(column_type(rel, "amount"), from_account);
-		SPI_finish();
 		values[ncols] = CStringGetTextDatum(ledger);
 		cols[ncols++] = column(rel, "ledger");
 	}
@@ -278,10 +275,12 @@ ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 				credits = 0;
 	uint64		legs;
 
-	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
 	/* its legs were written by ledger_apply_transfer(), both in one INSERT */
-	if (ledger_applied_here(t.id))
+	if (ledger_applied_here(DatumGetInt64(get_column(trigdata->tg_trigtuple,
+													   trigdata->tg_relation,
+													   "id", &isnull))))
 		return PointerGetDatum(NULL);
+	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
 	args[0] = Int64GetDatum(t.id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -39,7 +39,8 @@ static LedgerPlan find_by_key_plan = {
 
 /*
  * ON CONFLICT waits for a concurrent insert of the same key to commit or
- * abort, so of two racing calls one inserts and the other finds its row.
+ * abort, so of two racing calls one inserts and the other finds its row; a
+ * replay after the fact conflicts the same way.
  * The BEFORE trigger, which fires before the conflict check, only checks
  * and fills in; the legs are applied AFTER INSERT, for inserted rows only.
  */
@@ -114,13 +115,12 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* a replay must answer even if the accounts have been frozen since */
-	if (has_key && find_by_key(monetary_oid, args, nulls, &id))
-	{
-		SPI_finish();
-		return id;
-	}
-
+	/*
+	 * No look-up first: a replayed key conflicts, and the row is then found
+	 * below.  The BEFORE trigger checks only the request itself, and the
+	 * AFTER trigger does not fire for a row not inserted, so a replay is
+	 * answered even if its accounts have been frozen since.
+	 */
 	if (SPI_execute_plan(ledger_plan(has_key ? &insert_keyed_transfer_plan :
 									 &insert_transfer_plan, monetary_oid),
 						 args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
@@ -128,6 +128,7 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 	if (SPI_processed == 1)
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										 1, &isnull));
+	/* a conflict: the key is taken, by this request or by another */
 	else if (!has_key || !find_by_key(monetary_oid, args, nulls, &id))
 		elog(ERROR, "transfer with idempotency key \"%s\" conflicted but was not found",
 			 has_key ? TextDatumGetCString(args[4]) : "");
@@ -222,9 +223,6 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	(void) ledger_account_ledger(InvalidOid, id);
-	SPI_finish();
 	PG_RETURN_INT64(id);
 }

@@ -1,10 +1,11 @@
 -- The ledger keeps its SPI plans per session; the extension's types get new
 -- OIDs when it is dropped and created again.  One session that posts, then
 -- sees the extension re-created, must go on posting (by id, by name, with a
--- replayed key, by INSERT) with every rule in place.
+-- replayed key, by INSERT) with every rule in place.  The per-session
+-- cache of accounts' ledgers must also forget accounts a rollback undid.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(10);
+SELECT plan(12);
 -- no deferred trigger event may be pending when the tables are dropped
 SET CONSTRAINTS ALL IMMEDIATE;
 
@@ -43,6 +44,18 @@ SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD')$$,
                  'the balance limit still holds');
 SELECT is(balance('tap_alice'), '21.50 USD'::monetary, 'the balance counts only the new transfers');
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
+
+-- an account created, used (so cached) and rolled back is gone
+SAVEPOINT undone;
+SELECT create_account('tap_undone', 'USD', 'debit', true) AS undone \gset
+SELECT post_transfer(:undone, :alice, '1.00 USD') IS NOT NULL AS posted;
+ROLLBACK TO SAVEPOINT undone;
+SELECT throws_ok(format('SELECT payments.balance(%s)', :undone),
+                 '23503', format('account %s does not exist', :undone),
+                 'an account a savepoint rollback undid does not exist for the ledger');
+SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, :undone, :alice),
+                 '23503', format('account %s does not exist', :undone),
+                 'nor may it send a transfer');
 
 SELECT * FROM finish();
 ROLLBACK;
