@@ -76,7 +76,8 @@ SELECT ids, try_sql(format('SELECT sum(m ORDER BY id) FROM edges WHERE id = ANY 
        try_sql(format('SELECT sum(m ORDER BY id DESC) FROM edges WHERE id = ANY (%L)', ids)) AS "sum(m ORDER BY id DESC)"
 FROM (VALUES ('{1}'::int[]), ('{1,2,3,4}'), ('{1,2,3}'), ('{1,3,2,4}'), ('{1,5}'), ('{1,5,6}'),
              ('{4,6}'), ('{3,4,6,1,2,5}'), ('{1,2}'), ('{3,4}')) AS t(ids);
--- avg: the mean of amounts at the edge is fine while the total fits in 128 bits
+-- avg: the mean of amounts at the edge, taken of the exact total even where
+-- it leaves 128 bits (the mean of in-range amounts is always in range)
 SELECT ids, try_sql(format('SELECT avg(m) FROM edges WHERE id = ANY (%L)', ids)) AS avg
 FROM (VALUES ('{1,5}'::int[]), ('{1,2,3,4}'), ('{1,2,3}'), ('{1,2}'), ('{3,4}')) AS t(ids);
 

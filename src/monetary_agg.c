@@ -12,6 +12,7 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
+#include "bignat.h"
 #include "monetary.h"
 
 PG_FUNCTION_INFO_V1(monetary_sum_accum);
@@ -162,11 +163,20 @@ monetary_sum_final(PG_FUNCTION_ARGS)
 	PG_RETURN_MONETARY_P(monetary_make(sum_state_total(state), state->currency));
 }
 
-/* The mean, rounded half-even to a minor unit: a reporting figure. */
+/*
+ * The mean, rounded half-even to a minor unit: a reporting figure.  It is
+ * taken of the exact total, wrap-arounds included, so that it is right
+ * whenever the amounts are (their mean is always in range).
+ */
 Datum
 monetary_avg_final(PG_FUNCTION_ARGS)
 {
 	MonetarySumState *state;
+	amount_uint total[2];		/* |wraps * 2^128 + sum|, high half first */
+	bool		negative;
+	uint64		wraps;
+	BigNat		n,
+				d;
 	amount_int	r = 0;
 
 	if (PG_ARGISNULL(0))
@@ -174,10 +184,23 @@ monetary_avg_final(PG_FUNCTION_ARGS)
 	state = (MonetarySumState *) PG_GETARG_POINTER(0);
 	if (state->count == 0)
 		PG_RETURN_NULL();
-	/* the total itself may exceed the range while the mean does not */
-	if (state->wraps != 0)
-		amount_report(AMOUNT_OVERFLOW, "sum", state->currency);
-	amount_check(amount_div_int(state->sum, state->count, ROUND_HALF_EVEN, &r),
+
+	negative = state->wraps < 0 || (state->wraps == 0 && state->sum < 0);
+	wraps = state->wraps < 0 ? (uint64) 0 - (uint64) state->wraps : (uint64) state->wraps;
+	/* sum is the total modulo 2^128: borrow from the wraps where it points back */
+	if (negative)
+	{
+		total[0] = wraps - (state->sum > 0 ? 1 : 0);
+		total[1] = (amount_uint) 0 - (amount_uint) state->sum;
+	}
+	else
+	{
+		total[0] = wraps - (state->sum < 0 ? 1 : 0);
+		total[1] = (amount_uint) state->sum;
+	}
+	bignat_from_pair(&n, total);
+	bignat_from_u128(&d, (amount_uint) state->count);
+	amount_check(amount_divide_round(negative, &n, &d, ROUND_HALF_EVEN, &r),
 				 "average", state->currency);
 	PG_RETURN_MONETARY_P(monetary_make(r, state->currency));
 }
