@@ -101,12 +101,7 @@ amount_report(AmountStatus status, const char *what, currency_code currency)
 					(errcode(ERRCODE_DIVISION_BY_ZERO),
 					 errmsg("division by zero")));
 			break;
-		case AMOUNT_TOO_PRECISE:
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("monetary %s: factor has more than %d significant digits",
-							what, AMOUNT_MAX_DIGITS)));
-			break;
+		case AMOUNT_TOO_PRECISE:	/* numeric_to_decimal() reports it */
 		case AMOUNT_SYNTAX:
 		case AMOUNT_OK:
 			break;
@@ -125,6 +120,18 @@ static inline bool
 starts_amount(char c)
 {
 	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
+}
+
+/* The refusal of text that is not an amount and a currency. */
+static void monetary_syntax_error(const char *s) pg_attribute_noreturn();
+
+static void
+monetary_syntax_error(const char *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type monetary: \"%s\"", s),
+			 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
 }
 
 /* Reads '12.34 USD', 'USD 12.34', '-0.50 eur'; it never rounds. */
@@ -160,10 +167,7 @@ monetary_in(PG_FUNCTION_ARGS)
 	while (is_space(*p))
 		p++;
 	if (first_len == 0 || second_len == 0 || *p != '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type monetary: \"%s\"", s),
-				 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
+		monetary_syntax_error(s);
 
 	if (starts_amount(first[0]))
 	{
@@ -176,10 +180,7 @@ monetary_in(PG_FUNCTION_ARGS)
 		amount = second, amount_len = second_len;
 	}
 	else						/* 'NaN USD', 'Infinity EUR' */
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type monetary: \"%s\"", s),
-				 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
+		monetary_syntax_error(s);
 
 	currency = currency_from_cstring(code, code_len, s, "monetary");
 	status = amount_parse(amount, amount_len, currency_scale(currency),
@@ -205,10 +206,7 @@ monetary_in(PG_FUNCTION_ARGS)
 							   AMOUNT_MAX_DIGITS)));
 			break;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type monetary: \"%s\"", s),
-					 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
+			monetary_syntax_error(s);
 	}
 	PG_RETURN_MONETARY_P(monetary_make(units, currency));
 }

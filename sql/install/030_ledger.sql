@@ -227,25 +227,37 @@ CREATE FUNCTION payments.account_checked(account bigint)
 COMMENT ON FUNCTION payments.account_checked(bigint) IS
     'the account id itself; an error if no such account exists';
 
+CREATE VIEW payments.account_balances AS
+    SELECT a.id AS account_id, a.ledger, a.name, a.currency, a.normal_balance, a.status,
+           CASE a.normal_balance
+               WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
+               ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
+           END AS balance,
+           CASE a.normal_balance
+               WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
+                                 OPERATOR(payments.-) a.credits_pending
+               ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
+                    OPERATOR(payments.-) a.debits_pending
+           END AS available
+      FROM payments.accounts a;
+COMMENT ON VIEW payments.account_balances IS
+    'every account with its posted and available balance';
+
 CREATE FUNCTION payments.balance(account bigint, at timestamptz DEFAULT NULL)
     RETURNS payments.monetary
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
     AS $$
         SELECT CASE
-            WHEN balance.at IS NULL THEN
-                CASE a.normal_balance
-                    WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
-                    ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
-                END
+            WHEN balance.at IS NULL THEN b.balance
             ELSE coalesce(
                 (SELECT p.balance_after FROM payments.postings p
-                  WHERE p.account_id = a.id AND p.created_at <= balance.at
+                  WHERE p.account_id = b.account_id AND p.created_at <= balance.at
                   ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
-                payments.monetary(0, a.currency))
+                payments.monetary(0, b.currency))
             END
-          FROM payments.accounts a
-         WHERE a.id = payments.account_checked(balance.account)
+          FROM payments.account_balances b
+         WHERE b.account_id = payments.account_checked(balance.account)
     $$;
 COMMENT ON FUNCTION payments.balance(bigint, timestamptz) IS
     'the posted balance now, or as of a time (the running balance of the last leg at or before it)';
@@ -264,14 +276,8 @@ CREATE FUNCTION payments.available_balance(account bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
     AS $$
-        SELECT CASE a.normal_balance
-                WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
-                                  OPERATOR(payments.-) a.credits_pending
-                ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
-                     OPERATOR(payments.-) a.debits_pending
-               END
-          FROM payments.accounts a
-         WHERE a.id = payments.account_checked(available_balance.account)
+        SELECT b.available FROM payments.account_balances b
+         WHERE b.account_id = payments.account_checked(available_balance.account)
     $$;
 COMMENT ON FUNCTION payments.available_balance(bigint) IS
     'the posted balance minus pending outgoing amounts: what may still be spent';
@@ -370,22 +376,6 @@ COMMENT ON FUNCTION payments.verify_ledger() IS
     'recomputes every balance and every transfer''s legs from the postings; returns the rows that disagree (none, always)';
 
 -- for analysts ------------------------------------------------------------
-
-CREATE VIEW payments.account_balances AS
-    SELECT a.id AS account_id, a.ledger, a.name, a.currency, a.normal_balance, a.status,
-           CASE a.normal_balance
-               WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
-               ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
-           END AS balance,
-           CASE a.normal_balance
-               WHEN 'debit' THEN a.debits_posted OPERATOR(payments.-) a.credits_posted
-                                 OPERATOR(payments.-) a.credits_pending
-               ELSE a.credits_posted OPERATOR(payments.-) a.debits_posted
-                    OPERATOR(payments.-) a.debits_pending
-           END AS available
-      FROM payments.accounts a;
-COMMENT ON VIEW payments.account_balances IS
-    'every account with its posted and available balance';
 
 CREATE VIEW payments.trial_balance AS
     -- numeric totals: the sum over many accounts may pass monetary's 38 digits
