@@ -40,18 +40,12 @@ by_remainder_then_index(const void *a, const void *b)
 	return pa->index - pb->index;
 }
 
-static inline amount_uint
-abs_units(amount_int v)
-{
-	return v < 0 ? (amount_uint) 0 - (amount_uint) v : (amount_uint) v;
-}
-
 /* Builds the monetary[] result from the parts' shares, in input order. */
 static ArrayType *
 allocation_result(FunctionCallInfo fcinfo, const Monetary *whole,
 				  AllocationPart *parts, int n)
 {
-	amount_uint total = abs_units(whole->units);
+	amount_uint total = amount_abs(whole->units);
 	amount_uint given = 0;
 	amount_uint left;
 	Datum	   *elems = palloc(sizeof(Datum) * n);
@@ -146,7 +140,7 @@ monetary_allocate(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		parts[i].index = i;
-		amount_muldiv_floor(abs_units(whole->units), weights[i], weight_total,
+		amount_muldiv_floor(amount_abs(whole->units), weights[i], weight_total,
 							&parts[i].share, &parts[i].remainder);
 	}
 	PG_RETURN_ARRAYTYPE_P(allocation_result(fcinfo, whole, parts, n));
@@ -170,8 +164,8 @@ monetary_split(PG_FUNCTION_ARGS)
 				 errdetail("An amount splits into 1 to %d parts.", max_parts)));
 
 	/* the first (total mod n) parts get one more unit: ties go to the earlier part */
-	share = abs_units(whole->units) / (amount_uint) n;
-	odd = abs_units(whole->units) % (amount_uint) n;
+	share = amount_abs(whole->units) / (amount_uint) n;
+	odd = amount_abs(whole->units) % (amount_uint) n;
 	elems = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{

@@ -43,7 +43,7 @@ gcd_u128(amount_uint a, amount_uint b)
 void
 ratio_from_decimal(Decimal rate, bool inverse, Ratio *result)
 {
-	amount_uint m = (amount_uint) (rate.mantissa < 0 ? -rate.mantissa : rate.mantissa);
+	amount_uint m = amount_abs(rate.mantissa);
 
 	result->num[0] = result->den[0] = 0;
 	result->num[1] = inverse ? 1 : m;
@@ -131,8 +131,7 @@ ratio_apply(const Ratio *r, amount_int a, int shift10, RoundingMode mode,
 		if (!overflow)
 			return amount_muldiv(a, num, den, mode, result);
 	}
-	return apply_big(r, a < 0 ? (amount_uint) 0 - (amount_uint) a : (amount_uint) a,
-					 a < 0, e, mode, result);
+	return apply_big(r, amount_abs(a), a < 0, e, mode, result);
 }
 
 /*
