@@ -49,7 +49,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -181,7 +180,6 @@ struct ConversionCache
 static SPIPlanPtr span_plan = NULL;
 static SPIPlanPtr next_plan = NULL;
 static SPIPlanPtr history_plan = NULL;
-static Oid	plans_relid = InvalidOid;
 
 #define RATES_PAIR_CONDITION \
 	" WHERE payments.currency_code(from_currency) OPERATOR(pg_catalog.=) $1" \
@@ -306,37 +304,22 @@ prepare_plan(const char *query, int nargs)
 	return plan;
 }
 
-/* Prepares the look-ups, again if payments.exchange_rates was re-created. */
+/*
+ * Prepares the look-ups once per backend.  Their parameters are built-in
+ * types and every name in them is qualified, so the plan cache re-analyses
+ * them by itself when the extension is dropped and created again.
+ */
 static void
 prepare_plans(void)
 {
-	Oid			nsp = get_namespace_oid("payments", false);
-	Oid			relid = get_relname_relid("exchange_rates", nsp);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"payments.exchange_rates\" does not exist"),
-				 errhint("Re-create the extension payments.")));
-	if (relid == plans_relid)
-		return;
-
-	if (span_plan != NULL)
-		SPI_freeplan(span_plan);
-	if (next_plan != NULL)
-		SPI_freeplan(next_plan);
 	if (history_plan != NULL)
-		SPI_freeplan(history_plan);
-	span_plan = next_plan = history_plan = NULL;
-	plans_relid = InvalidOid;
-
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	span_plan = prepare_plan(SPAN_QUERY, 3);
 	next_plan = prepare_plan(NEXT_QUERY, 3);
 	history_plan = prepare_plan(HISTORY_QUERY, 2);
 	SPI_finish();
-	plans_relid = relid;
 }
 
 /* Whether the cache was filled under a snapshot that sees what snap sees. */

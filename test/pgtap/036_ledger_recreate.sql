@@ -1,11 +1,12 @@
 -- The ledger keeps its SPI plans per session; the extension's types get new
 -- OIDs when it is dropped and created again.  One session that posts, then
 -- sees the extension re-created, must go on posting (by id, by name, with a
--- replayed key, by INSERT) with every rule in place.  The per-session
+-- replayed key, by INSERT) with every rule in place, and go on converting
+-- (the rate look-ups are kept per session too).  The per-session
 -- cache of accounts' ledgers must also forget accounts a rollback undid.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(12);
+SELECT plan(14);
 -- no deferred trigger event may be pending when the tables are dropped
 SET CONSTRAINTS ALL IMMEDIATE;
 
@@ -15,6 +16,9 @@ SELECT post_transfer(:cash, :alice, '10.00 USD', 'tap-re-1') AS t1 \gset
 SELECT post_transfer('tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
 INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (:alice, :cash, '0.50 USD');
 SELECT is(balance('tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
+SELECT set_rate('EUR', 'USD', 1.1, '2024-01-01');
+SELECT is(convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
+          'the session has converted, so its rate look-ups are prepared');
 
 SELECT 'payments.monetary'::regtype::oid AS monetary_before \gset
 SET LOCAL client_min_messages = warning;
@@ -24,6 +28,9 @@ RESET client_min_messages;
 
 SELECT isnt('payments.monetary'::regtype::oid, :monetary_before::oid,
             'the extension is back, its monetary type with a new OID');
+SELECT set_rate('EUR', 'USD', 1.2, '2024-01-01');
+SELECT is(convert('1.00 EUR', 'USD', '2024-06-01'), '1.20 USD'::monetary,
+          'convert() reads the new exchange_rates table in the same session');
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '20.00 USD', 'tap-re-1')$$, :cash, :alice),
