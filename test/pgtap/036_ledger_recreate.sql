@@ -16,8 +16,8 @@ SELECT post_transfer(:cash, :alice, '10.00 USD', 'tap-re-1') AS t1 \gset
 SELECT post_transfer('tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
 INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (:alice, :cash, '0.50 USD');
 SELECT is(balance('tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
-SELECT set_rate('EUR', 'USD', 1.1, '2024-01-01');
-SELECT is(convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
+SELECT payments.set_rate('EUR', 'USD', 1.1, '2024-01-01');
+SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
           'the session has converted, so its rate look-ups are prepared');
 
 SELECT 'payments.monetary'::regtype::oid AS monetary_before \gset
@@ -28,8 +28,8 @@ RESET client_min_messages;
 
 SELECT isnt('payments.monetary'::regtype::oid, :monetary_before::oid,
             'the extension is back, its monetary type with a new OID');
-SELECT set_rate('EUR', 'USD', 1.2, '2024-01-01');
-SELECT is(convert('1.00 EUR', 'USD', '2024-06-01'), '1.20 USD'::monetary,
+SELECT payments.set_rate('EUR', 'USD', 1.2, '2024-01-01');
+SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.20 USD'::monetary,
           'convert() reads the new exchange_rates table in the same session');
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
