@@ -255,20 +255,6 @@ ledger_account_ledger(Oid monetary_oid, int64 account)
 	return result;
 }
 
-/* One locked account row, as the checks and the update need it. */
-typedef struct AccountRow
-{
-	int64		id;
-	char	   *ledger;
-	currency_code currency;
-	bool		debit_normal;
-	bool		allow_negative;
-	char	   *status;
-	Monetary	debits_posted;
-	Monetary	credits_posted;
-	Monetary	debits_pending;
-	Monetary	credits_pending;
-} AccountRow;
 
 /*
  * Applies one leg: one UPDATE locks the account's row and adds the amount to
@@ -344,8 +330,8 @@ read_account(HeapTuple tuple, TupleDesc desc, AccountRow *row)
 }
 
 /* Posted balance on the account's normal side. */
-static amount_int
-posted_balance(const AccountRow *a)
+amount_int
+ledger_posted_balance(const AccountRow *a)
 {
 	amount_int	r = 0;
 
@@ -359,12 +345,12 @@ posted_balance(const AccountRow *a)
 }
 
 /* What may still be spent: posted balance less pending outgoing amounts. */
-static amount_int
-available_balance(const AccountRow *a)
+amount_int
+ledger_available_balance(const AccountRow *a)
 {
 	amount_int	r = 0;
 
-	amount_check(amount_sub(posted_balance(a),
+	amount_check(amount_sub(ledger_posted_balance(a),
 							a->debit_normal ? a->credits_pending.units :
 							a->debits_pending.units, &r),
 				 "available balance", a->currency);
@@ -398,14 +384,14 @@ check_limit(const AccountRow *before, const AccountRow *after, const Monetary *a
 {
 	amount_int	available;
 
-	if (after->allow_negative || posted_balance(after) >= posted_balance(before))
+	if (after->allow_negative || ledger_posted_balance(after) >= ledger_posted_balance(before))
 		return;
-	available = available_balance(after);
+	available = ledger_available_balance(after);
 	if (available < 0)
 	{
 		Monetary	had;
 
-		had.units = available_balance(before);
+		had.units = ledger_available_balance(before);
 		had.currency = before->currency;
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -487,9 +473,9 @@ ledger_apply_transfer(Oid monetary_oid, int64 transfer_id, const char *ledger,
 	check_limit(&from_before, &from, amount);
 	check_limit(&to_before, &to, amount);
 
-	from_balance.units = posted_balance(&from);
+	from_balance.units = ledger_posted_balance(&from);
 	from_balance.currency = amount->currency;
-	to_balance.units = posted_balance(&to);
+	to_balance.units = ledger_posted_balance(&to);
 	to_balance.currency = amount->currency;
 	args[0] = CStringGetTextDatum(ledger);
 	args[1] = Int64GetDatum(transfer_id);

@@ -32,6 +32,25 @@ typedef struct LedgerPlan
 
 extern SPIPlanPtr ledger_plan(LedgerPlan *p, Oid monetary_oid);
 
+/* An account row, as the checks and the updates need it. */
+typedef struct AccountRow
+{
+	int64		id;
+	char	   *ledger;
+	currency_code currency;
+	bool		debit_normal;
+	bool		allow_negative;
+	char	   *status;
+	Monetary	debits_posted;
+	Monetary	credits_posted;
+	Monetary	debits_pending;
+	Monetary	credits_pending;
+} AccountRow;
+
+/* Posted balance on the account's normal side, and what may still be spent. */
+extern amount_int ledger_posted_balance(const AccountRow *a);
+extern amount_int ledger_available_balance(const AccountRow *a);
+
 /* Runs a plan that writes postings or volumes, which only the ledger may. */
 extern int	ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls);
 extern bool ledger_is_writing(void);

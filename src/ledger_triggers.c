@@ -353,21 +353,19 @@ static void
 account_balances(HeapTuple tuple, Relation rel, Monetary *posted, Monetary *available)
 {
 	bool		isnull;
-	bool		debit_normal =
+	AccountRow	row;
+
+	row.debit_normal =
 		strcmp(TextDatumGetCString(get_column(tuple, rel, "normal_balance", &isnull)),
 			   "debit") == 0;
-	Monetary   *dp = DatumGetMonetaryP(get_column(tuple, rel, "debits_posted", &isnull));
-	Monetary   *cp = DatumGetMonetaryP(get_column(tuple, rel, "credits_posted", &isnull));
-	Monetary   *dq = DatumGetMonetaryP(get_column(tuple, rel, "debits_pending", &isnull));
-	Monetary   *cq = DatumGetMonetaryP(get_column(tuple, rel, "credits_pending", &isnull));
-
-	posted->currency = available->currency = dp->currency;
-	amount_check(debit_normal ? amount_sub(dp->units, cp->units, &posted->units) :
-				 amount_sub(cp->units, dp->units, &posted->units),
-				 "balance", dp->currency);
-	amount_check(amount_sub(posted->units, debit_normal ? cq->units : dq->units,
-							&available->units),
-				 "available balance", dp->currency);
+	row.debits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "debits_posted", &isnull));
+	row.credits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "credits_posted", &isnull));
+	row.debits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "debits_pending", &isnull));
+	row.credits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "credits_pending", &isnull));
+	row.currency = row.debits_posted.currency;
+	posted->currency = available->currency = row.currency;
+	posted->units = ledger_posted_balance(&row);
+	available->units = ledger_available_balance(&row);
 }
 
 static bool
