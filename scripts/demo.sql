@@ -1,23 +1,25 @@
--- make run: a short tour of what the extension does.
--- The database "payments" has payments on its search_path, so the operators
--- work unqualified.
+-- make run: a short tour of what the extensions do.
+-- The money types, operators and aggregates (extension monetary) are in
+-- schema public, so they work unqualified for every role; the ledger
+-- (extension payments) is in schema payments.
 \set SHOW_CONTEXT never
 
 -- Exact money: 128-bit minor units with a currency.
-SELECT '12.34 usd'::payments.monetary + '0.66 USD' AS "12.34 + 0.66";
-SELECT 'JPY 1000'::payments.monetary AS yen, '1.5 BHD'::payments.monetary AS dinar,
-       '0.000000000000000001 ETH/18'::payments.monetary AS wei;
+SELECT '12.34 usd'::monetary + '0.66 USD' AS "12.34 + 0.66";
+SELECT 'JPY 1000'::monetary AS yen, '1.5 BHD'::monetary AS dinar,
+       '0.000000000000000001 ETH/18'::monetary AS wei;
 
 -- Rounding is never implicit: the operators are exact, mul/div take a mode.
-SELECT payments.mul('10.10 USD', 0.0725, 'half_even') AS "7.25% half_even",
-       payments.mul('10.10 USD', 0.0725, 'up') AS "7.25% up";
-SELECT payments.split('100.00 USD', 3) AS three_ways,
-       payments.allocate('100.00 EUR', '{50, 30, 20}') AS by_ratio;
+SELECT mul('10.10 USD', 0.0725, 'half_even') AS "7.25% half_even",
+       mul('10.10 USD', 0.0725, 'up') AS "7.25% up";
+SELECT split('100.00 USD', 3) AS three_ways,
+       allocate('100.00 EUR', '{50, 30, 20}') AS by_ratio;
 
 -- Currencies never mix silently: = is simply false, < refuses.
-SELECT '1 USD'::payments.monetary = '1 EUR' AS "1 USD = 1 EUR";
-SELECT payments.sum(x) AS total, payments.avg(x) AS mean
-  FROM (VALUES ('1.00 USD'::payments.monetary), ('2.01 USD'), ('0.50 USD')) v(x);
+SELECT '1 USD'::monetary = '1 EUR' AS "1 USD = 1 EUR";
+SELECT sum(x) AS total, avg(x) AS mean, scale(currency(x)) AS decimals
+  FROM (VALUES ('1.00 USD'::monetary), ('2.01 USD'), ('0.50 USD')) v(x)
+ GROUP BY currency(x);
 
 -- A small ledger: a bank (where deposits come from), two users and a fee
 -- account.  Users' wallets are credit-normal and may not go negative.
@@ -37,6 +39,8 @@ SELECT payments.post_transfer('alice', 'bob', '25.00 USD', 'pay-1',
 
 SELECT name, normal_balance, balance, available FROM payments.account_balances ORDER BY account_id;
 SELECT * FROM payments.trial_balance;
+-- Analysts sum amounts directly: the aggregates need no search_path.
+SELECT currency(amount), sum(amount), count(*) FROM payments.transfers GROUP BY 1;
 
 -- No path can overdraw a wallet, and history cannot be edited.
 \set ON_ERROR_STOP 0

@@ -6,6 +6,12 @@
 set -euo pipefail
 source "$(dirname "$0")/cluster.sh"
 
+MAKE_ARGS+=(WERROR=1)
+# A cluster that make run started stays up; one started here is stopped at
+# the end, whatever happens.
+if ! postmaster_alive; then
+    trap 'bash "$ROOT/scripts/stop.sh" >/dev/null 2>&1 || true' EXIT
+fi
 setup
 cd "$ROOT"
 LOG_DIR=$RUN_DIR/logs
@@ -47,8 +53,8 @@ run_suite() {
 show_failure() {
     say "FAILED: $1"
     case $1 in
-        regress)   cat regression.diffs ;;
-        isolation) cat output_iso/regression.diffs ;;
+        regress-*) cat "$RUN_DIR/regress/${1#regress-}/regression.diffs" ;;
+        isolation) cat "$RUN_DIR/isolation/regression.diffs" ;;
         tap)       tap_failure_logs ;;
         *)         tail -n 60 "$LOG_DIR/$1.log" ;;
     esac 2>&1 || true
@@ -71,7 +77,7 @@ pgtap_db() {
     psql_q -d postgres -c "SET client_min_messages = warning" \
                        -c "DROP DATABASE IF EXISTS payments_tap WITH (FORCE)" \
                        -c "CREATE DATABASE payments_tap" &&
-    psql_q -d payments_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION payments"
+    psql_q -d payments_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION payments CASCADE"
 }
 
 pgtap() {
@@ -83,13 +89,14 @@ tap() {
     if is_root; then
         rsync -a --delete --exclude=/.git --exclude=/.run \
               --chown=postgres:postgres "$ROOT/" "$TAP_DIR/" &&
-        runuser -u postgres -- make -C "$TAP_DIR" prove_installcheck
+        runuser -u postgres -- make -C "$TAP_DIR" "${MAKE_ARGS[@]}" prove_installcheck
     else
-        make prove_installcheck
+        make "${MAKE_ARGS[@]}" prove_installcheck
     fi
 }
 
-mapfile -t regress < <(list sql '*.sql' | grep -v '^sql/payments--')
+mapfile -t regress_monetary < <(list test/sql 'money_*.sql')
+mapfile -t regress_payments < <(list test/sql '*.sql' | grep -v -e /money_ -e /000_setup)
 mapfile -t specs < <(list test/isolation/specs '*.spec')
 mapfile -t pgtap_files < <(list test/pgtap '*.sql')
 mapfile -t tap_files < <(list test/t '*.pl')
@@ -98,8 +105,11 @@ mapfile -t stress < <(list test/stress '*.sh')
 # The pure C files (amount, currency codes, ISO table) against a reference,
 # without a server: one TAP stream, counted as one test.
 run_suite unit 1 no_count make -C test/unit check
-run_suite regress "${#regress[@]}" regress_failures make installcheck-regress
-run_suite isolation "${#specs[@]}" regress_failures make installcheck-isolation
+run_suite regress-monetary "${#regress_monetary[@]}" regress_failures \
+    make "${MAKE_ARGS[@]}" installcheck-regress-monetary
+run_suite regress-payments "${#regress_payments[@]}" regress_failures \
+    make "${MAKE_ARGS[@]}" installcheck-regress-payments
+run_suite isolation "${#specs[@]}" regress_failures make "${MAKE_ARGS[@]}" installcheck-isolation
 run_suite pgtap "${#pgtap_files[@]}" prove_failures pgtap "${pgtap_files[@]}"
 run_suite tap "${#tap_files[@]}" prove_failures tap
 for script in "${stress[@]}"; do

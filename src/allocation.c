@@ -68,7 +68,7 @@ allocation_result(FunctionCallInfo fcinfo, const Monetary *whole,
 						   TYPALIGN_DOUBLE);
 }
 
-/* payments.allocate(monetary, numeric[]): parts in proportion to ratios. */
+/* allocate(monetary, numeric[]): parts in proportion to ratios. */
 Datum
 monetary_allocate(PG_FUNCTION_ARGS)
 {
@@ -146,7 +146,7 @@ monetary_allocate(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(allocation_result(fcinfo, whole, parts, n));
 }
 
-/* payments.split(monetary, n): n parts as equal as minor units allow. */
+/* split(monetary, n): n parts as equal as minor units allow. */
 Datum
 monetary_split(PG_FUNCTION_ARGS)
 {

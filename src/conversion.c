@@ -64,6 +64,7 @@
 #include "conversion.h"
 #include "monetary.h"
 #include "payments.h"
+#include "sql_version.h"
 #include "ratio.h"
 
 PG_FUNCTION_INFO_V1(conversion_rate);
@@ -404,6 +405,8 @@ conversion_cache(FmgrInfo *flinfo)
 
 	if (unlikely(cache == NULL))
 	{
+		/* once per call site: the rates table must be the one we know */
+		payments_require_sql_version();
 		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(ConversionCache));
 		cache->cxt = AllocSetContextCreate(flinfo->fn_mcxt,
 										   "payments conversion cache",

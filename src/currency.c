@@ -23,7 +23,7 @@ PG_FUNCTION_INFO_V1(currency_ge);
 PG_FUNCTION_INFO_V1(currency_cmp);
 PG_FUNCTION_INFO_V1(currency_hash);
 PG_FUNCTION_INFO_V1(currency_hash_extended);
-PG_FUNCTION_INFO_V1(currency_minor_units);
+PG_FUNCTION_INFO_V1(currency_get_scale);
 
 /*
  * Parses s[0..len) as a currency, reporting errors against the whole input
@@ -225,7 +225,7 @@ currency_hash_extended(PG_FUNCTION_ARGS)
 
 /* The number of decimal places of the currency's minor unit. */
 Datum
-currency_minor_units(PG_FUNCTION_ARGS)
+currency_get_scale(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(currency_scale(PG_GETARG_CURRENCY(0)));
 }

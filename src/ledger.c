@@ -10,12 +10,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "ledger.h"
@@ -75,11 +78,39 @@ ledger_applied_here(int64 transfer_id)
 	return found;
 }
 
+#define MONETARY_SCHEMA_TOKEN	"@monetary@"
+
+/* sql with every @monetary@ replaced by the quoted schema of the type. */
+static char *
+with_monetary_schema(const char *sql, Oid monetary_oid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(monetary_oid));
+	const char *schema;
+	StringInfoData buf;
+	const char *rest = sql;
+	const char *token;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", monetary_oid);
+	schema = quote_identifier(get_namespace_name(((Form_pg_type) GETSTRUCT(tuple))->typnamespace));
+	ReleaseSysCache(tuple);
+
+	initStringInfo(&buf);
+	while ((token = strstr(rest, MONETARY_SCHEMA_TOKEN)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, rest, token - rest);
+		appendStringInfoString(&buf, schema);
+		rest = token + strlen(MONETARY_SCHEMA_TOKEN);
+	}
+	appendStringInfoString(&buf, rest);
+	return buf.data;
+}
+
 SPIPlanPtr
 ledger_plan(LedgerPlan *p, Oid monetary_oid)
 {
 	Oid			types[lengthof(p->argtypes)];
-	bool		uses_monetary = false;
+	bool		uses_monetary = strstr(p->sql, MONETARY_SCHEMA_TOKEN) != NULL;
 
 	for (int i = 0; i < p->nargs; i++)
 		uses_monetary |= p->argtypes[i] == MONETARY_PARAM;
@@ -92,9 +123,12 @@ ledger_plan(LedgerPlan *p, Oid monetary_oid)
 		SPI_freeplan(p->plan);
 		p->plan = NULL;
 	}
+	if (uses_monetary && !OidIsValid(monetary_oid))
+		elog(ERROR, "statement \"%s\" needs the monetary type", p->sql);
 	for (int i = 0; i < p->nargs; i++)
 		types[i] = p->argtypes[i] == MONETARY_PARAM ? monetary_oid : p->argtypes[i];
-	p->plan = SPI_prepare(p->sql, p->nargs, types);
+	p->plan = SPI_prepare(uses_monetary ? with_monetary_schema(p->sql, monetary_oid) : p->sql,
+						  p->nargs, types);
 	if (p->plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
 			 SPI_result_code_string(SPI_result));
@@ -271,16 +305,16 @@ ledger_account_ledger(Oid monetary_oid, int64 account)
 #define LEG_WHERE \
 	" WHERE id OPERATOR(pg_catalog.=) $1 AND ledger OPERATOR(pg_catalog.=) $3 " \
 	"   AND status OPERATOR(pg_catalog.=) 'open' " \
-	"   AND currency OPERATOR(payments.=) payments.currency($2) "
+	"   AND currency OPERATOR(@monetary@.=) @monetary@.currency($2) "
 
 static LedgerPlan debit_leg_plan = {
-	"UPDATE payments.accounts SET debits_posted = debits_posted OPERATOR(payments.+) $2"
+	"UPDATE payments.accounts SET debits_posted = debits_posted OPERATOR(@monetary@.+) $2"
 	LEG_WHERE LEG_RETURNING,
 	3, {INT8OID, MONETARY_PARAM, TEXTOID}
 };
 
 static LedgerPlan credit_leg_plan = {
-	"UPDATE payments.accounts SET credits_posted = credits_posted OPERATOR(payments.+) $2"
+	"UPDATE payments.accounts SET credits_posted = credits_posted OPERATOR(@monetary@.+) $2"
 	LEG_WHERE LEG_RETURNING,
 	3, {INT8OID, MONETARY_PARAM, TEXTOID}
 };

@@ -16,14 +16,16 @@
 
 /*
  * A statement the ledger keeps prepared.  Its parameter types include
- * payments.monetary, whose OID changes when the extension is re-created, so
- * the plan remembers the OID it was made for.
+ * monetary, whose OID changes when the extension is re-created, so the plan
+ * remembers the OID it was made for.  The money operators live in the schema
+ * extension monetary was created in: the statement names that schema
+ * @monetary@, and ledger_plan() writes in the schema of the type it is given.
  */
 typedef struct LedgerPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];	/* MONETARY_PARAM stands for payments.monetary */
+	Oid			argtypes[12];	/* MONETARY_PARAM stands for monetary */
 	SPIPlanPtr	plan;
 	Oid			monetary_oid;
 } LedgerPlan;

@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "ledger.h"
+#include "sql_version.h"
 
 PG_FUNCTION_INFO_V1(ledger_transfer_before_insert);
 PG_FUNCTION_INFO_V1(ledger_transfer_after_insert);
@@ -142,6 +143,7 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 	int			ncols = 0;
 
+	payments_require_sql_version();
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -236,6 +238,7 @@ ledger_transfer_after_insert(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = trigger_data(fcinfo, "transfer_after_insert");
 	TransferRow t;
 
+	payments_require_sql_version();
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -275,6 +278,7 @@ ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
 				credits = 0;
 	uint64		legs;
 
+	payments_require_sql_version();
 	/* its legs were written by ledger_apply_transfer(), both in one INSERT */
 	if (ledger_applied_here(DatumGetInt64(get_column(trigdata->tg_trigtuple,
 													   trigdata->tg_relation,
@@ -388,6 +392,7 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 	Relation	rel = trigdata->tg_relation;
 	bool		isnull;
 
+	payments_require_sql_version();
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
 		HeapTuple	tuple = trigdata->tg_trigtuple;
@@ -505,6 +510,7 @@ ledger_posting_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "posting_guard");
 
+	payments_require_sql_version();
 	if (!ledger_is_writing())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -521,6 +527,7 @@ ledger_history_guard(PG_FUNCTION_ARGS)
 	const char *table = RelationGetRelationName(trigdata->tg_relation);
 	bool		accounts = strcmp(table, "accounts") == 0;
 
+	payments_require_sql_version();
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

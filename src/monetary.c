@@ -68,7 +68,7 @@ currency_check_same(currency_code a, currency_code b)
 				 errmsg("currency mismatch: %s and %s",
 						currency_to_cstring(a), currency_to_cstring(b)),
 				 currency_same_code(a, b) ?
-				 errhint("Amounts of one code at different scales are different currencies; use payments.rescale() to change an amount's scale.") : 0));
+				 errhint("Amounts of one code at different scales are different currencies; use rescale() to change an amount's scale.") : 0));
 }
 
 void
@@ -94,7 +94,7 @@ amount_report(AmountStatus status, const char *what, currency_code currency)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("monetary %s is not a whole number of minor units of %s",
 							what, currency_to_cstring(currency)),
-					 errhint("Rounding is never implicit: give a rounding mode, as payments.mul(), payments.div() and payments.monetary(numeric, currency, rounding_mode) take.")));
+					 errhint("Rounding is never implicit: give a rounding mode, as mul(), div() and monetary(numeric, currency, rounding_mode) take.")));
 			break;
 		case AMOUNT_DIVIDE_BY_ZERO:
 			ereport(ERROR,
@@ -196,7 +196,7 @@ monetary_in(PG_FUNCTION_ARGS)
 							currency_to_cstring(currency), s),
 					 errdetail("%s has %d decimal places, and input never rounds.",
 							   currency_to_cstring(currency), currency_scale(currency)),
-					 errhint("Round explicitly with payments.monetary(numeric, currency, rounding_mode).")));
+					 errhint("Round explicitly with monetary(numeric, currency, rounding_mode).")));
 			break;
 		case AMOUNT_OVERFLOW:
 			ereport(ERROR,
@@ -297,7 +297,7 @@ numeric_to_units(Datum numeric, int scale, RoundingMode mode,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is not a whole number of minor units of %s",
 						s, currency_to_cstring(currency)),
-				 errhint("Round explicitly with payments.monetary(numeric, currency, rounding_mode).")));
+				 errhint("Round explicitly with monetary(numeric, currency, rounding_mode).")));
 	if (status == AMOUNT_OVERFLOW)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -321,7 +321,7 @@ units_to_numeric(amount_int units, int scale)
 }
 
 /*
- * The label of a payments.rounding_mode value.  The last answer is kept, and
+ * The label of a rounding_mode value.  The last answer is kept, and
  * dropped when pg_enum changes, since a re-created extension reuses nothing.
  */
 static Oid	rounding_mode_cached_oid = InvalidOid;
@@ -373,7 +373,7 @@ rounding_mode_from_datum(Datum mode)
 	pg_unreachable();
 }
 
-/* payments.monetary(numeric, currency): exact, or an error. */
+/* monetary(numeric, currency): exact, or an error. */
 Datum
 monetary_from_numeric(PG_FUNCTION_ARGS)
 {
@@ -386,7 +386,7 @@ monetary_from_numeric(PG_FUNCTION_ARGS)
 									   currency));
 }
 
-/* payments.monetary(numeric, currency, rounding_mode): rounded once. */
+/* monetary(numeric, currency, rounding_mode): rounded once. */
 Datum
 monetary_from_numeric_rounded(PG_FUNCTION_ARGS)
 {

@@ -51,7 +51,7 @@ extern amount_int numeric_to_units(Datum numeric, int scale, RoundingMode mode,
 								   currency_code currency);
 extern Datum units_to_numeric(amount_int units, int scale);
 
-/* payments.rounding_mode is an SQL enum; this maps its value to ours */
+/* rounding_mode is an SQL enum; this maps its value to ours */
 extern RoundingMode rounding_mode_from_datum(Datum mode);
 
 #endif							/* PAYMENTS_MONETARY_H */

@@ -4,7 +4,7 @@
  *
  * The operators are exact: a result that is not a whole number of minor
  * units is an error.  Rounding is a business decision, so it happens only in
- * the functions that take a payments.rounding_mode, once, at the end.
+ * the functions that take a rounding_mode, once, at the end.
  */
 #include "postgres.h"
 
@@ -173,7 +173,7 @@ monetary_div_monetary(PG_FUNCTION_ARGS)
 							   units_to_numeric(b->units, 0));
 }
 
-/* payments.mul(monetary, numeric, rounding_mode) */
+/* mul(monetary, numeric, rounding_mode) */
 Datum
 monetary_mul_rounded(PG_FUNCTION_ARGS)
 {
@@ -181,7 +181,7 @@ monetary_mul_rounded(PG_FUNCTION_ARGS)
 									 rounding_mode_from_datum(PG_GETARG_DATUM(2))));
 }
 
-/* payments.div(monetary, numeric, rounding_mode) */
+/* div(monetary, numeric, rounding_mode) */
 Datum
 monetary_div_rounded(PG_FUNCTION_ARGS)
 {
@@ -189,7 +189,7 @@ monetary_div_rounded(PG_FUNCTION_ARGS)
 									 rounding_mode_from_datum(PG_GETARG_DATUM(2))));
 }
 
-/* payments.rescale(monetary, scale, rounding_mode): the same code at another scale. */
+/* rescale(monetary, scale, rounding_mode): the same code at another scale. */
 Datum
 monetary_rescale(PG_FUNCTION_ARGS)
 {
@@ -211,7 +211,7 @@ monetary_rescale(PG_FUNCTION_ARGS)
 	PG_RETURN_MONETARY_P(monetary_make(r, target));
 }
 
-/* payments.round(monetary, increment, rounding_mode): to a cash increment. */
+/* round(monetary, increment, rounding_mode): to a cash increment. */
 Datum
 monetary_round(PG_FUNCTION_ARGS)
 {

@@ -14,6 +14,7 @@
 #include "utils/jsonb.h"
 
 #include "ledger.h"
+#include "sql_version.h"
 
 PG_FUNCTION_INFO_V1(ledger_post_transfer);
 PG_FUNCTION_INFO_V1(ledger_post_transfer_by_name);
@@ -29,7 +30,7 @@ PG_FUNCTION_INFO_V1(ledger_account_checked);
 static LedgerPlan find_by_key_plan = {
 	"SELECT t.id, t.ledger, "
 	"       t.from_account = $2 AND t.to_account = $3 "
-	"       AND t.amount OPERATOR(payments.=) $4 "
+	"       AND t.amount OPERATOR(@monetary@.=) $4 "
 	"       AND t.metadata IS NOT DISTINCT FROM $6 "
 	"  FROM payments.transfers t "
 	" WHERE t.idempotency_key = $5 "
@@ -157,6 +158,7 @@ require_args(FunctionCallInfo fcinfo, bool by_name)
 Datum
 ledger_post_transfer(PG_FUNCTION_ARGS)
 {
+	payments_require_sql_version();
 	require_args(fcinfo, false);
 	PG_RETURN_INT64(post_transfer(fcinfo, NULL, PG_GETARG_INT64(0), PG_GETARG_INT64(1),
 								  PG_GETARG_MONETARY_P(2), 3, 4));
@@ -194,6 +196,7 @@ ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 	int64		from_account,
 				to_account;
 
+	payments_require_sql_version();
 	require_args(fcinfo, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -210,6 +213,7 @@ ledger_account_id(PG_FUNCTION_ARGS)
 {
 	int64		id;
 
+	payments_require_sql_version();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	id = account_by_name(InvalidOid, PG_GETARG_DATUM(1), PG_GETARG_DATUM(0));
@@ -223,6 +227,7 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 {
 	int64		id = PG_GETARG_INT64(0);
 
+	payments_require_sql_version();
 	(void) ledger_account_ledger(InvalidOid, id);
 	PG_RETURN_INT64(id);
 }

@@ -8,7 +8,7 @@
 #
 #   as_bigint     bigint minor units        sum(amount)
 #   as_numeric    numeric(20,2)             sum(amount)
-#   as_monetary   payments.monetary         payments.sum(amount)
+#   as_monetary   monetary         sum(amount)
 #
 # It checks that the three totals agree, then, in one session with JIT off,
 # times each sum RUNS times, the three alternating, first with serial plans
@@ -47,7 +47,7 @@ agree=$("${psql[@]}" -At -c "
     SELECT (SELECT sum(amount) FROM bench_money.as_bigint)
          = (SELECT sum(amount) * 100 FROM bench_money.as_numeric)
        AND (SELECT sum(amount) FROM bench_money.as_bigint)
-         = (SELECT payments.minor_units(payments.sum(amount)) FROM bench_money.as_monetary)")
+         = (SELECT minor_units(sum(amount)) FROM bench_money.as_monetary)")
 [[ $agree == t ]] || { echo "010_money_sum: the three totals differ" >&2; exit 1; }
 
 # Size per row: the whole relation (tuple headers, line pointers, page
@@ -65,7 +65,7 @@ sizes=$("${psql[@]}" -At -F ' ' -c "
 
 bigint_q="SELECT sum(amount) FROM bench_money.as_bigint"
 numeric_q="SELECT sum(amount) FROM bench_money.as_numeric"
-monetary_q="SELECT payments.sum(amount) FROM bench_money.as_monetary"
+monetary_q="SELECT sum(amount) FROM bench_money.as_monetary"
 
 {
     echo "SET jit = $JIT;"

@@ -37,12 +37,12 @@ trap cleanup EXIT
 echo "020_convert: building 1,000,000 rows and 4,384 rates ..."
 "${psql[@]}" -f "$here/020_convert.sql" >/dev/null
 
-convert_q="SELECT payments.amount(payments.sum(payments.convert(amount, 'EUR', ts, 'half_up'))) FROM bench_convert.t"
+convert_q="SELECT amount(sum(payments.convert(amount, 'EUR', ts, 'half_up'))) FROM bench_convert.t"
 numeric_q="SELECT sum(round(amount_num * rate, 2)) FROM bench_convert.t"
 lateral_q="SELECT sum(round(t.amount_num * r.rate, 2)) FROM bench_convert.t t
     CROSS JOIN LATERAL (SELECT e.rate FROM payments.exchange_rates e
-                         WHERE e.from_currency OPERATOR(payments.=) t.currency
-                           AND e.to_currency OPERATOR(payments.=) 'EUR'
+                         WHERE e.from_currency = t.currency
+                           AND e.to_currency = 'EUR'
                            AND e.valid_from <= t.ts
                          ORDER BY e.valid_from DESC LIMIT 1) r"
 

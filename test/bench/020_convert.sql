@@ -14,7 +14,7 @@ SET search_path = public, payments;
 DELETE FROM payments.exchange_rates WHERE source = 'bench_convert';
 SELECT setseed(0.2024);
 INSERT INTO payments.exchange_rates (from_currency, to_currency, rate, valid_from, source)
-SELECT c.code::payments.currency, 'EUR', round(c.base * (1 + 0.05 * sin(d / 40.0 + c.phase) + 0.01 * random())::numeric, c.digits),
+SELECT c.code::currency, 'EUR', round(c.base * (1 + 0.05 * sin(d / 40.0 + c.phase) + 0.01 * random())::numeric, c.digits),
        timestamptz '2021-01-01' + d * interval '1 day', 'bench_convert'
   FROM (VALUES ('USD', 0.92, 1.0, 5), ('GBP', 1.16, 2.0, 5), ('JPY', 0.0062, 3.0, 7), ('CHF', 1.04, 4.0, 5))
        AS c(code, base, phase, digits),
@@ -22,15 +22,15 @@ SELECT c.code::payments.currency, 'EUR', round(c.base * (1 + 0.05 * sin(d / 40.0
 
 CREATE TABLE bench_convert.t (
     id         bigint PRIMARY KEY,
-    amount     payments.monetary NOT NULL,
-    currency   payments.currency NOT NULL,
+    amount     monetary NOT NULL,
+    currency   currency NOT NULL,
     amount_num numeric NOT NULL,
     ts         timestamptz NOT NULL,
     rate       numeric
 );
 SELECT setseed(0.42);
 INSERT INTO bench_convert.t (id, amount, currency, amount_num, ts)
-SELECT i, payments.monetary(a, c::payments.currency), c::payments.currency, a, ts
+SELECT i, monetary(a, c::currency), c::currency, a, ts
   FROM (SELECT i,
                (ARRAY['USD', 'GBP', 'JPY', 'CHF'])[1 + (i % 4)] AS c,
                timestamptz '2021-01-01' + random() * interval '1095 days' AS ts,

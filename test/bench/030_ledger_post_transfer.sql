@@ -6,4 +6,4 @@
 \set t random(1, 999)
 \set t case when :t >= :f then :t + 1 else :t end
 \set cents random(1, 10000)
-SELECT payments.post_transfer(:f::bigint, :t::bigint, '0.01 USD'::payments.monetary OPERATOR(payments.*) :cents::bigint);
+SELECT payments.post_transfer(:f::bigint, :t::bigint, '0.01 USD'::monetary * :cents::bigint);

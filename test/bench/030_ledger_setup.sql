@@ -117,7 +117,7 @@ INSERT INTO payments.accounts (id, ledger, name, currency, normal_balance, allow
 SELECT id, 'bench', CASE WHEN id = 1001 THEN 'source' ELSE 'user-' || id END, 'USD',
        CASE WHEN id = 1001 THEN 'debit' ELSE 'credit' END, id = 1001,
        now() - interval '31 days',
-       payments.monetary(d / 100.0, 'USD'), payments.monetary(c / 100.0, 'USD'),
+       monetary(d / 100.0, 'USD'), monetary(c / 100.0, 'USD'),
        '0 USD', '0 USD'
   FROM vols;
 INSERT INTO floor.accounts (id, ledger, name, currency, normal_balance, allow_negative,
@@ -129,14 +129,14 @@ SELECT id, 'bench', CASE WHEN id = 1001 THEN 'source' ELSE 'user-' || id END, 'U
   FROM vols;
 
 INSERT INTO payments.transfers (id, ledger, from_account, to_account, amount, created_at)
-SELECT id, 'bench', f, t, payments.monetary(cents / 100.0, 'USD'), at FROM hist ORDER BY id;
+SELECT id, 'bench', f, t, monetary(cents / 100.0, 'USD'), at FROM hist ORDER BY id;
 INSERT INTO floor.transfers (id, ledger, from_account, to_account, amount, created_at)
 SELECT id, 'bench', f, t, cents, at FROM hist ORDER BY id;
 
 INSERT INTO payments.postings (id, ledger, transfer_id, account_id, side, amount,
                                balance_after, created_at)
-SELECT id, 'bench', transfer_id, account_id, side, payments.monetary(cents / 100.0, 'USD'),
-       payments.monetary(balance_after / 100.0, 'USD'), at
+SELECT id, 'bench', transfer_id, account_id, side, monetary(cents / 100.0, 'USD'),
+       monetary(balance_after / 100.0, 'USD'), at
   FROM legs ORDER BY id;
 INSERT INTO floor.postings (id, ledger, transfer_id, account_id, side, amount,
                             balance_after, created_at)

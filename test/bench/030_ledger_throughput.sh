@@ -40,7 +40,7 @@ echo "database $DB: 1000 accounts, $HISTORY prior transfers; ${SECONDS_PER_RUN}s
 psql_q -d postgres -c "SET client_min_messages = warning" \
                    -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
                    -c "CREATE DATABASE $DB"
-psql_q -d "$DB" -c "CREATE EXTENSION payments"
+psql_q -d "$DB" -c "CREATE EXTENSION payments CASCADE"
 psql_q -d "$DB" -v history="$HISTORY" -f "$DIR/030_ledger_setup.sql" >/dev/null
 
 problems=$(psql_q -d "$DB" -Atc "SELECT count(*) FROM payments.verify_ledger()")

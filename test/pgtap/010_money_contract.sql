@@ -18,6 +18,9 @@
 -- settings save and restore on every call of an operator.
 BEGIN;
 SET search_path = public, payments;
+-- extension monetary's objects live in the schema it was created in
+SELECT extnamespace::regnamespace::text AS money_schema
+  FROM pg_extension WHERE extname = 'monetary' \gset
 
 -- The money functions: those whose C symbol belongs to the currency and
 -- monetary code (currency_*, monetary_*, and the two commuted products),
@@ -28,7 +31,7 @@ SELECT p.oid, p.oid::regprocedure::text AS signature, p.proname, p.prokind,
        ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) AS t) AS args
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'monetary'
 LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
 WHERE (p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
        AND (p.prosrc ~ '^(currency|monetary)_' OR p.prosrc IN ('numeric_mul_monetary', 'int8_mul_monetary', 'int4_mul_monetary')))
@@ -52,7 +55,7 @@ INSERT INTO money_expected VALUES
     ('currency_cmp(currency,currency)', true, true),
     ('currency_hash(currency)', true, true),
     ('currency_hash_extended(currency,bigint)', true, true),
-    ('minor_units(currency)', true, false),
+    ('scale(currency)', true, false),
     ('monetary_in(cstring)', true, false),
     ('monetary_out(monetary)', true, false),
     ('monetary_recv(internal)', true, false),
@@ -120,13 +123,13 @@ SELECT set_eq($$SELECT signature FROM money_functions$$,
 
 -- Labels, one function at a time ---------------------------------------------
 
-SELECT volatility_is('payments', proname, args, 'immutable', signature || ' is IMMUTABLE')
+SELECT volatility_is(:'money_schema', proname, args, 'immutable', signature || ' is IMMUTABLE')
 FROM money_functions ORDER BY signature;
 SELECT is(p.proparallel, 's', f.signature || ' is PARALLEL SAFE')
 FROM money_functions f JOIN pg_proc p USING (oid) ORDER BY f.signature;
 SELECT CASE WHEN coalesce(e.strict, true)
-            THEN is_strict('payments', f.proname, f.args, f.signature || ' is STRICT')
-            ELSE isnt_strict('payments', f.proname, f.args, f.signature || ' is not STRICT (it handles NULL itself)')
+            THEN is_strict(:'money_schema', f.proname, f.args, f.signature || ' is STRICT')
+            ELSE isnt_strict(:'money_schema', f.proname, f.args, f.signature || ' is not STRICT (it handles NULL itself)')
        END
 FROM money_functions f LEFT JOIN money_expected e USING (signature)
 WHERE f.prokind <> 'a' ORDER BY f.signature;
@@ -138,54 +141,54 @@ ORDER BY f.signature;
 
 -- Types -----------------------------------------------------------------------
 
-SELECT has_type('payments', 'currency', 'type payments.currency exists');
-SELECT has_type('payments', 'monetary', 'type payments.monetary exists');
-SELECT has_enum('payments', 'rounding_mode', 'enum payments.rounding_mode exists');
-SELECT enum_has_labels('payments', 'rounding_mode',
+SELECT has_type(:'money_schema', 'currency', 'type currency exists');
+SELECT has_type(:'money_schema', 'monetary', 'type monetary exists');
+SELECT has_enum(:'money_schema', 'rounding_mode', 'enum rounding_mode exists');
+SELECT enum_has_labels(:'money_schema', 'rounding_mode',
     ARRAY['half_even', 'half_up', 'half_down', 'up', 'down', 'ceiling', 'floor', 'unnecessary'],
     'rounding_mode has the eight modes of the contract, in order');
 SELECT is((SELECT ROW(typlen, typbyval, typalign, typstorage)::text FROM pg_type
-            WHERE oid = 'payments.currency'::regtype),
+            WHERE oid = 'currency'::regtype),
           '(8,t,d,p)', 'currency: 8 bytes, passed by value, plain storage');
 SELECT is((SELECT ROW(typlen, typbyval, typalign, typstorage)::text FROM pg_type
-            WHERE oid = 'payments.monetary'::regtype),
+            WHERE oid = 'monetary'::regtype),
           '(24,f,d,p)', 'monetary: fixed-length 24 bytes, double-aligned, plain storage (never toasted)');
-SELECT is((SELECT typreceive <> 0 AND typsend <> 0 FROM pg_type WHERE oid = 'payments.monetary'::regtype),
+SELECT is((SELECT typreceive <> 0 AND typsend <> 0 FROM pg_type WHERE oid = 'monetary'::regtype),
           true, 'monetary has binary send and receive');
-SELECT is((SELECT typreceive <> 0 AND typsend <> 0 FROM pg_type WHERE oid = 'payments.currency'::regtype),
+SELECT is((SELECT typreceive <> 0 AND typsend <> 0 FROM pg_type WHERE oid = 'currency'::regtype),
           true, 'currency has binary send and receive');
 
 -- The contract's functions, with their result types ---------------------------
 
-SELECT function_returns('payments', 'monetary', ARRAY['numeric', 'currency'], 'monetary',
-                        'payments.monetary(numeric, currency) returns monetary');
-SELECT function_returns('payments', 'monetary', ARRAY['numeric', 'currency', 'rounding_mode'],
-                        'monetary', 'payments.monetary(numeric, currency, rounding_mode) returns monetary');
-SELECT function_returns('payments', 'amount', ARRAY['monetary'], 'numeric',
-                        'payments.amount(monetary) returns numeric');
-SELECT function_returns('payments', 'currency', ARRAY['monetary'], 'currency',
-                        'payments.currency(monetary) returns currency');
-SELECT function_returns('payments', 'minor_units', ARRAY['monetary'], 'numeric',
-                        'payments.minor_units(monetary) returns numeric (the integer count)');
-SELECT function_returns('payments', 'minor_units', ARRAY['currency'], 'integer',
-                        'payments.minor_units(currency) returns int (the scale)');
-SELECT function_returns('payments', 'mul', ARRAY['monetary', 'numeric', 'rounding_mode'],
-                        'monetary', 'payments.mul(monetary, numeric, rounding_mode) returns monetary');
-SELECT function_returns('payments', 'div', ARRAY['monetary', 'numeric', 'rounding_mode'],
-                        'monetary', 'payments.div(monetary, numeric, rounding_mode) returns monetary');
-SELECT function_returns('payments', 'round', ARRAY['monetary', 'monetary', 'rounding_mode'],
-                        'monetary', 'payments.round(monetary, increment monetary, rounding_mode) returns monetary');
-SELECT function_returns('payments', 'allocate', ARRAY['monetary', 'numeric[]'], 'monetary[]',
-                        'payments.allocate(monetary, numeric[]) returns monetary[]');
-SELECT function_returns('payments', 'split', ARRAY['monetary', 'integer'], 'monetary[]',
-                        'payments.split(monetary, int) returns monetary[]');
-SELECT is(pg_get_function_arguments('payments.rescale(payments.monetary, integer, payments.rounding_mode)'::regprocedure),
+SELECT function_returns(:'money_schema', 'monetary', ARRAY['numeric', 'currency'], 'monetary',
+                        'monetary(numeric, currency) returns monetary');
+SELECT function_returns(:'money_schema', 'monetary', ARRAY['numeric', 'currency', 'rounding_mode'],
+                        'monetary', 'monetary(numeric, currency, rounding_mode) returns monetary');
+SELECT function_returns(:'money_schema', 'amount', ARRAY['monetary'], 'numeric',
+                        'amount(monetary) returns numeric');
+SELECT function_returns(:'money_schema', 'currency', ARRAY['monetary'], 'currency',
+                        'currency(monetary) returns currency');
+SELECT function_returns(:'money_schema', 'minor_units', ARRAY['monetary'], 'numeric',
+                        'minor_units(monetary) returns numeric (the integer count)');
+SELECT function_returns(:'money_schema', 'scale', ARRAY['currency'], 'integer',
+                        'scale(currency) returns int');
+SELECT function_returns(:'money_schema', 'mul', ARRAY['monetary', 'numeric', 'rounding_mode'],
+                        'monetary', 'mul(monetary, numeric, rounding_mode) returns monetary');
+SELECT function_returns(:'money_schema', 'div', ARRAY['monetary', 'numeric', 'rounding_mode'],
+                        'monetary', 'div(monetary, numeric, rounding_mode) returns monetary');
+SELECT function_returns(:'money_schema', 'round', ARRAY['monetary', 'monetary', 'rounding_mode'],
+                        'monetary', 'round(monetary, increment monetary, rounding_mode) returns monetary');
+SELECT function_returns(:'money_schema', 'allocate', ARRAY['monetary', 'numeric[]'], 'monetary[]',
+                        'allocate(monetary, numeric[]) returns monetary[]');
+SELECT function_returns(:'money_schema', 'split', ARRAY['monetary', 'integer'], 'monetary[]',
+                        'split(monetary, int) returns monetary[]');
+SELECT is(pg_get_function_arguments('rescale(monetary, integer, rounding_mode)'::regprocedure),
           'monetary, scale integer, rounding_mode rounding_mode DEFAULT ''half_even''::rounding_mode',
-          'payments.rescale(monetary, scale int, rounding_mode DEFAULT ''half_even'')');
+          'rescale(monetary, scale int, rounding_mode DEFAULT ''half_even'')');
 SELECT ok((SELECT count(*) = 4
              FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
-            WHERE p.oid IN ('payments.sum(payments.monetary)'::regprocedure, 'payments.avg(payments.monetary)'::regprocedure,
-                            'payments.min(payments.monetary)'::regprocedure, 'payments.max(payments.monetary)'::regprocedure)
+            WHERE p.oid IN ('sum(monetary)'::regprocedure, 'avg(monetary)'::regprocedure,
+                            'min(monetary)'::regprocedure, 'max(monetary)'::regprocedure)
               AND a.aggcombinefn <> 0
               AND (a.aggtranstype <> 'internal'::regtype OR (a.aggserialfn <> 0 AND a.aggdeserialfn <> 0))),
           'sum, avg, min and max over monetary have combine functions (and serialize/deserialize for internal state)');
@@ -197,9 +200,9 @@ SELECT is(
                               o.oprright::regtype, o.oprresult::regtype), E'\n'
                        ORDER BY o.oprname, o.oprleft::regtype::text, o.oprright::regtype::text)
        FROM pg_operator o
-      WHERE o.oprnamespace = 'payments'::regnamespace
-        AND (o.oprleft IN ('payments.monetary'::regtype, 'payments.currency'::regtype)
-             OR o.oprright IN ('payments.monetary'::regtype, 'payments.currency'::regtype))),
+      WHERE o.oprnamespace = :'money_schema'::regnamespace
+        AND (o.oprleft IN ('monetary'::regtype, 'currency'::regtype)
+             OR o.oprright IN ('monetary'::regtype, 'currency'::regtype))),
     concat_ws(E'\n',
         'bigint * monetary -> monetary',
         'integer * monetary -> monetary',
@@ -231,34 +234,34 @@ SELECT is(
         'monetary ~>=~ monetary -> boolean',
         'monetary ~>~ monetary -> boolean'),
     'the operators on currency and monetary are exactly those of the contract');
-SELECT has_operator('monetary', 'payments', '+', 'monetary', 'monetary',
-                    'monetary + monetary exists in schema payments');
-SELECT has_leftop('payments', '-', 'monetary', 'monetary',
-                  'unary - monetary exists in schema payments');
+SELECT has_operator('monetary', :'money_schema', '+', 'monetary', 'monetary',
+                    'monetary + monetary exists in the schema of extension monetary');
+SELECT has_leftop(:'money_schema', '-', 'monetary', 'monetary',
+                  'unary - monetary exists in the schema of extension monetary');
 SELECT is((SELECT oprcanmerge AND oprcanhash FROM pg_operator
-            WHERE oid = 'payments.=(payments.monetary, payments.monetary)'::regoperator),
+            WHERE oid = '=(monetary, monetary)'::regoperator),
           true, 'monetary = monetary can merge and hash (merge and hash joins)');
 SELECT is((SELECT oprcanmerge AND oprcanhash FROM pg_operator
-            WHERE oid = 'payments.=(payments.currency, payments.currency)'::regoperator),
+            WHERE oid = '=(currency, currency)'::regoperator),
           true, 'currency = currency can merge and hash');
 
 -- Operator classes ------------------------------------------------------------
 
-SELECT has_opclass('payments', 'monetary_ops', 'operator class payments.monetary_ops exists');
-SELECT has_opclass('payments', 'monetary_hash_ops', 'operator class payments.monetary_hash_ops exists');
-SELECT has_opclass('payments', 'currency_ops', 'operator class payments.currency_ops exists');
-SELECT has_opclass('payments', 'currency_hash_ops', 'operator class payments.currency_hash_ops exists');
+SELECT has_opclass(:'money_schema', 'monetary_ops', 'operator class monetary_ops exists');
+SELECT has_opclass(:'money_schema', 'monetary_hash_ops', 'operator class monetary_hash_ops exists');
+SELECT has_opclass(:'money_schema', 'currency_ops', 'operator class currency_ops exists');
+SELECT has_opclass(:'money_schema', 'currency_hash_ops', 'operator class currency_hash_ops exists');
 SELECT is(
     (SELECT string_agg(format('%s %s %s', c.opcintype::regtype, am.amname, c.opcname), ', '
                        ORDER BY c.opcintype::regtype::text, am.amname)
        FROM pg_opclass c JOIN pg_am am ON am.oid = c.opcmethod
-      WHERE c.opcdefault AND c.opcintype IN ('payments.monetary'::regtype, 'payments.currency'::regtype)),
+      WHERE c.opcdefault AND c.opcintype IN ('monetary'::regtype, 'currency'::regtype)),
     'currency btree currency_ops, currency hash currency_hash_ops, monetary btree monetary_ops, monetary hash monetary_hash_ops',
     'the default btree and hash opclasses of currency and monetary');
 SELECT is(
     (SELECT string_agg(format('%s:%s', ao.amopstrategy, ao.amopopr::regoperator), ' ' ORDER BY ao.amopstrategy)
        FROM pg_amop ao JOIN pg_opclass c ON c.opcfamily = ao.amopfamily
-      WHERE c.opcname = 'monetary_ops' AND c.opcnamespace = 'payments'::regnamespace),
+      WHERE c.opcname = 'monetary_ops' AND c.opcnamespace = :'money_schema'::regnamespace),
     '1:~<~(monetary,monetary) 2:~<=~(monetary,monetary) 3:=(monetary,monetary) 4:~>=~(monetary,monetary) 5:~>~(monetary,monetary)',
     'the btree opclass of monetary orders by the total order (currency, then amount), not by the strict operators');
 SELECT is(
@@ -266,7 +269,7 @@ SELECT is(
                        ORDER BY c.opcname, ap.amprocnum)
        FROM pg_amproc ap JOIN pg_opclass c ON c.opcfamily = ap.amprocfamily
       WHERE c.opcname IN ('monetary_ops', 'monetary_hash_ops', 'currency_ops', 'currency_hash_ops')
-        AND c.opcnamespace = 'payments'::regnamespace),
+        AND c.opcnamespace = :'money_schema'::regnamespace),
     'currency_hash_ops 1:currency_hash(currency), currency_hash_ops 2:currency_hash_extended(currency,bigint), '
     'currency_ops 1:currency_cmp(currency,currency), '
     'monetary_hash_ops 1:monetary_hash(monetary), monetary_hash_ops 2:monetary_hash_extended(monetary,bigint), '
@@ -281,41 +284,41 @@ SELECT is(monetary_hash_extended('12.34 USD', 0) & x'ffffffff'::bigint,
 SELECT is_empty(
     $$SELECT pg_describe_object(d.classid, d.objid, 0)
         FROM pg_depend d
-        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('monetary', 'payments')
        WHERE d.deptype = 'e'
          AND d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass)
          AND obj_description(d.objid, d.classid::regclass::name) IS NULL
        ORDER BY 1$$,
-    'every function, aggregate, type and operator of the extension has a COMMENT');
+    'every function, aggregate, type and operator of both extensions has a COMMENT');
 SELECT is_empty(
     $$SELECT pg_describe_object(d.classid, d.objid, 0)
         FROM pg_depend d
-        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('monetary', 'payments')
        WHERE d.deptype = 'e' AND d.classid = 'pg_opclass'::regclass
          AND obj_description(d.objid, 'pg_opclass') IS NULL
        ORDER BY 1$$,
-    'every operator class of the extension has a COMMENT');
+    'every operator class of both extensions has a COMMENT');
 
 -- Search paths (the rule is at the top of this file) -----------------------------
 
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
         JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('monetary', 'payments')
        WHERE p.prosecdef
          AND NOT coalesce(p.proconfig::text[] && ARRAY(SELECT c FROM unnest(p.proconfig) AS c
                                                        WHERE c LIKE 'search\_path=%'), false)
        ORDER BY 1$$,
-    'every SECURITY DEFINER function of the extension has SET search_path');
+    'every SECURITY DEFINER function of both extensions has SET search_path');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
         JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname IN ('monetary', 'payments')
         JOIN pg_language l ON l.oid = p.prolang
        WHERE l.lanname NOT IN ('c', 'internal') AND p.prosqlbody IS NULL
          AND NOT EXISTS (SELECT FROM unnest(p.proconfig) AS c WHERE c LIKE 'search\_path=%')
        ORDER BY 1$$,
-    'every SQL or PL/pgSQL function of the extension with a string body has SET search_path');
+    'every SQL or PL/pgSQL function of both extensions with a string body has SET search_path');
 SELECT is_empty(
     $$SELECT f.signature FROM money_functions f JOIN pg_proc p USING (oid)
         JOIN pg_language l ON l.oid = p.prolang
@@ -330,12 +333,13 @@ SELECT is_empty(
 -- tested once pgTAP's functions are on the path again.)
 SET LOCAL search_path = '';
 CREATE TEMP TABLE empty_path AS
-SELECT '12.34 usd'::payments.monetary::text AS monetary_text,
-       'eth/18'::payments.currency::text AS currency_text,
-       payments.monetary(1.005, 'USD', 'half_even')::text AS rounded,
-       (SELECT payments.sum(m)::text
-          FROM (VALUES ('12.34 USD'::payments.monetary OPERATOR(payments.+) '0.66 USD'),
-                       ('-1.00 USD'::payments.monetary), ('1.00 USD'::payments.monetary)) AS t(m)) AS total;
+SELECT '12.34 usd':::"money_schema".monetary::text AS monetary_text,
+       'eth/18':::"money_schema".currency::text AS currency_text,
+       :"money_schema".monetary(1.005, 'USD', 'half_even')::text AS rounded,
+       (SELECT :"money_schema".sum(m)::text
+          FROM (VALUES ('12.34 USD':::"money_schema".monetary OPERATOR(:"money_schema".+) '0.66 USD'),
+                       ('-1.00 USD':::"money_schema".monetary),
+                       ('1.00 USD':::"money_schema".monetary)) AS t(m)) AS total;
 -- Objects in the caller's path that shadow pg_catalog's names change
 -- nothing either: input never looks anything up.
 CREATE SCHEMA money_contract_shadow;
@@ -344,8 +348,8 @@ CREATE TABLE money_contract_shadow.iso4217 (code text, minor_units int);
 INSERT INTO money_contract_shadow.iso4217 VALUES ('USD', 4);
 SET LOCAL search_path = money_contract_shadow, pg_catalog;
 CREATE TEMP TABLE shadowed_path AS
-SELECT payments.amount('12.34 usd'::payments.monetary) AS amount,
-       payments.minor_units('usd'::payments.currency) AS scale;
+SELECT :"money_schema".amount('12.34 usd':::"money_schema".monetary) AS amount,
+       :"money_schema".scale('usd':::"money_schema".currency) AS scale;
 SET LOCAL search_path = public, payments;
 SELECT is(monetary_text, '12.34 USD', 'monetary input with an empty search_path') FROM empty_path;
 SELECT is(currency_text, 'ETH/18', 'currency input with an empty search_path') FROM empty_path;

@@ -13,10 +13,10 @@ SELECT has_table('payments', 'exchange_rates', 'payments.exchange_rates exists')
 SELECT columns_are('payments', 'exchange_rates',
     ARRAY['from_currency', 'to_currency', 'rate', 'valid_from', 'source'],
     'exchange_rates has the contract''s columns');
-SELECT col_type_is('payments', 'exchange_rates', 'from_currency', 'payments', 'currency',
-                   'from_currency is a payments.currency');
-SELECT col_type_is('payments', 'exchange_rates', 'to_currency', 'payments', 'currency',
-                   'to_currency is a payments.currency');
+SELECT col_type_is('payments', 'exchange_rates', 'from_currency', 'currency',
+                   'from_currency is a currency');
+SELECT col_type_is('payments', 'exchange_rates', 'to_currency', 'currency',
+                   'to_currency is a currency');
 SELECT col_type_is('payments', 'exchange_rates', 'rate', 'numeric', 'rate is numeric');
 SELECT col_type_is('payments', 'exchange_rates', 'valid_from', 'timestamp with time zone',
                    'valid_from is timestamptz');
@@ -43,11 +43,11 @@ SELECT is(
                               coalesce(' set ' || array_to_string(p.proconfig, ' '), '')),
                        E'\n' ORDER BY p.oid::regprocedure::text)
        FROM pg_proc p
-      WHERE p.oid IN ('payments.rate(payments.currency, payments.currency, timestamptz)'::regprocedure,
-                      'payments.convert(payments.monetary, payments.currency, timestamptz, payments.rounding_mode)'::regprocedure,
-                      'payments.set_rate(payments.currency, payments.currency, numeric, timestamptz, text)'::regprocedure,
+      WHERE p.oid IN ('payments.rate(currency, currency, timestamptz)'::regprocedure,
+                      'payments.convert(monetary, currency, timestamptz, rounding_mode)'::regprocedure,
+                      'payments.set_rate(currency, currency, numeric, timestamptz, text)'::regprocedure,
                       'payments.rates_at(timestamptz)'::regprocedure,
-                      'payments.currency_code(payments.currency)'::regprocedure)),
+                      'payments.currency_code(currency)'::regprocedure)),
     concat_ws(E'\n',
         'convert(monetary,currency,timestamp with time zone,rounding_mode): stable parallel safe strict',
         'currency_code(currency): immutable parallel safe strict',
@@ -67,11 +67,11 @@ SELECT is((SELECT array_agg(parameter_default ORDER BY ordinal_position)::text
 SELECT is((SELECT count(*)::int FROM (VALUES
               ('payments.exchange_rates'::regclass::oid, 'pg_class'::regclass),
               ('payments.exchange_rates_codes_valid_from'::regclass::oid, 'pg_class'::regclass),
-              ('payments.rate(payments.currency, payments.currency, timestamptz)'::regprocedure, 'pg_proc'::regclass),
-              ('payments.convert(payments.monetary, payments.currency, timestamptz, payments.rounding_mode)'::regprocedure, 'pg_proc'::regclass),
-              ('payments.set_rate(payments.currency, payments.currency, numeric, timestamptz, text)'::regprocedure, 'pg_proc'::regclass),
+              ('payments.rate(currency, currency, timestamptz)'::regprocedure, 'pg_proc'::regclass),
+              ('payments.convert(monetary, currency, timestamptz, rounding_mode)'::regprocedure, 'pg_proc'::regclass),
+              ('payments.set_rate(currency, currency, numeric, timestamptz, text)'::regprocedure, 'pg_proc'::regclass),
               ('payments.rates_at(timestamptz)'::regprocedure, 'pg_proc'::regclass),
-              ('payments.currency_code(payments.currency)'::regprocedure, 'pg_proc'::regclass)) AS o(oid, cat)
+              ('payments.currency_code(currency)'::regprocedure, 'pg_proc'::regclass)) AS o(oid, cat)
             WHERE obj_description(o.oid, o.cat::regclass::name) IS NULL),
           0, 'every conversion object has a comment');
 SELECT is((SELECT count(*)::int FROM pg_constraint
@@ -112,7 +112,7 @@ RESET ROLE;
 CREATE TEMP TABLE exchange_rates (LIKE payments.exchange_rates);
 INSERT INTO exchange_rates VALUES ('EUR', 'USD', 99, '2024-01-01', 'hijack');
 CREATE SCHEMA conversion_tap_evil;
-CREATE FUNCTION conversion_tap_evil.currency_code(payments.currency) RETURNS text
+CREATE FUNCTION conversion_tap_evil.currency_code(currency) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$ SELECT 'EUR' $$;
 SET search_path = conversion_tap_evil, pg_temp, public, payments;
 SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01')::text, '1.25 USD',

@@ -222,7 +222,7 @@ SELECT is(pg_temp.error_of(
           'The account''s postings were made under it.', NULL],
     'the refusal of a currency change says why');
 SELECT * FROM pg_temp.refuses(
-    $$UPDATE payments.accounts SET debits_posted = debits_posted OPERATOR(payments.+) '0.01 USD'
+    $$UPDATE payments.accounts SET debits_posted = debits_posted + '0.01 USD'
        WHERE name IN ('tap_alice', 'tap_bank') AND ledger = 'default'$$,
     '0A000', format('cannot change the debits_posted of account %s directly', :alice),
     'a multi-row UPDATE of volumes is refused as a whole');

@@ -324,7 +324,7 @@ SELECT * FROM pg_temp.refuses(
 
 SELECT lives_ok(
     format($$MERGE INTO payments.transfers t
-             USING (VALUES (%s::bigint, %s::bigint, '4.00 USD'::payments.monetary, 'tap-m-1')) AS v (f, o, a, k)
+             USING (VALUES (%s::bigint, %s::bigint, '4.00 USD'::monetary, 'tap-m-1')) AS v (f, o, a, k)
                 ON t.ledger = 'default' AND t.idempotency_key = v.k
               WHEN NOT MATCHED THEN INSERT (from_account, to_account, amount, idempotency_key)
                                     VALUES (v.f, v.o, v.a, v.k)$$, :cash, :alice),
@@ -332,7 +332,7 @@ SELECT lives_ok(
 SELECT is(balance(:alice), '25.00 USD'::monetary, 'with its legs');
 SELECT * FROM pg_temp.refuses(
     format($$MERGE INTO payments.transfers t
-             USING (VALUES (%s::bigint, %s::bigint, '1000.00 USD'::payments.monetary, 'tap-m-2')) AS v (f, o, a, k)
+             USING (VALUES (%s::bigint, %s::bigint, '1000.00 USD'::monetary, 'tap-m-2')) AS v (f, o, a, k)
                 ON t.ledger = 'default' AND t.idempotency_key = v.k
               WHEN NOT MATCHED THEN INSERT (from_account, to_account, amount, idempotency_key)
                                     VALUES (v.f, v.o, v.a, v.k)$$, :alice, :bob),

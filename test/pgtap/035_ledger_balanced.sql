@@ -15,7 +15,7 @@ SELECT plan(23);
 -- exception block.  Returns {legs after the INSERT, sqlstate, message with
 -- the transfer id as N, detail}.
 CREATE FUNCTION pg_temp.check_without_legs(from_account bigint, to_account bigint,
-                                           amount payments.monetary, extra text DEFAULT NULL)
+                                           amount monetary, extra text DEFAULT NULL)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
     new_id bigint;

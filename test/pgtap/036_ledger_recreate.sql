@@ -1,5 +1,5 @@
--- The ledger keeps its SPI plans per session; the extension's types get new
--- OIDs when it is dropped and created again.  One session that posts, then
+-- The ledger keeps its SPI plans per session; the money types get new OIDs
+-- when both extensions are dropped and created again.  One session that posts, then
 -- sees the extension re-created, must go on posting (by id, by name, with a
 -- replayed key, by INSERT) with every rule in place, and go on converting
 -- (the rate look-ups are kept per session too).  The per-session
@@ -20,13 +20,13 @@ SELECT payments.set_rate('EUR', 'USD', 1.1, '2024-01-01');
 SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
           'the session has converted, so its rate look-ups are prepared');
 
-SELECT 'payments.monetary'::regtype::oid AS monetary_before \gset
+SELECT 'monetary'::regtype::oid AS monetary_before \gset
 SET LOCAL client_min_messages = warning;
-DROP EXTENSION payments CASCADE;
-CREATE EXTENSION payments;
+DROP EXTENSION payments, monetary CASCADE;
+CREATE EXTENSION payments CASCADE;
 RESET client_min_messages;
 
-SELECT isnt('payments.monetary'::regtype::oid, :monetary_before::oid,
+SELECT isnt('monetary'::regtype::oid, :monetary_before::oid,
             'the extension is back, its monetary type with a new OID');
 SELECT payments.set_rate('EUR', 'USD', 1.2, '2024-01-01');
 SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.20 USD'::monetary,

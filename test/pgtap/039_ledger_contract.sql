@@ -187,10 +187,10 @@ SELECT has_function('payments', 'available_balance', ARRAY['text', 'text'], 'ava
 SELECT has_function('payments', 'set_account_status', ARRAY['bigint', 'text'], 'set_account_status(account, status) exists');
 SELECT has_function('payments', 'set_account_status', ARRAY['text', 'text', 'text'], 'set_account_status() by name exists');
 SELECT has_function('payments', 'verify_ledger', ARRAY[]::name[], 'verify_ledger() exists');
-SELECT is(pg_get_function_arguments('payments.create_account(text, payments.currency, text, boolean, jsonb, text)'::regprocedure),
+SELECT is(pg_get_function_arguments('payments.create_account(text, currency, text, boolean, jsonb, text)'::regprocedure),
           'name text, currency currency, normal_balance text DEFAULT ''credit''::text, allow_negative boolean DEFAULT false, metadata jsonb DEFAULT NULL::jsonb, ledger text DEFAULT ''default''::text',
           'create_account() has the argument names and defaults of the contract');
-SELECT is(pg_get_function_arguments('payments.post_transfer(bigint, bigint, payments.monetary, text, jsonb)'::regprocedure),
+SELECT is(pg_get_function_arguments('payments.post_transfer(bigint, bigint, monetary, text, jsonb)'::regprocedure),
           'from_account bigint, to_account bigint, amount monetary, idempotency_key text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb',
           'post_transfer() has the argument names and defaults of the contract');
 SELECT is(pg_get_function_arguments('payments.balance(bigint, timestamptz)'::regprocedure),
@@ -321,9 +321,9 @@ SELECT function_privs_are('payments', name, ARRAY[]::name[], 'public', ARRAY[]::
 CREATE ROLE tap_ledger_app NOLOGIN;
 GRANT USAGE ON SCHEMA payments TO tap_ledger_app;
 GRANT EXECUTE ON FUNCTION
-    payments.create_account(text, payments.currency, text, boolean, jsonb, text),
-    payments.post_transfer(bigint, bigint, payments.monetary, text, jsonb),
-    payments.post_transfer(text, text, payments.monetary, text, jsonb, text),
+    payments.create_account(text, currency, text, boolean, jsonb, text),
+    payments.post_transfer(bigint, bigint, monetary, text, jsonb),
+    payments.post_transfer(text, text, monetary, text, jsonb, text),
     payments.balance(bigint, timestamptz),
     payments.balance(text, timestamptz, text),
     payments.available_balance(bigint),
@@ -395,8 +395,8 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst',
                  WHERE p.account_id = (SELECT id FROM payments.accounts WHERE ledger = 'default' AND name = 'tap_alice')$$),
           ARRAY['00000', 'credit 25.00 USD, debit 20.00 USD'], 'the analyst reads payments.postings and payments.accounts');
 SELECT is(pg_temp.as_role('tap_ledger_analyst',
-              $$SELECT payments.sum(amount)::text FROM payments.transfers WHERE idempotency_key = 'tap-app-1'$$),
-          ARRAY['00000', '25.00 USD'], 'the analyst adds up amounts with payments.sum()');
+              $$SELECT sum(amount)::text FROM payments.transfers WHERE idempotency_key = 'tap-app-1'$$),
+          ARRAY['00000', '25.00 USD'], 'the analyst adds up amounts with sum()');
 SELECT is(pg_temp.as_role('tap_ledger_analyst',
               $$SELECT balance::text FROM payments.account_balances WHERE ledger = 'default' AND name = 'tap_alice'$$),
           ARRAY['00000', '20.00 USD'], 'the analyst reads payments.account_balances');

@@ -54,7 +54,7 @@ CREATE TABLE ledger_stress.calls (
     transfer_id bigint,            -- null: refused
     from_id     bigint NOT NULL,
     to_id       bigint NOT NULL,
-    amount      payments.monetary NOT NULL
+    amount      monetary NOT NULL
 );
 CREATE SEQUENCE ledger_stress.keys;
 
@@ -75,7 +75,7 @@ DECLARE
     key text := 'stress-' || nextval('ledger_stress.keys');
     from_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = f);
     to_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = CASE WHEN t >= f THEN t + 1 ELSE t END);
-    amount payments.monetary := payments.monetary(cents / 100.0, 'USD');
+    amount monetary := monetary(cents / 100.0, 'USD');
     transfer bigint;
     message text;
 BEGIN
@@ -153,16 +153,16 @@ SELECT 'verify_ledger() is empty', count(*) = 0,
 SELECT 'no negative account', count(*) = 0,
        count(*) || ' negative' || coalesce(': ' || string_agg(b.name || ' ' || b.balance || ' (available ' || b.available || ')', ', '), '')
   FROM payments.account_balances b JOIN payments.accounts a ON a.id = b.account_id
- WHERE NOT a.allow_negative AND (b.balance < payments.monetary(0, b.currency)
-                                 OR b.available < payments.monetary(0, b.currency));
+ WHERE NOT a.allow_negative AND (b.balance < monetary(0, b.currency)
+                                 OR b.available < monetary(0, b.currency));
 SELECT 'no negative leg', count(*) = 0, count(*) || ' postings went below zero'
   FROM payments.postings p JOIN payments.accounts a ON a.id = p.account_id
- WHERE NOT a.allow_negative AND p.balance_after < payments.monetary(0, a.currency);
+ WHERE NOT a.allow_negative AND p.balance_after < monetary(0, a.currency);
 SELECT 'debit-normal = credit-normal', coalesce(bool_and(d = c), true),
        coalesce(string_agg(currency || ': debit-normal ' || d || ', credit-normal ' || c, '; '), '')
   FROM (SELECT currency,
-               coalesce(payments.sum(balance) FILTER (WHERE normal_balance = 'debit'), payments.monetary(0, currency)) AS d,
-               coalesce(payments.sum(balance) FILTER (WHERE normal_balance = 'credit'), payments.monetary(0, currency)) AS c
+               coalesce(sum(balance) FILTER (WHERE normal_balance = 'debit'), monetary(0, currency)) AS d,
+               coalesce(sum(balance) FILTER (WHERE normal_balance = 'credit'), monetary(0, currency)) AS c
           FROM payments.account_balances GROUP BY currency) s;
 -- The run's transfers are those with a key (the funding had none).
 SELECT 'transfers = successful calls',

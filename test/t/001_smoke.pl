@@ -10,17 +10,20 @@ my $node = PostgreSQL::Test::Cluster->new('smoke');
 $node->init;
 $node->start;
 
-$node->safe_psql('postgres', 'CREATE EXTENSION payments');
-is($node->safe_psql('postgres',
-        "SELECT extversion FROM pg_extension WHERE extname = 'payments'"),
-    '1.0', 'extension created');
+$node->safe_psql('postgres', 'CREATE EXTENSION payments CASCADE');
+my $versions = q{SELECT string_agg(e.extname || ' ' || e.extversion, ', ' ORDER BY e.extname)
+                   FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname
+                  WHERE e.extname IN ('monetary', 'payments') AND e.extversion = a.default_version};
+is($node->safe_psql('postgres', $versions),
+    "monetary $ENV{EXTVERSION}, payments $ENV{EXTVERSION}",
+    'CREATE EXTENSION payments CASCADE installs both extensions at the current version');
 
 $node->stop('immediate');
 $node->start;
 
-is($node->safe_psql('postgres',
-        "SELECT extversion FROM pg_extension WHERE extname = 'payments'"),
-    '1.0', 'extension still there after crash and restart');
+is($node->safe_psql('postgres', $versions),
+    "monetary $ENV{EXTVERSION}, payments $ENV{EXTVERSION}",
+    'both extensions still there after crash and restart');
 is($node->safe_psql('postgres',
         "SELECT count(*) FROM pg_namespace WHERE nspname = 'payments'"),
     '1', 'schema payments still there after crash and restart');

@@ -14,10 +14,8 @@ $node->init;
 $node->append_conf('postgresql.conf', "max_connections = 30\n");
 $node->start;
 
-$node->safe_psql('postgres',
-	'ALTER DATABASE postgres SET search_path = "$user", public, payments');
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION payments;
+	CREATE EXTENSION payments CASCADE;
 	SELECT payments.create_account('source', 'USD', 'debit', true);
 	SELECT payments.create_account('w' || i, 'USD') FROM generate_series(1, 20) i;
 	SELECT payments.post_transfer('source', 'w' || i, '1000.00 USD', 'fund-' || i)
@@ -31,7 +29,7 @@ $node->safe_psql('postgres', q{
 	BEGIN
 	    INSERT INTO committed
 	    SELECT payments.post_transfer('w' || a, 'w' || b,
-	                                  payments.monetary(cents / 100.0, 'USD'));
+	                                  monetary(cents / 100.0, 'USD'));
 	EXCEPTION WHEN check_violation THEN
 	    NULL;
 	END $$;
@@ -76,10 +74,10 @@ is($node->safe_psql('postgres', q{
 	'0', 'every transfer a client saw commit was recovered');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM payments.account_balances
-	 WHERE name LIKE 'w%' AND balance < payments.monetary(0, 'USD')}),
+	 WHERE name LIKE 'w%' AND balance < monetary(0, 'USD')}),
 	'0', 'no wallet is negative');
 is($node->safe_psql('postgres', q{
-	SELECT payments.sum(balance) FROM payments.account_balances WHERE name LIKE 'w%'}),
+	SELECT sum(balance) FROM payments.account_balances WHERE name LIKE 'w%'}),
 	'20000.00 USD', 'the wallets still hold exactly what was funded');
 is($node->safe_psql('postgres', q{
 	SELECT payments.post_transfer('source', 'w7', '1000.00 USD', 'fund-7')

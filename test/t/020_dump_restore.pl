@@ -14,7 +14,7 @@ $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE books');
 $node->safe_psql('books', q{
-	CREATE EXTENSION payments;
+	CREATE EXTENSION payments CASCADE;
 	SELECT payments.create_account('bank', 'USD', 'debit', true);
 	SELECT payments.create_account('alice', 'USD', metadata => '{"tier": "gold"}');
 	SELECT payments.create_account('bob', 'USD');

@@ -1,0 +1,1 @@
+\echo Use "CREATE EXTENSION monetary" to load this file. \quit

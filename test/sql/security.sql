@@ -1,0 +1,157 @@
+--
+-- The ledger's and conversion's own functions against a hostile search_path
+-- (in the spirit of contrib's security.sql).  A role that may create objects
+-- fills a schema with look-alikes of what the extensions use: the money
+-- operators and functions, pg_catalog's operators on text and bigint, the
+-- ledger's tables, now() and nextval().  Every look-alike raises.  Then a
+-- superuser, and the hostile role itself, run every entry point with that
+-- schema first on the path, even before pg_catalog: the results are those
+-- of a clean path, and no look-alike ever runs.
+--
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+\set SHOW_CONTEXT never
+
+CREATE ROLE regress_hostile;
+SELECT current_database() AS datname \gset
+GRANT CREATE ON DATABASE :"datname" TO regress_hostile;
+GRANT USAGE ON SCHEMA payments TO regress_hostile;
+GRANT EXECUTE ON FUNCTION
+    payments.create_account(text, currency, text, boolean, jsonb, text),
+    payments.post_transfer(bigint, bigint, monetary, text, jsonb),
+    payments.post_transfer(text, text, monetary, text, jsonb, text),
+    payments.balance(bigint, timestamptz), payments.balance(text, timestamptz, text),
+    payments.available_balance(bigint), payments.available_balance(text, text),
+    payments.account_id(text, text), payments.statement(bigint, timestamptz, timestamptz)
+    TO regress_hostile;
+GRANT SELECT ON payments.exchange_rates TO regress_hostile;
+
+SET ROLE regress_hostile;
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.trap() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN RAISE EXCEPTION 'hostile trigger ran as %', current_user; END $$;
+CREATE FUNCTION hostile.called(what text) RETURNS boolean LANGUAGE plpgsql
+    AS $$ BEGIN RAISE EXCEPTION 'hostile % ran as %', what, current_user; END $$;
+-- the money operators and functions
+CREATE FUNCTION hostile.m_plus(monetary, monetary) RETURNS monetary LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('monetary +') THEN $1 END $$;
+CREATE OPERATOR hostile.+ (LEFTARG = monetary, RIGHTARG = monetary, FUNCTION = hostile.m_plus);
+CREATE FUNCTION hostile.m_minus(monetary, monetary) RETURNS monetary LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('monetary -') THEN $1 END $$;
+CREATE OPERATOR hostile.- (LEFTARG = monetary, RIGHTARG = monetary, FUNCTION = hostile.m_minus);
+CREATE FUNCTION hostile.m_eq(monetary, monetary) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('monetary =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = monetary, RIGHTARG = monetary, FUNCTION = hostile.m_eq);
+CREATE FUNCTION hostile.c_eq(currency, currency) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('currency =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = currency, RIGHTARG = currency, FUNCTION = hostile.c_eq);
+CREATE FUNCTION hostile.currency(monetary) RETURNS currency LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('currency()') THEN 'USD'::currency END $$;
+CREATE FUNCTION hostile.amount(monetary) RETURNS numeric LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('amount()') THEN 0 END $$;
+CREATE FUNCTION hostile.monetary(numeric, currency) RETURNS monetary LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('monetary()') THEN NULL::monetary END $$;
+CREATE FUNCTION hostile.m_sum(monetary, monetary) RETURNS monetary LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('sum()') THEN $1 END $$;
+CREATE AGGREGATE hostile.sum(monetary) (SFUNC = hostile.m_sum, STYPE = monetary);
+-- pg_catalog's operators and functions, which a path that lists hostile
+-- before pg_catalog would reach first
+CREATE FUNCTION hostile.t_eq(text, text) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('text =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.t_eq);
+CREATE FUNCTION hostile.i_eq(bigint, bigint) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('bigint =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = hostile.i_eq);
+CREATE FUNCTION hostile.now() RETURNS timestamptz LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('now()') THEN now() END $$;
+CREATE FUNCTION hostile.nextval(regclass) RETURNS bigint LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('nextval()') THEN 1 END $$;
+CREATE FUNCTION hostile.format(text, text) RETURNS text LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('format()') THEN '' END $$;
+-- the ledger's tables
+CREATE TABLE hostile.accounts (id bigint, ledger text, name text, currency currency);
+CREATE TABLE hostile.transfers (id bigint, ledger text, idempotency_key text);
+CREATE TABLE hostile.postings (transfer_id bigint, account_id bigint);
+CREATE TABLE hostile.exchange_rates (LIKE payments.exchange_rates);
+CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.accounts
+    FOR EACH ROW EXECUTE FUNCTION hostile.trap();
+CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.transfers
+    FOR EACH ROW EXECUTE FUNCTION hostile.trap();
+CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.postings
+    FOR EACH ROW EXECUTE FUNCTION hostile.trap();
+GRANT USAGE ON SCHEMA hostile TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA hostile TO PUBLIC;
+RESET ROLE;
+
+-- A superuser whose path starts with the hostile schema, before pg_catalog.
+SET search_path = hostile, pg_catalog, public, payments;
+-- (the trap works: an unqualified operator in this session's own SQL hits it)
+SELECT try_sql($$SELECT '1 USD'::monetary + '1 USD'::monetary$$);
+
+SELECT try_sql($$SELECT payments.create_account('sec_bank', 'USD', 'debit', true) > 0$$) AS bank,
+       try_sql($$SELECT payments.create_account('sec_alice', 'USD') > 0$$) AS alice,
+       try_sql($$SELECT payments.create_account('sec_bob', 'USD') > 0$$) AS bob;
+SELECT payments.account_id('sec_bank') AS bank, payments.account_id('sec_alice') AS alice,
+       payments.account_id('sec_bob') AS bob \gset
+SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD', 'sec-1') > 0$$,
+                      :bank, :alice)) AS by_id;
+SELECT try_sql($$SELECT payments.post_transfer('sec_alice', 'sec_bob', '30.00 USD', 'sec-2') > 0$$) AS by_name;
+-- a replayed key, and a different request under it
+SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD', 'sec-1')
+                              OPERATOR(pg_catalog.=) (SELECT t.id FROM payments.transfers t
+                                  WHERE t.idempotency_key OPERATOR(pg_catalog.=) 'sec-1')$$,
+                      :bank, :alice)) AS replayed;
+SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'sec-1')$$,
+                      :bank, :alice)) AS reused_key;
+-- a plain INSERT, through the triggers
+SELECT try_sql(format($$INSERT INTO payments.transfers (from_account, to_account, amount)
+                       VALUES (%s, %s, '5.00 USD')$$, :alice, :bob)) AS insert;
+-- a refusal still names its reason
+SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '1000.00 USD')$$, :bob, :alice)) AS overdraft;
+SELECT try_sql(format($$UPDATE payments.postings SET amount = '1.00 USD'
+                        WHERE account_id OPERATOR(pg_catalog.=) %s$$, :alice)) AS update;
+-- reading
+SELECT try_sql($$SELECT payments.balance('sec_alice')::text$$) AS alice,
+       try_sql($$SELECT payments.balance('sec_bob')::text$$) AS bob,
+       try_sql($$SELECT payments.available_balance('sec_alice')::text$$) AS alice_available,
+       try_sql(format($$SELECT payments.balance(%s, 'infinity')::text$$, :alice)) AS alice_at;
+SELECT try_sql(format($$SELECT string_agg(side OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) amount::text
+                                        OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) balance_after::text,
+                                        ', ' ORDER BY posting_id)
+                         FROM payments.statement(%s, '-infinity', 'infinity')$$, :alice)) AS statement;
+SELECT try_sql($$SELECT count(*) FROM payments.verify_ledger()$$) AS problems;
+SELECT try_sql($$SELECT string_agg(name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) balance::text, ', '
+                                   ORDER BY account_id)
+                   FROM payments.account_balances
+                  WHERE name OPERATOR(pg_catalog.~~) 'sec\_%'$$) AS balances;
+SELECT try_sql($$SELECT string_agg(currency::text OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) debits::text, ', ')
+                   FROM payments.trial_balance$$) AS trial_balance;
+-- status changes, through the account guard
+SELECT try_sql($$SELECT payments.set_account_status('sec_bob', 'frozen')$$) AS freeze,
+       try_sql($$SELECT payments.set_account_status('sec_bob', 'open')$$) AS reopen;
+-- conversion
+SELECT try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate,
+       try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate_again;
+SELECT try_sql($$SELECT payments.rate('EUR', 'USD', '2024-06-01')::text$$) AS rate,
+       try_sql($$SELECT payments.rate('USD', 'EUR', '2024-06-01')::text$$) AS inverse,
+       try_sql($$SELECT payments.convert('10.00 EUR', 'USD', '2024-06-01')::text$$) AS convert,
+       try_sql($$SELECT count(*) FROM payments.rates_at('2024-06-01')$$) AS rates_at;
+
+-- The hostile role itself, with the application's grants, gets the same.
+SET ROLE regress_hostile;
+SET search_path = hostile, pg_catalog, public, payments;
+SELECT try_sql($$SELECT payments.post_transfer('sec_alice', 'sec_bob', '1.00 USD', 'sec-3') > 0$$) AS by_name,
+       try_sql($$SELECT payments.balance('sec_bob')::text$$) AS bob,
+       try_sql($$SELECT payments.convert('10.00 EUR', 'USD', '2024-06-01')::text$$) AS convert;
+RESET ROLE;
+RESET search_path;
+
+-- Nothing landed in the look-alike tables.
+SELECT (SELECT count(*) FROM hostile.accounts) + (SELECT count(*) FROM hostile.transfers)
+       + (SELECT count(*) FROM hostile.postings) + (SELECT count(*) FROM hostile.exchange_rates)
+       AS hostile_rows;
+
+DROP SCHEMA hostile CASCADE;
+REVOKE ALL ON DATABASE :"datname" FROM regress_hostile;
+DROP OWNED BY regress_hostile;
+DROP ROLE regress_hostile;
