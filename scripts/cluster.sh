@@ -9,7 +9,9 @@ RUN_DIR=$ROOT/.run
 PGDATA_DIR=$RUN_DIR/data
 SOCKET_DIR=$RUN_DIR/socket
 LOG_FILE=$RUN_DIR/postgres.log
-PG_BINDIR=/usr/lib/postgresql/15/bin
+# Debian's PostgreSQL 15; a developer may point PG_BINDIR at a relocated copy
+# of it, so that two checkouts can install and test side by side.
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 # What the suites, stress and bench scripts connect with; PG 15's own tools
 # (psql, pgbench, pg_dump) come first on PATH.
