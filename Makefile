@@ -27,7 +27,7 @@ MONEY_OBJS  = src/amount.o src/bignat.o src/currency_code.o src/iso4217.o \
 MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
               src/allocation.o $(MONEY_OBJS)
 MODULE_big  = payments
-OBJS        = src/payments.o src/sql_version.o src/conversion.o src/ratio.o \
+OBJS        = src/payments.o src/lifecycle.o src/conversion.o src/ratio.o \
               src/ledger.o src/ledger_triggers.o src/transfer_api.o $(MONEY_OBJS)
 
 DATA_built  = monetary--$(EXTVERSION).sql payments--$(EXTVERSION).sql
@@ -76,10 +76,15 @@ all install installcheck:
 	@exit 1
 endif
 
-# The control files must name the version the scripts are built for.
+# The control files and META.json must name the version the scripts are
+# built for (META.json in PGXN's three-part form).
 CONTROL_VERSIONS := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" monetary.control payments.control | sort -u)
 ifneq ($(CONTROL_VERSIONS),$(EXTVERSION))
 $(error default_version in monetary.control and payments.control ($(CONTROL_VERSIONS)) must be EXTVERSION ($(EXTVERSION)))
+endif
+META_VERSIONS := $(shell sed -n 's/^\(   \|         \)"version": "\([0-9.]*\)",*$$/\2/p' META.json | sort -u)
+ifneq ($(META_VERSIONS),$(EXTVERSION).0)
+$(error the versions in META.json ($(META_VERSIONS)) must be EXTVERSION.0 ($(EXTVERSION).0))
 endif
 
 # PGXS tracks header dependencies only where PostgreSQL was built with

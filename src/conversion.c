@@ -64,7 +64,7 @@
 #include "conversion.h"
 #include "monetary.h"
 #include "payments.h"
-#include "sql_version.h"
+#include "lifecycle.h"
 #include "ratio.h"
 
 PG_FUNCTION_INFO_V1(conversion_rate);

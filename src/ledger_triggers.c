@@ -20,7 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "ledger.h"
-#include "sql_version.h"
+#include "lifecycle.h"
 
 PG_FUNCTION_INFO_V1(ledger_transfer_before_insert);
 PG_FUNCTION_INFO_V1(ledger_transfer_after_insert);

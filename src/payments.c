@@ -8,6 +8,7 @@
 #include "utils/guc.h"
 
 #include "currency_code.h"
+#include "lifecycle.h"
 #include "payments.h"
 
 PG_MODULE_MAGIC;
@@ -60,6 +61,18 @@ _PG_init(void)
 							   check_base_currency,
 							   assign_base_currency,
 							   NULL);
+	DefineCustomBoolVariable("payments.allow_drop",
+							 "Lets DROP EXTENSION payments delete a ledger that holds transfers.",
+							 "While it is off, a statement that would drop extension payments "
+							 "(DROP EXTENSION, DROP SCHEMA ... CASCADE, DROP OWNED) is refused "
+							 "as long as the ledger holds a transfer.",
+							 &payments_allow_drop,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("payments");
 #else

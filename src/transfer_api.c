@@ -14,7 +14,7 @@
 #include "utils/jsonb.h"
 
 #include "ledger.h"
-#include "sql_version.h"
+#include "lifecycle.h"
 
 PG_FUNCTION_INFO_V1(ledger_post_transfer);
 PG_FUNCTION_INFO_V1(ledger_post_transfer_by_name);

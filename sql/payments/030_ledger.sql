@@ -161,6 +161,17 @@ CREATE TRIGGER account_history_guard BEFORE DELETE ON payments.accounts
 CREATE TRIGGER account_truncate_guard BEFORE TRUNCATE ON payments.accounts
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
 
+-- History stays guarded under session_replication_role = replica (a restore,
+-- logical replication's apply, some poolers): neither ever updates, deletes
+-- or truncates ledger history, so only the triggers on the insert paths step
+-- aside there, letting rows come back as they were.
+ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_history_guard;
+ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_truncate_guard;
+ALTER TABLE payments.postings ENABLE ALWAYS TRIGGER posting_history_guard;
+ALTER TABLE payments.postings ENABLE ALWAYS TRIGGER posting_truncate_guard;
+ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_history_guard;
+ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_truncate_guard;
+
 -- the application's API ----------------------------------------------------
 
 CREATE FUNCTION payments.create_account(

@@ -22,6 +22,7 @@ SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetar
 
 SELECT 'monetary'::regtype::oid AS monetary_before \gset
 SET LOCAL client_min_messages = warning;
+SET LOCAL payments.allow_drop = on;
 DROP EXTENSION payments, monetary CASCADE;
 CREATE EXTENSION payments CASCADE;
 RESET client_min_messages;

@@ -162,15 +162,15 @@ SELECT set_has(
     $$VALUES ('transfers', 'transfer_before_insert', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
              ('transfers', 'transfer_after_insert', 'AFTER', 'ROW', 'INSERT', false, false, 'O'),
              ('transfers', 'transfer_check_balanced', 'AFTER', 'ROW', 'INSERT', true, true, 'O'),
-             ('transfers', 'transfer_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'O'),
-             ('transfers', 'transfer_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'O'),
+             ('transfers', 'transfer_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('transfers', 'transfer_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('postings', 'posting_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
-             ('postings', 'posting_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'O'),
-             ('postings', 'posting_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'O'),
+             ('postings', 'posting_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('postings', 'posting_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('accounts', 'account_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE', false, false, 'O'),
-             ('accounts', 'account_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'O'),
-             ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'O')$$,
-    'each trigger fires at its time, per row or statement, on its events, and is enabled');
+             ('accounts', 'account_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
+             ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+    'each trigger fires at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 
 -- functions: definer, search_path, volatility ---------------------------------------------
 

@@ -1,10 +1,11 @@
 /*
- * sql_version.h
- *	  The one version of the payments extension's SQL objects that this
- *	  library serves.
+ * lifecycle.h
+ *	  What keeps the ledger safe across upgrades and drops: the library serves
+ *	  one version of the extension's SQL objects, and DROP EXTENSION is
+ *	  refused while the ledger holds transfers.
  */
-#ifndef PAYMENTS_SQL_VERSION_H
-#define PAYMENTS_SQL_VERSION_H
+#ifndef PAYMENTS_LIFECYCLE_H
+#define PAYMENTS_LIFECYCLE_H
 
 /* Set by the Makefile from EXTVERSION. */
 #ifndef PAYMENTS_VERSION
@@ -19,4 +20,7 @@
  */
 extern void payments_require_sql_version(void);
 
-#endif							/* PAYMENTS_SQL_VERSION_H */
+/* payments.allow_drop: lets DROP EXTENSION payments delete a ledger with transfers */
+extern bool payments_allow_drop;
+
+#endif							/* PAYMENTS_LIFECYCLE_H */

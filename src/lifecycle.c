@@ -1,0 +1,258 @@
+/*
+ * lifecycle.c
+ *	  The extension across upgrades and drops.
+ *
+ * Versions.  Installing a new build replaces the shared library at once,
+ * while the extension's tables, triggers and functions change only when a
+ * DBA runs ALTER EXTENSION payments UPDATE.  In between, the library would
+ * apply its rules to tables shaped for another release; instead, every entry
+ * point refuses with an error that says how to finish the upgrade.
+ *
+ * Drops.  DROP EXTENSION deletes the extension's tables with everything in
+ * them, with or without CASCADE, and so do a DROP SCHEMA ... CASCADE or a
+ * DROP OWNED that reaches it (also through monetary, which payments
+ * requires).  An event trigger at ddl_command_start, which sees the statement
+ * before anything is dropped, refuses such a statement while the ledger holds
+ * a transfer, unless the session has set payments.allow_drop.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "lifecycle.h"
+
+PG_FUNCTION_INFO_V1(ledger_drop_guard);
+
+bool		payments_allow_drop = false;
+
+/* The installed version was found to be ours, and nothing has changed since. */
+static bool sql_version_ok = false;
+static bool sql_version_callback_registered = false;
+
+/*
+ * ALTER EXTENSION ... UPDATE and DROP EXTENSION change the extension's
+ * tables, which invalidates their relcache entries: check again then.
+ */
+static void
+sql_version_forget(Datum arg, Oid relid)
+{
+	sql_version_ok = false;
+}
+
+/* What pg_extension says of an installed extension. */
+typedef struct InstalledExtension
+{
+	bool		found;
+	Oid			owner;
+	Oid			schema;
+	char	   *version;
+} InstalledExtension;
+
+static InstalledExtension
+installed_extension(const char *name)
+{
+	InstalledExtension ext = {false, InvalidOid, InvalidOid, NULL};
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(name));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_extension form = (Form_pg_extension) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		ext.found = true;
+		ext.owner = form->extowner;
+		ext.schema = form->extnamespace;
+		if (!isnull)
+			ext.version = text_to_cstring(DatumGetTextPP(d));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return ext;
+}
+
+void
+payments_require_sql_version(void)
+{
+	char	   *version;
+
+	if (likely(sql_version_ok))
+		return;
+
+	version = installed_extension("payments").version;
+	if (version == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"payments\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION payments CASCADE.")));
+	if (strcmp(version, PAYMENTS_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"payments\" is at version %s, but its library is version %s",
+						version, PAYMENTS_VERSION),
+				 errdetail("A new build of the extension was installed; the ledger's tables and functions are still those of version %s.",
+						   version),
+				 errhint("Run ALTER EXTENSION monetary UPDATE, then ALTER EXTENSION payments UPDATE.")));
+
+	if (!sql_version_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(sql_version_forget, (Datum) 0);
+		sql_version_callback_registered = true;
+	}
+	sql_version_ok = true;
+}
+
+/* Whether a name list (of a DROP statement) holds name. */
+static bool
+names_include(List *names, const char *name)
+{
+	ListCell   *cell;
+
+	foreach(cell, names)
+	{
+		Node	   *n = lfirst(cell);
+
+		if (IsA(n, String) && strcmp(strVal(n), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the statement would drop extension payments: by name, through
+ * monetary or a schema with CASCADE, or through its owner's DROP OWNED.
+ * (Without CASCADE, PostgreSQL itself refuses to drop what payments needs.)
+ */
+static bool
+statement_drops_ledger(Node *parsetree)
+{
+	InstalledExtension payments = installed_extension("payments");
+	InstalledExtension monetary = installed_extension("monetary");
+
+	if (!payments.found)
+		return false;
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+		bool		cascade = stmt->behavior == DROP_CASCADE;
+
+		if (stmt->removeType == OBJECT_EXTENSION)
+			return names_include(stmt->objects, "payments") ||
+				(cascade && names_include(stmt->objects, "monetary"));
+		if (stmt->removeType == OBJECT_SCHEMA && cascade)
+			return names_include(stmt->objects, get_namespace_name(payments.schema)) ||
+				(monetary.found &&
+				 names_include(stmt->objects, get_namespace_name(monetary.schema)));
+		return false;
+	}
+	if (IsA(parsetree, DropOwnedStmt))
+	{
+		ListCell   *cell;
+
+		foreach(cell, ((DropOwnedStmt *) parsetree)->roles)
+		{
+			Oid			role = get_rolespec_oid(lfirst(cell), true);
+
+			if (role == payments.owner || (monetary.found && role == monetary.owner))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* What a refusal counts up to: a refusal should not read 10^8 rows. */
+#define DROP_COUNT_MAX	1000000
+
+static int
+drop_refusal_detail(int64 accounts)
+{
+	if (accounts > DROP_COUNT_MAX)
+		return errdetail("Dropping it deletes every ledger's accounts (more than %d), transfers and postings, and every exchange rate.",
+						 DROP_COUNT_MAX);
+	return errdetail("Dropping it deletes every ledger's accounts (%lld), transfers and postings, and every exchange rate.",
+					 (long long) accounts);
+}
+
+static int
+drop_refusal_hint(void)
+{
+	return errhint("Back the ledger up first (pg_dump keeps its rows). To drop it deliberately, run SET payments.allow_drop = on as a superuser in the same session, then drop again.");
+}
+
+/*
+ * payments.drop_guard(), an event trigger at ddl_command_start on DROP
+ * EXTENSION, DROP SCHEMA and DROP OWNED.  It runs as the extension's owner,
+ * so that it can count what would be lost whoever issues the statement (the
+ * owner of a schema may drop everything in it with CASCADE).
+ */
+Datum
+ledger_drop_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	bool		isnull;
+	int64		transfers,
+				accounts;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("drop_guard can only be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (payments_allow_drop || !statement_drops_ledger(trigdata->parsetree))
+		PG_RETURN_VOID();
+
+	/* counted up to one past DROP_COUNT_MAX */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT (SELECT pg_catalog.count(*) FROM "
+					"        (SELECT FROM payments.transfers LIMIT " CppAsString2(DROP_COUNT_MAX) " + 1) t), "
+					"       (SELECT pg_catalog.count(*) FROM "
+					"        (SELECT FROM payments.accounts LIMIT " CppAsString2(DROP_COUNT_MAX) " + 1) a)",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "counting the ledger's transfers failed");
+	transfers = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											1, &isnull));
+	accounts = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   2, &isnull));
+	SPI_finish();
+	if (transfers == 0)
+		PG_RETURN_VOID();
+
+	if (transfers > DROP_COUNT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop extension payments: its ledger holds more than %d transfers",
+						DROP_COUNT_MAX),
+				 drop_refusal_detail(accounts),
+				 drop_refusal_hint()));
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg_plural("cannot drop extension payments: its ledger holds %lld transfer",
+						   "cannot drop extension payments: its ledger holds %lld transfers",
+						   transfers, (long long) transfers),
+			 drop_refusal_detail(accounts),
+			 drop_refusal_hint()));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,259 @@
+# ALTER EXTENSION ... UPDATE from every released version, over a populated
+# ledger, gives what a fresh install of the current version gives: the same
+# objects, definitions, privileges, comments and trigger states (compared
+# through pg_dump --binary-upgrade, which spells out every member object of
+# an extension), and the same balances, with verify_ledger() empty.
+#
+# Also pinned here: a released install script is never edited (its checksum
+# is in sql/released.sha256); every released version has a path of upgrade
+# scripts in the tree to the current one, and the scripts installed are
+# exactly the tree's (so a removed upgrade script fails here, instead of
+# being served from an earlier install); and the library refuses the ledger
+# of an older version until it is updated.
+use strict;
+use warnings;
+use Digest::SHA;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $current = $ENV{EXTVERSION} or die "EXTVERSION is not set (run through make)";
+my @extensions = ('monetary', 'payments');
+
+# --- the scripts --------------------------------------------------------------
+
+# Released versions: sql/<ext>--<version>.sql, frozen, each with its checksum.
+my %released;
+for my $ext (@extensions)
+{
+	$released{$ext} = [ sort map { m{^sql/\Q$ext\E--([0-9.]+)\.sql$} ? $1 : () } glob("sql/$ext--*.sql") ];
+	ok(scalar @{ $released{$ext} }, "$ext has released versions: @{ $released{$ext} }");
+}
+my %checksum;
+for my $line (split /\n/, slurp_file('sql/released.sha256'))
+{
+	my ($sum, $file) = split /\s+/, $line;
+	$checksum{$file} = $sum;
+}
+for my $ext (@extensions)
+{
+	for my $v (@{ $released{$ext} })
+	{
+		my $file = "sql/$ext--$v.sql";
+		ok(exists $checksum{$file}, "$file is listed in sql/released.sha256");
+		is(Digest::SHA->new(256)->addfile($file)->hexdigest, $checksum{$file} // '',
+			"$file is unchanged since its release");
+	}
+}
+
+# Every released version reaches the current one through upgrade scripts of
+# the tree, one step at a time.
+for my $ext (@extensions)
+{
+	for my $v (@{ $released{$ext} })
+	{
+		my ($at, @path) = ($v);
+		while ($at ne $current)
+		{
+			my @next = map { m{^sql/\Q$ext\E--\Q$at\E--([0-9.]+)\.sql$} ? $1 : () }
+			  glob("sql/$ext--$at--*.sql");
+			last unless @next == 1;
+			push @path, "$at--$next[0]";
+			$at = $next[0];
+		}
+		is($at, $current, "$ext $v upgrades to $current through the tree's scripts (@path)");
+	}
+}
+
+# What is installed is the tree: no script left over from an earlier install.
+my $sharedir = `pg_config --sharedir`;
+chomp $sharedir;
+for my $ext (@extensions)
+{
+	# (the current version's install script is built, not in sql/)
+	my $built = "$ext--$current.sql";
+	my %tree = map { (m{([^/]+)$})[0] => Digest::SHA->new(256)->addfile($_)->hexdigest }
+	  glob("sql/$ext--*.sql");
+	my %installed = map { (m{([^/]+)$})[0] => Digest::SHA->new(256)->addfile($_)->hexdigest }
+	  grep { !m{/\Q$built\E$} } glob("$sharedir/extension/$ext--*.sql");
+	is_deeply(\%installed, \%tree,
+		"the installed scripts of $ext are the tree's (run make install after removing one)");
+}
+
+# --- a fresh install and an upgraded one ----------------------------------------
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->start;
+
+# Every member object of the extensions, as pg_dump --binary-upgrade writes
+# it, without the OIDs that differ between any two installs.
+sub schema_of
+{
+	my ($db) = @_;
+	my ($stdout, $stderr);
+	IPC::Run::run([ 'pg_dump', '--schema-only', '--binary-upgrade', '-d', $node->connstr($db) ],
+		'>', \$stdout, '2>', \$stderr)
+	  or die "pg_dump $db failed: $stderr";
+	my @lines = grep {
+		!/binary_upgrade_set_next_|^\\(un)?restrict |^-- Dumped (from|by) |^SELECT pg_catalog\.setval\(/
+	} split /\n/, $stdout;
+	for (@lines)
+	{
+		# the config tables, by OID: compared by name below
+		s/(binary_upgrade_create_empty_extension\(.*?), '\{[0-9,]*\}', '\{[^}]*\}',/$1, <config>,/;
+		# transaction ids and toast tables' OIDs
+		s/relfrozenxid = '\d+', relminmxid = '\d+'/relfrozenxid = <xid>, relminmxid = <mxid>/;
+		s/^WHERE oid = '\d+';$/WHERE oid = <toast>;/;
+	}
+	return join("\n", @lines) . "\n";
+}
+
+# is() for long texts: on a mismatch, shows the diff rather than both texts.
+sub same_text
+{
+	my ($got, $want, $name) = @_;
+	return pass($name) if $got eq $want;
+	my $dir = $node->basedir;
+	PostgreSQL::Test::Utils::append_to_file("$dir/want", $want);
+	PostgreSQL::Test::Utils::append_to_file("$dir/got", $got);
+	my ($diff, $err);
+	IPC::Run::run([ 'diff', '-u', "$dir/want", "$dir/got" ], '>', \$diff, '2>', \$err);
+	unlink "$dir/want", "$dir/got";
+	fail($name);
+	diag($diff);
+	return 0;
+}
+
+# What each extension registers for pg_dump, by name, in any order.
+my $config_tables = q{
+	SELECT string_agg(e.extname || ': ' || c.relname || coalesce(' ' || cond, ''), ', '
+	                  ORDER BY e.extname, c.relname)
+	  FROM pg_extension e,
+	       LATERAL unnest(e.extconfig, e.extcondition) AS x(tab, cond)
+	  JOIN pg_class c ON c.oid = x.tab};
+
+# The ledger as analysts see it.
+my $books = q{
+	SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+	    SELECT format('%s %s %s %s %s', b.ledger, b.name, b.status, b.balance, b.available) AS x
+	      FROM payments.account_balances b
+	    UNION ALL
+	    SELECT format('trial %s %s %s %s', ledger, currency, debits, credits) FROM payments.trial_balance
+	    UNION ALL
+	    SELECT format('transfer %s', t) FROM payments.transfers t
+	    UNION ALL
+	    SELECT format('posting %s', p) FROM payments.postings p
+	    UNION ALL
+	    SELECT format('rate %s', r) FROM payments.exchange_rates r) s};
+# Balances as of a past time, read from the postings as an analyst would
+# (the library refuses payments.balance() until the update), and through
+# payments.balance() once updated: both must give the old figures.
+my $past = q{(SELECT created_at FROM payments.postings ORDER BY id OFFSET 40 LIMIT 1)};
+my $balance_at_sql = qq{
+	SELECT string_agg(format('%s %s', a.name,
+	           (SELECT p.balance_after FROM payments.postings p
+	             WHERE p.account_id = a.id AND p.created_at <= $past
+	             ORDER BY p.created_at DESC, p.id DESC LIMIT 1)), ', ' ORDER BY a.id)
+	  FROM payments.accounts a};
+my $balance_at = qq{
+	SELECT string_agg(format('%s %s', a.name,
+	           nullif(payments.balance(a.id, $past), monetary(0, a.currency))), ', ' ORDER BY a.id)
+	  FROM payments.accounts a};
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION payments CASCADE');
+my $fresh_schema = schema_of('fresh');
+my $fresh_config = $node->safe_psql('fresh', $config_tables);
+$node->safe_psql('postgres', 'CREATE DATABASE money_fresh');
+$node->safe_psql('money_fresh', 'CREATE EXTENSION monetary');
+my $money_fresh_schema = schema_of('money_fresh');
+
+for my $v (@{ $released{payments} })
+{
+	my $db = "from_$v";
+	$db =~ s/\./_/g;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, qq{
+		CREATE EXTENSION monetary VERSION '$v';
+		CREATE EXTENSION payments VERSION '$v';
+	});
+
+	# A ledger written by release $v, loaded as a restore loads it.
+	my $fixture = "test/t/data/ledger-$v.dump";
+	ok(-f $fixture, "a ledger written by $v: $fixture");
+	{
+		local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+		$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db),
+				'-f', $fixture ], "the $v ledger loads");
+	}
+	cmp_ok($node->safe_psql($db, 'SELECT count(*) FROM payments.transfers'), '>', 50,
+		"the $v ledger holds transfers");
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		"verify_ledger() finds nothing wrong at $v");
+	my $books_before = $node->safe_psql($db, $books);
+	my $at_before = $node->safe_psql($db, $balance_at_sql);
+
+	# Until the update, this library refuses to run the older ledger.
+	my ($ret, $stdout, $stderr) = $node->psql($db,
+		q{SELECT payments.post_transfer('bank', 'user4', '1.00 USD')});
+	like($stderr, qr/extension "payments" is at version \Q$v\E, but its library is version \Q$current\E/,
+		"at $v, posting is refused by the $current library");
+	like($stderr, qr/HINT:  Run ALTER EXTENSION monetary UPDATE, then ALTER EXTENSION payments UPDATE\./,
+		'with a hint that says how to finish the upgrade');
+
+	$node->safe_psql($db, q{
+		ALTER EXTENSION monetary UPDATE;
+		ALTER EXTENSION payments UPDATE;
+	});
+	is($node->safe_psql($db, q{SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
+	                            FROM pg_extension WHERE extname IN ('monetary', 'payments')}),
+		"monetary $current, payments $current", "both updated from $v to $current");
+
+	same_text(schema_of($db), $fresh_schema,
+		"updated from $v, the schema is a fresh install's of $current");
+	is($node->safe_psql($db, $config_tables), $fresh_config,
+		'the same tables are registered for pg_dump');
+	is($node->safe_psql($db, $books), $books_before, 'every balance, transfer, posting and rate is unchanged');
+	is($node->safe_psql($db, $balance_at_sql), $at_before, 'and so are the running balances');
+	is($node->safe_psql($db, $balance_at), $at_before, 'which payments.balance(account, at) reads');
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		'verify_ledger() finds nothing wrong after the update');
+
+	# The ledger goes on from where it was.
+	is($node->safe_psql($db, q{
+		SELECT payments.post_transfer(t.from_account, t.to_account, t.amount, t.idempotency_key,
+		                              t.metadata) = t.id
+		  FROM payments.transfers t WHERE t.idempotency_key = 'meter-2'}),
+		't', 'a key posted by the old version replays to its transfer');
+	my $last = $node->safe_psql($db, 'SELECT max(id) FROM payments.transfers');
+	cmp_ok($node->safe_psql($db, q{SELECT payments.post_transfer('user1', 'user5', '1.00 EUR')}),
+		'>', $last, 'new transfers continue the id sequence');
+	($ret, $stdout, $stderr) = $node->psql($db,
+		q{SELECT payments.post_transfer('user4', 'user8', '1.00 BHD')});
+	like($stderr, qr/account \d+ is frozen/, 'account states came along');
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		'and the books still balance');
+}
+
+for my $v (@{ $released{monetary} })
+{
+	my $db = "money_from_$v";
+	$db =~ s/\./_/g;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, qq{
+		CREATE EXTENSION monetary VERSION '$v';
+		CREATE TABLE amounts (m monetary);
+		INSERT INTO amounts VALUES ('12.34 USD'), ('-0.001 BHD'), ('1.000000000000000001 ETH/18');
+	});
+	my $amounts = q{SELECT string_agg(m::text || ' ' || scale(currency(m)), ', ' ORDER BY m) FROM amounts};
+	my $before = $node->safe_psql($db, $amounts);
+	$node->safe_psql($db, 'ALTER EXTENSION monetary UPDATE');
+	is($node->safe_psql($db, $amounts), $before, "amounts stored under monetary $v read the same after the update");
+	$node->safe_psql($db, 'DROP TABLE amounts');
+	same_text(schema_of($db), $money_fresh_schema,
+		"monetary alone, updated from $v, is a fresh install's of $current");
+}
+
+$node->stop;
+done_testing();
