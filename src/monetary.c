@@ -182,6 +182,13 @@ monetary_in(PG_FUNCTION_ARGS)
 	else						/* 'NaN USD', 'Infinity EUR' */
 		monetary_syntax_error(s);
 
+	/*
+	 * Syntax before range: a malformed amount is a syntax error whatever its
+	 * size and whatever the currency's scale ("1x USD/99"); the currency's
+	 * own syntax is judged before its scale's range in currency_parse.
+	 */
+	if (!amount_syntax_ok(amount, amount_len))
+		monetary_syntax_error(s);
 	currency = currency_from_cstring(code, code_len, s, "monetary");
 	status = amount_parse(amount, amount_len, currency_scale(currency),
 						  ROUND_UNNECESSARY, &units);

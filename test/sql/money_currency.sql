@@ -22,6 +22,12 @@ FROM (VALUES ('USD/2'), ('usd/2'), ('USD/4'), ('usd/4'), ('USD/0'),
              ('A1B2C3D4/5'), ('USD/04'), ('USD/00'), ('XAU/2'), ('XAU/0'),
              ('XDR/6'), ('XXX/0')) AS t(input);
 
+-- A scale is read as a number: leading zeros are accepted and dropped
+-- ('USD/002' is 'USD', written 'USD'), however many there are.
+SELECT input, input::currency AS currency, scale(input::currency)
+FROM (VALUES ('USD/002'), ('USD/0004'), ('ETH/018'), ('JPY/000'),
+             ('USD/0000000000000000000000000000000000000002')) AS t(input);
+
 SELECT 'USD/2'::currency = 'USD'::currency AS "USD/2 = USD",
        'usd'::currency = 'USD'::currency AS "usd = USD",
        'USD/4'::currency = 'USD'::currency AS "USD/4 = USD";
@@ -85,6 +91,13 @@ FROM (VALUES (''), ('U'), ('US'), ('ABCDEFGHI'), ('ABCDEFGHI/2'), ('US$'),
              ('USD/'), ('USD/19'), ('USD/99'), ('USD/123'), ('USD/-1'),
              ('USD/+2'), ('USD/1x'), ('USD//2'), ('USD/2/'), ('/2'),
              ('US/2'), ('USD/ 2'), ('USD /2')) AS t(input);
+
+-- Syntax is judged before the scale's range, and only a value past 18 is
+-- out of range, however it is written.
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
+FROM (VALUES ('USD/123x'), ('USD/99999999999999999999999x'), ('USD/19 '),
+             ('USD/019'), ('USD/0000000000000000000000000019'),
+             ('USD/99999999999999999999999999999999999999')) AS t(input);
 
 -- NULL in, NULL out (the functions are strict).
 SELECT NULL::currency IS NULL AS null_currency, scale(NULL::currency) IS NULL AS null_scale;
