@@ -118,6 +118,22 @@ allocation_result(FunctionCallInfo fcinfo, const Monetary *whole,
 	return result;
 }
 
+/*
+ * The refusal of ratios whose integer weights do not fit in 38 digits,
+ * among them any single ratio of more than 38 significant digits.
+ */
+static void ratios_too_wide(void) pg_attribute_noreturn();
+
+static void
+ratios_too_wide(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("ratios span more than %d digits", AMOUNT_MAX_DIGITS),
+			 errdetail("Their sum, written at the scale of the most precise ratio, must fit in %d digits.",
+					   AMOUNT_MAX_DIGITS)));
+}
+
 /* allocate(monetary, numeric[]): parts in proportion to ratios. */
 Datum
 monetary_allocate(PG_FUNCTION_ARGS)
@@ -155,7 +171,8 @@ monetary_allocate(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("ratio %d is null", i + 1)));
-		decimals[i] = numeric_to_decimal(values[i]);
+		if (!numeric_to_decimal(values[i], &decimals[i]))
+			ratios_too_wide();
 		if (decimals[i].mantissa < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -179,11 +196,7 @@ monetary_allocate(PG_FUNCTION_ARGS)
 							   ROUND_UNNECESSARY, &w) != AMOUNT_OK ||
 			__builtin_add_overflow(weight_total, (amount_uint) w, &weight_total) ||
 			weight_total > (amount_uint) AMOUNT_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("ratios span more than %d digits", AMOUNT_MAX_DIGITS),
-					 errdetail("Their sum, written at the scale of the most precise ratio, must fit in %d digits.",
-							   AMOUNT_MAX_DIGITS)));
+			ratios_too_wide();
 		weights[i] = (amount_uint) w;
 	}
 	if (weight_total == 0)
