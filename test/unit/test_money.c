@@ -838,6 +838,28 @@ test_currency(void)
 	}
 	report(ok, "every ISO code reads at its scale, is written plain, and every other scale as CODE/SCALE", cases);
 
+	/* the withdrawn codes of List Three for which ISO published no minor unit */
+	{
+		static const char *const no_minor_unit[] = {
+			"ARY", "BEC", "BEL", "BGJ", "BGK", "BUK", "CHC", "CSJ", "ECV", "ESA",
+			"ESB", "GHP", "GNE", "GNS", "GQE", "GWE", "ILP", "ILR", "ISJ", "LAJ",
+			"LSM", "LUC", "LUL", "MLF", "MTP", "MVQ", "MZE", "PEH", "RHD", "ROK",
+			"TJR", "UGS", "UGW", "UYN", "UYP", "VNC", "YDD", "ZAL", "ZRZ", "ZWC"
+		};
+		currency_code code = 0;
+
+		ok = true;
+		for (size_t i = 0; i < sizeof(no_minor_unit) / sizeof(no_minor_unit[0]); i++)
+		{
+			const Iso4217Currency *c = iso4217_lookup(no_minor_unit[i], 3);
+
+			ok &= c != NULL && c->withdrawn && c->minor_units == -1 &&
+				currency_parse(no_minor_unit[i], 3, &code) == CURRENCY_NO_MINOR_UNIT;
+		}
+		report(ok, "the 40 withdrawn List Three codes without a minor unit are known, and need a scale",
+			   (long) (sizeof(no_minor_unit) / sizeof(no_minor_unit[0])));
+	}
+
 	/* packed order is the order of (code text, scale) */
 	ok = true;
 	cases = 0;
