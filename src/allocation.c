@@ -21,7 +21,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
 #include "monetary.h"
 
@@ -80,13 +79,19 @@ allocation_array(FunctionCallInfo fcinfo, int n, Monetary **items)
 
 /* The refusal of a number of parts (or ratios) outside 1..ALLOCATION_MAX_PARTS. */
 static void
-allocation_check_parts(int n, const char *what)
+allocation_check_parts(int n, bool ratios)
 {
-	if (n < 1 || n > ALLOCATION_MAX_PARTS)
+	if (n >= 1 && n <= ALLOCATION_MAX_PARTS)
+		return;
+	if (ratios)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("number of %s out of range: %d", what, n),
+				 errmsg("number of ratios out of range: %d", n),
 				 errdetail("An amount splits into 1 to %d parts.", ALLOCATION_MAX_PARTS)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("number of parts out of range: %d", n),
+			 errdetail("An amount splits into 1 to %d parts.", ALLOCATION_MAX_PARTS)));
 }
 
 /* Builds the monetary[] result from the parts' shares, in input order. */
@@ -159,7 +164,7 @@ monetary_allocate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ratios must not be empty")));
 	/* judged before any work, so that a huge array costs nothing */
-	allocation_check_parts(n, "ratios");
+	allocation_check_parts(n, true);
 	deconstruct_array(ratios, NUMERICOID, -1, false, TYPALIGN_INT,
 					  &values, &nulls, &n);
 
@@ -226,7 +231,7 @@ monetary_split(PG_FUNCTION_ARGS)
 	Monetary   *items;
 	ArrayType  *result;
 
-	allocation_check_parts(n, "parts");
+	allocation_check_parts(n, false);
 
 	/* the first (total mod n) parts get one more unit: ties go to the earlier part */
 	share = amount_abs(whole->units) / (amount_uint) n;
