@@ -338,9 +338,38 @@ is_digit(char c)
 }
 
 /*
+ * Whether s[0..len) is [+-]digits[.digits], whatever its size: the parsers
+ * judge the syntax of the whole text before its range, so that a malformed
+ * number is never reported as out of range (or as too precise).
+ */
+bool
+amount_syntax_ok(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if (i >= len || !is_digit(s[i]))
+		return false;
+	while (i < len && is_digit(s[i]))
+		i++;
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		if (i >= len || !is_digit(s[i]))
+			return false;
+		while (i < len && is_digit(s[i]))
+			i++;
+	}
+	return i == len;
+}
+
+/*
  * Parses [+-]digits[.digits] into a count of units at the given scale.
  * Digits past the scale are rounded by mode in one step, however many there
  * are, so that a long numeric such as 0.4999...9 rounds from its exact value.
+ * Malformed text is AMOUNT_SYNTAX however many digits it has: syntax is
+ * judged first.
  */
 AmountStatus
 amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
@@ -356,10 +385,10 @@ amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
 	bool		away;
 	AmountStatus status;
 
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		negative = (s[i++] == '-');
-	if (i >= len || !is_digit(s[i]))
+	if (!amount_syntax_ok(s, len))
 		return AMOUNT_SYNTAX;
+	if (s[i] == '+' || s[i] == '-')
+		negative = (s[i++] == '-');
 
 	for (; i < len && is_digit(s[i]); i++)
 	{
@@ -372,8 +401,6 @@ amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
 	if (i < len && s[i] == '.')
 	{
 		i++;
-		if (i >= len || !is_digit(s[i]))
-			return AMOUNT_SYNTAX;
 		for (; i < len && is_digit(s[i]); i++)
 		{
 			if (frac_digits < scale)
@@ -392,8 +419,6 @@ amount_parse(const char *s, size_t len, int scale, RoundingMode mode,
 				dropped_rest = true;
 		}
 	}
-	if (i != len)
-		return AMOUNT_SYNTAX;
 
 	/* pad to the scale; AMOUNT_MAX_DIGITS bounds the digits so far */
 	for (; frac_digits < scale; frac_digits++)
@@ -434,26 +459,21 @@ decimal_parse(const char *s, size_t len, Decimal *result)
 	long		last_nonzero = -1;
 	amount_int	mantissa = 0;
 
-	if (i < len && (s[i] == '+' || s[i] == '-'))
+	/* the syntax first: a malformed number is never "too precise" */
+	if (!amount_syntax_ok(s, len))
+		return AMOUNT_SYNTAX;
+	if (s[i] == '+' || s[i] == '-')
 		negative = (s[i++] == '-');
 	start = i;
-	if (i >= len || !is_digit(s[i]))
-		return AMOUNT_SYNTAX;
 
 	/* first pass: where the significant digits begin and end */
 	for (; i < len; i++)
 	{
 		if (s[i] == '.')
 		{
-			if (int_digits != 0 || position == 0)
-				return AMOUNT_SYNTAX;
 			int_digits = position;
-			if (i + 1 >= len)
-				return AMOUNT_SYNTAX;
 			continue;
 		}
-		if (!is_digit(s[i]))
-			return AMOUNT_SYNTAX;
 		if (s[i] != '0')
 		{
 			if (first_nonzero < 0)

@@ -73,6 +73,7 @@ amount_abs(amount_int v)
 
 extern amount_int amount_pow10(int n);
 
+extern bool amount_syntax_ok(const char *s, size_t len);
 extern AmountStatus amount_parse(const char *s, size_t len, int scale,
 								 RoundingMode mode, amount_int *result);
 extern AmountStatus decimal_parse(const char *s, size_t len, Decimal *result);

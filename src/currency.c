@@ -9,6 +9,7 @@
 #include "utils/builtins.h"
 
 #include "currency.h"
+#include "iso4217.h"
 
 PG_FUNCTION_INFO_V1(currency_in);
 PG_FUNCTION_INFO_V1(currency_out);
@@ -37,6 +38,7 @@ currency_from_cstring(const char *s, size_t len, const char *whole,
 	CurrencyStatus status = currency_parse(s, len, &result);
 	char		code[CURRENCY_CODE_MAX_LEN + 1];
 	size_t		code_len = 0;
+	const Iso4217Currency *iso;
 
 	switch (status)
 	{
@@ -65,14 +67,23 @@ currency_from_cstring(const char *s, size_t len, const char *whole,
 				code_len++;
 			}
 			code[code_len] = '\0';
+			if (status == CURRENCY_UNKNOWN)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("unknown currency code: \"%s\"", code),
+						 errdetail("%s is not an ISO 4217 currency code.", code),
+						 errhint("Write any other asset with its number of decimal places, as in \"%s/2\" or \"ETH/18\".",
+								 code)));
+			/* a known ISO code, which ISO gives no minor unit: say so */
+			iso = iso4217_lookup(code, (int) code_len);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("unknown currency code: \"%s\"", code),
-					 status == CURRENCY_NO_MINOR_UNIT ?
-					 errdetail("%s has no minor unit in ISO 4217.", code) :
-					 errdetail("%s is not an ISO 4217 currency code.", code),
-					 errhint("Write any other asset with its number of decimal places, as in \"%s/2\" or \"ETH/18\".",
-							 code)));
+					 errmsg("currency code \"%s\" has no minor unit", code),
+					 iso != NULL && iso->withdrawn ?
+					 errdetail("%s is a withdrawn ISO 4217 code for which ISO published no minor unit, so its number of decimal places must be written.", code) :
+					 errdetail("ISO 4217 gives %s no minor unit, so its number of decimal places must be written.", code),
+					 errhint("Write it with its number of decimal places, as in \"%s/0\" or \"%s/2\".",
+							 code, code)));
 			break;
 	}
 	pg_unreachable();

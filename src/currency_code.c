@@ -48,7 +48,10 @@ currency_make(const char *code, size_t len, int scale)
 	return (c << SCALE_BITS) | (currency_code) scale;
 }
 
-/* Parses CODE or CODE/SCALE, case-insensitively; no surrounding space. */
+/*
+ * Parses CODE or CODE/SCALE, case-insensitively; no surrounding space.  A
+ * malformed text is CURRENCY_SYNTAX before anything is judged of its value.
+ */
 CurrencyStatus
 currency_parse(const char *s, size_t len, currency_code *result)
 {
@@ -70,15 +73,20 @@ currency_parse(const char *s, size_t len, currency_code *result)
 	if (code_len < len)
 	{
 		size_t		i = code_len + 1;
-		size_t		digits = 0;
 
+		/*
+		 * The scale is a decimal number; leading zeros are accepted ("USD/002"
+		 * is USD/2, written back as "USD"), as they are in amounts.  The
+		 * syntax of the whole text is judged before the scale's range, and
+		 * the value stops growing once past the range, so that it cannot
+		 * overflow however many digits it has.
+		 */
 		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
 		{
-			if (++digits > 2)
-				return CURRENCY_BAD_SCALE;
-			scale = scale * 10 + (s[i] - '0');
+			if (scale <= CURRENCY_MAX_SCALE)
+				scale = scale * 10 + (s[i] - '0');
 		}
-		if (digits == 0 || i != len)
+		if (i == code_len + 1 || i != len)
 			return CURRENCY_SYNTAX;
 		if (scale > CURRENCY_MAX_SCALE)
 			return CURRENCY_BAD_SCALE;

@@ -4,7 +4,8 @@
  *
  * The table holds every code of ISO 4217 List One (current as of the
  * 2026-01-01 list, which includes the 2024 and 2025 additions ZWG, XCG and
- * XAD), and the withdrawn codes of List Three that old data may still hold.
+ * XAD), and every withdrawn code of List Three, which old data may still
+ * hold.
  * Withdrawn codes stay so that stored amounts keep their meaning: a row
  * written in DEM or HRK must still read back with the right number of
  * decimal places.  They are flagged so that callers can refuse them for new
@@ -13,6 +14,18 @@
  * For withdrawn codes, minor_units is what ISO listed while the code was in
  * force (List Three itself does not give minor units).  Values that could not
  * be checked against an ISO table are marked in a comment.
+ *
+ * Every code of List Three is here.  For 40 of them ISO never published a
+ * minor unit (ARY, BEC, BEL, BGJ, BGK, BUK, CHC, CSJ, ECV, ESA, ESB, GHP,
+ * GNE, GNS, GQE, GWE, ILP, ILR, ISJ, LAJ, LSM, LUC, LUL, MLF, MTP, MVQ, MZE,
+ * PEH, RHD, ROK, TJR, UGS, UGW, UYN, UYP, VNC, YDD, ZAL, ZRZ, ZWC): they are
+ * known codes with minor_units -1, like XAU and the withdrawn units of
+ * account XEU, XFO, XFU and XRE, rather than carrying a guess.
+ * A built-in scale decides what '1 BEC' means and how every stored BEC amount
+ * is printed, so it could never be corrected later, and the obvious guess
+ * (2) is wrong for several of them (BEC, BEL, ESA, ESB, LUC and LUL belonged
+ * to francs and pesetas that ISO gave 0).  Such a code is written with its
+ * scale ('BEC/0'), as any other asset.
  *
  * Where ISO gives "N.A." (precious metals, bond market units, SDR, the
  * testing and no-currency codes, and a few units of account) minor_units is
@@ -44,6 +57,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"ARA", 2, true},
 	{"ARP", 2, true},
 	{"ARS", 2, false},
+	{"ARY", -1, true},			/* List Three, no minor unit */
 	{"ATS", 2, true},
 	{"AUD", 2, false},
 	{"AWG", 2, false},
@@ -54,7 +68,11 @@ const Iso4217Currency iso4217_table[] = {
 	{"BAM", 2, false},
 	{"BBD", 2, false},
 	{"BDT", 2, false},
+	{"BEC", -1, true},			/* List Three, no minor unit */
 	{"BEF", 0, true},			/* ISO gave 0, not 2 */
+	{"BEL", -1, true},			/* List Three, no minor unit */
+	{"BGJ", -1, true},			/* List Three, no minor unit */
+	{"BGK", -1, true},			/* List Three, no minor unit */
 	{"BGL", 2, true},
 	{"BGN", 2, true},			/* replaced by EUR on 2026-01-01 */
 	{"BHD", 3, false},
@@ -72,6 +90,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"BRR", 2, true},
 	{"BSD", 2, false},
 	{"BTN", 2, false},
+	{"BUK", -1, true},			/* List Three, no minor unit */
 	{"BWP", 2, false},
 	{"BYB", 0, true},			/* ISO gave 0 */
 	{"BYN", 2, false},
@@ -79,6 +98,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"BZD", 2, false},
 	{"CAD", 2, false},
 	{"CDF", 2, false},
+	{"CHC", -1, true},			/* List Three, no minor unit */
 	{"CHE", 2, false},
 	{"CHF", 2, false},
 	{"CHW", 2, false},
@@ -89,6 +109,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"COU", 2, false},
 	{"CRC", 2, false},
 	{"CSD", 2, true},
+	{"CSJ", -1, true},			/* List Three, no minor unit */
 	{"CSK", 2, true},
 	{"CUC", 2, true},
 	{"CUP", 2, false},
@@ -102,9 +123,12 @@ const Iso4217Currency iso4217_table[] = {
 	{"DOP", 2, false},
 	{"DZD", 2, false},
 	{"ECS", 0, true},			/* 0 as recalled from ISO's historical tables */
+	{"ECV", -1, true},			/* List Three, no minor unit */
 	{"EEK", 2, true},
 	{"EGP", 2, false},
 	{"ERN", 2, false},
+	{"ESA", -1, true},			/* List Three, no minor unit */
+	{"ESB", -1, true},			/* List Three, no minor unit */
 	{"ESP", 0, true},
 	{"ETB", 2, false},
 	{"EUR", 2, false},
@@ -116,12 +140,17 @@ const Iso4217Currency iso4217_table[] = {
 	{"GEK", 0, true},			/* 0 as recalled from ISO's historical tables */
 	{"GEL", 2, false},
 	{"GHC", 2, true},
+	{"GHP", -1, true},			/* List Three, no minor unit */
 	{"GHS", 2, false},
 	{"GIP", 2, false},
 	{"GMD", 2, false},
+	{"GNE", -1, true},			/* List Three, no minor unit */
 	{"GNF", 0, false},
+	{"GNS", -1, true},			/* List Three, no minor unit */
+	{"GQE", -1, true},			/* List Three, no minor unit */
 	{"GRD", 0, true},			/* ISO gave 0, not 2 */
 	{"GTQ", 2, false},
+	{"GWE", -1, true},			/* List Three, no minor unit */
 	{"GWP", 2, true},
 	{"GYD", 2, false},
 	{"HKD", 2, false},
@@ -132,10 +161,13 @@ const Iso4217Currency iso4217_table[] = {
 	{"HUF", 2, false},
 	{"IDR", 2, false},
 	{"IEP", 2, true},
+	{"ILP", -1, true},			/* List Three, no minor unit */
+	{"ILR", -1, true},			/* List Three, no minor unit */
 	{"ILS", 2, false},
 	{"INR", 2, false},
 	{"IQD", 3, false},
 	{"IRR", 2, false},
+	{"ISJ", -1, true},			/* List Three, no minor unit */
 	{"ISK", 0, false},
 	{"ITL", 0, true},
 	{"JMD", 2, false},
@@ -150,14 +182,18 @@ const Iso4217Currency iso4217_table[] = {
 	{"KWD", 3, false},
 	{"KYD", 2, false},
 	{"KZT", 2, false},
+	{"LAJ", -1, true},			/* List Three, no minor unit */
 	{"LAK", 2, false},
 	{"LBP", 2, false},
 	{"LKR", 2, false},
 	{"LRD", 2, false},
 	{"LSL", 2, false},
+	{"LSM", -1, true},			/* List Three, no minor unit */
 	{"LTL", 2, true},
 	{"LTT", 2, true},
+	{"LUC", -1, true},			/* List Three, no minor unit */
 	{"LUF", 0, true},			/* ISO gave 0, not 2 */
+	{"LUL", -1, true},			/* List Three, no minor unit */
 	{"LVL", 2, true},
 	{"LVR", 2, true},
 	{"LYD", 3, false},
@@ -166,19 +202,23 @@ const Iso4217Currency iso4217_table[] = {
 	{"MGA", 2, false},			/* ISO lists 2, though an ariary is 5 iraimbilanja */
 	{"MGF", 0, true},			/* ISO gave 0 */
 	{"MKD", 2, false},
+	{"MLF", -1, true},			/* List Three, no minor unit */
 	{"MMK", 2, false},
 	{"MNT", 2, false},
 	{"MOP", 2, false},
 	{"MRO", 2, true},			/* ISO listed 2, though an ouguiya was 5 khoums */
 	{"MRU", 2, false},			/* ISO lists 2, though an ouguiya is 5 khoums */
 	{"MTL", 2, true},
+	{"MTP", -1, true},			/* List Three, no minor unit */
 	{"MUR", 2, false},
+	{"MVQ", -1, true},			/* List Three, no minor unit */
 	{"MVR", 2, false},
 	{"MWK", 2, false},
 	{"MXN", 2, false},
 	{"MXP", 2, true},
 	{"MXV", 2, false},
 	{"MYR", 2, false},
+	{"MZE", -1, true},			/* List Three, no minor unit */
 	{"MZM", 2, true},
 	{"MZN", 2, false},
 	{"NAD", 2, false},
@@ -191,6 +231,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"NZD", 2, false},
 	{"OMR", 3, false},
 	{"PAB", 2, false},
+	{"PEH", -1, true},			/* List Three, no minor unit */
 	{"PEI", 2, true},
 	{"PEN", 2, false},
 	{"PES", 2, true},
@@ -202,6 +243,8 @@ const Iso4217Currency iso4217_table[] = {
 	{"PTE", 0, true},			/* ISO gave 0, not 2 */
 	{"PYG", 0, false},
 	{"QAR", 2, false},
+	{"RHD", -1, true},			/* List Three, no minor unit */
+	{"ROK", -1, true},			/* List Three, no minor unit */
 	{"ROL", 0, true},			/* 0 as in the JDK's ISO-derived data; unsure */
 	{"RON", 2, false},
 	{"RSD", 2, false},
@@ -232,6 +275,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"SYP", 2, false},
 	{"SZL", 2, false},
 	{"THB", 2, false},
+	{"TJR", -1, true},			/* List Three, no minor unit */
 	{"TJS", 2, false},
 	{"TMM", 2, true},
 	{"TMT", 2, false},
@@ -245,11 +289,15 @@ const Iso4217Currency iso4217_table[] = {
 	{"TZS", 2, false},
 	{"UAH", 2, false},
 	{"UAK", 2, true},			/* unsure; 2 assumed */
+	{"UGS", -1, true},			/* List Three, no minor unit */
+	{"UGW", -1, true},			/* List Three, no minor unit */
 	{"UGX", 0, false},
 	{"USD", 2, false},
 	{"USN", 2, false},
 	{"USS", 2, true},
 	{"UYI", 0, false},
+	{"UYN", -1, true},			/* List Three, no minor unit */
+	{"UYP", -1, true},			/* List Three, no minor unit */
 	{"UYU", 2, false},
 	{"UYW", 4, false},
 	{"UZS", 2, false},
@@ -257,6 +305,7 @@ const Iso4217Currency iso4217_table[] = {
 	{"VED", 2, false},
 	{"VEF", 2, true},
 	{"VES", 2, false},
+	{"VNC", -1, true},			/* List Three, no minor unit */
 	{"VND", 0, false},
 	{"VUV", 0, false},
 	{"WST", 2, false},
@@ -283,14 +332,18 @@ const Iso4217Currency iso4217_table[] = {
 	{"XTS", -1, false},
 	{"XUA", -1, false},			/* N.A. in ISO */
 	{"XXX", -1, false},
+	{"YDD", -1, true},			/* List Three, no minor unit */
 	{"YER", 2, false},
 	{"YUD", 2, true},
 	{"YUM", 2, true},
 	{"YUN", 2, true},
+	{"ZAL", -1, true},			/* List Three, no minor unit */
 	{"ZAR", 2, false},
 	{"ZMK", 2, true},
 	{"ZMW", 2, false},
 	{"ZRN", 2, true},
+	{"ZRZ", -1, true},			/* List Three, no minor unit */
+	{"ZWC", -1, true},			/* List Three, no minor unit */
 	{"ZWD", 2, true},
 	{"ZWG", 2, false},			/* Zimbabwe Gold, added 2024, replaces ZWL */
 	{"ZWL", 2, true},

@@ -101,7 +101,7 @@ amount_report(AmountStatus status, const char *what, currency_code currency)
 					(errcode(ERRCODE_DIVISION_BY_ZERO),
 					 errmsg("division by zero")));
 			break;
-		case AMOUNT_TOO_PRECISE:	/* numeric_to_decimal() reports it */
+		case AMOUNT_TOO_PRECISE:	/* numeric_to_decimal()'s callers handle it */
 		case AMOUNT_SYNTAX:
 		case AMOUNT_OK:
 			break;
@@ -182,6 +182,13 @@ monetary_in(PG_FUNCTION_ARGS)
 	else						/* 'NaN USD', 'Infinity EUR' */
 		monetary_syntax_error(s);
 
+	/*
+	 * Syntax before range: a malformed amount is a syntax error whatever its
+	 * size and whatever the currency's scale ("1x USD/99"); the currency's
+	 * own syntax is judged before its scale's range in currency_parse.
+	 */
+	if (!amount_syntax_ok(amount, amount_len))
+		monetary_syntax_error(s);
 	currency = currency_from_cstring(code, code_len, s, "monetary");
 	status = amount_parse(amount, amount_len, currency_scale(currency),
 						  ROUND_UNNECESSARY, &units);
@@ -266,22 +273,22 @@ numeric_cstring(Datum numeric)
 	return s;
 }
 
-Decimal
-numeric_to_decimal(Datum numeric)
+/*
+ * A finite numeric as an exact decimal, when its mantissa has at most 38
+ * significant digits; false when it has more (the caller takes another,
+ * exact, path or refuses it by its own rule).  NaN and the infinities are
+ * refused here.
+ */
+bool
+numeric_to_decimal(Datum numeric, Decimal *result)
 {
 	char	   *s = numeric_cstring(numeric);
-	Decimal		d;
-	AmountStatus status = decimal_parse(s, strlen(s), &d);
+	AmountStatus status = decimal_parse(s, strlen(s), result);
 
-	if (status == AMOUNT_TOO_PRECISE)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("factor %.*s%s has more than %d significant digits",
-						48, s, strlen(s) > 48 ? "..." : "", AMOUNT_MAX_DIGITS)));
-	if (status != AMOUNT_OK)
-		elog(ERROR, "unexpected numeric text \"%s\"", s);
+	if (status != AMOUNT_OK && status != AMOUNT_TOO_PRECISE)
+		elog(ERROR, "unexpected numeric text \"%.48s\"", s);
 	pfree(s);
-	return d;
+	return status == AMOUNT_OK;
 }
 
 amount_int

@@ -46,7 +46,7 @@ extern void amount_report(AmountStatus status, const char *what,
 	} while (0)
 
 /* numeric <-> exact decimals, through numeric's own text form */
-extern Decimal numeric_to_decimal(Datum numeric);
+extern bool numeric_to_decimal(Datum numeric, Decimal *result);
 extern amount_int numeric_to_units(Datum numeric, int scale, RoundingMode mode,
 								   currency_code currency);
 extern Datum units_to_numeric(amount_int units, int scale);

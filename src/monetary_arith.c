@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 
@@ -64,23 +65,145 @@ monetary_neg(PG_FUNCTION_ARGS)
 	PG_RETURN_MONETARY_P(monetary_make(-a->units, a->currency));
 }
 
+/*
+ * Factors and divisors of more than 38 significant digits.  A numeric is an
+ * exact decimal of at most 131,072 digits before the point and 16,383 after
+ * it, and numeric's multiplication, truncated division and subtraction are
+ * exact, so the exact result is computed with them and rounded once, as for
+ * any other factor.  Magnitudes that decide the result alone are judged
+ * first, so that numeric never builds a number much longer than the factor:
+ * a product by |f| >= 10^38, or a quotient by |f| < 10^-38, is past 38
+ * digits whatever the (non-zero) amount.  Every step is linear in the
+ * factor's length (or its length times 20 words, for the division), a few
+ * milliseconds at numeric's largest.
+ */
+static Datum
+numeric_const(const char *s)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+static int
+numeric_abs_cmp(Datum a, const char *b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+											 DirectFunctionCall1(numeric_abs, a),
+											 numeric_const(b)));
+}
+
+/* A whole numeric as a count of units, or AMOUNT_OVERFLOW past 38 digits. */
+static AmountStatus
+numeric_whole_units(Datum whole, amount_int *result)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, whole));
+
+	return amount_parse(s, strlen(s), 0, ROUND_UNNECESSARY, result);
+}
+
+/* result = round(a * factor), for any finite factor. */
+static AmountStatus
+mul_numeric_exact(amount_int a, Datum factor, RoundingMode mode,
+				  amount_int *result)
+{
+	Datum		product;
+	char	   *s;
+
+	if (a == 0)
+	{
+		*result = 0;
+		return AMOUNT_OK;
+	}
+	if (numeric_abs_cmp(factor, "1e38") >= 0)
+		return AMOUNT_OVERFLOW;
+	product = DirectFunctionCall2(numeric_mul, units_to_numeric(a, 0), factor);
+	/* amount_parse rounds every dropped digit in one step, by mode */
+	s = DatumGetCString(DirectFunctionCall1(numeric_out, product));
+	return amount_parse(s, strlen(s), 0, mode, result);
+}
+
+/* result = round(a / divisor), for any finite non-zero divisor. */
+static AmountStatus
+div_numeric_exact(amount_int a, Datum divisor, RoundingMode mode,
+				  amount_int *result)
+{
+	Datum		dividend;
+	Datum		quotient;
+	Datum		remainder;
+	amount_int	q = 0;
+	amount_uint magnitude;
+	bool		negative;
+	bool		away = false;
+	AmountStatus status;
+
+	if (a == 0)
+	{
+		*result = 0;
+		return AMOUNT_OK;
+	}
+	if (numeric_abs_cmp(divisor, "1e-38") < 0)
+		return AMOUNT_OVERFLOW;
+	negative = (a < 0) != (DatumGetInt32(DirectFunctionCall2(numeric_cmp, divisor,
+															 numeric_const("0"))) < 0);
+	/* a = q * divisor + r exactly, q truncated toward zero, |r| < |divisor| */
+	dividend = units_to_numeric(a, 0);
+	quotient = DirectFunctionCall2(numeric_div_trunc, dividend, divisor);
+	remainder = DirectFunctionCall2(numeric_sub, dividend,
+									DirectFunctionCall2(numeric_mul, quotient, divisor));
+	status = numeric_whole_units(quotient, &q);
+	if (status != AMOUNT_OK)
+		return status;
+	magnitude = amount_abs(q);
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, remainder, numeric_const("0"))) != 0)
+	{
+		/* how |r| compares with half of |divisor|: 2|r| against |divisor| */
+		Datum		twice = DirectFunctionCall1(numeric_abs,
+												DirectFunctionCall2(numeric_add, remainder,
+																	remainder));
+		int			half = DatumGetInt32(DirectFunctionCall2(numeric_cmp, twice,
+															 DirectFunctionCall1(numeric_abs, divisor)));
+
+		status = amount_round_step(half, (magnitude & 1) != 0, negative, mode, &away);
+		if (status != AMOUNT_OK)
+			return status;
+	}
+	if (away)
+	{
+		if (magnitude >= (amount_uint) AMOUNT_MAX)
+			return AMOUNT_OVERFLOW;
+		magnitude++;
+	}
+	*result = negative ? -(amount_int) magnitude : (amount_int) magnitude;
+	return AMOUNT_OK;
+}
+
 static Monetary *
 mul_numeric(Monetary *a, Datum factor, RoundingMode mode)
 {
+	Decimal		d;
 	amount_int	r = 0;
+	AmountStatus status;
 
-	amount_check(amount_mul_decimal(a->units, numeric_to_decimal(factor), mode, &r),
-				 "product", a->currency);
+	if (numeric_to_decimal(factor, &d))
+		status = amount_mul_decimal(a->units, d, mode, &r);
+	else
+		status = mul_numeric_exact(a->units, factor, mode, &r);
+	amount_check(status, "product", a->currency);
 	return monetary_make(r, a->currency);
 }
 
 static Monetary *
 div_numeric(Monetary *a, Datum divisor, RoundingMode mode)
 {
+	Decimal		d;
 	amount_int	r = 0;
+	AmountStatus status;
 
-	amount_check(amount_div_decimal(a->units, numeric_to_decimal(divisor), mode, &r),
-				 "quotient", a->currency);
+	if (numeric_to_decimal(divisor, &d))
+		status = amount_div_decimal(a->units, d, mode, &r);
+	else
+		status = div_numeric_exact(a->units, divisor, mode, &r);
+	amount_check(status, "quotient", a->currency);
 	return monetary_make(r, a->currency);
 }
 

@@ -26,11 +26,12 @@ SELECT n, count(*) AS parts, sum(p) AS total, min(p), max(p),
 FROM (VALUES (1000), (100000)) AS t(n),
      LATERAL unnest(split('1.00 USD', n)) AS p
 GROUP BY n ORDER BY n;
-SELECT count(*) AS parts, sum(p) AS total FROM unnest(split('123456.78 EUR', 1000000)) AS p;
+SELECT count(*) AS parts, sum(p) AS total FROM unnest(split('123456.78 EUR', 100000)) AS p;
 
--- n < 1, or more parts than an array can hold (22023).
+-- n < 1, or more than 100,000 parts (22023): the cap, not the size of an
+-- array, bounds what a call costs.
 SELECT n, try_sql(format($$SELECT split('100.00 USD', %s)$$, n)) AS result
-FROM (VALUES (0), (-1), (-2147483648), (44739242), (2147483647)) AS t(n);
+FROM (VALUES (0), (-1), (-2147483648), (100001), (44739241), (2147483647)) AS t(n);
 SELECT split(NULL, 3) IS NULL AS null_amount, split('1 USD', NULL) IS NULL AS null_parts;
 
 --
@@ -84,6 +85,11 @@ FROM (VALUES ('{}'), ('{0}'), ('{0,0,0}'), ('{0.000}'), ('{1,-1}'), ('{-1}'), ('
              ('{1.00000000000000000000000000000000000001,1}')) AS t(ratios);
 SELECT allocate(NULL, '{1}') IS NULL AS null_amount,
        allocate('1 USD', NULL) IS NULL AS null_ratios;
+-- At most 100,000 ratios, as split makes at most 100,000 parts.
+SELECT n, try_sql(format($$SELECT cardinality(allocate('100.00 USD', array_fill(1::numeric, ARRAY[%s])))$$, n)) AS result
+FROM (VALUES (100000), (100001), (1000000)) AS t(n);
+SELECT count(*) AS parts, sum(p) AS total, min(p), max(p)
+FROM unnest(allocate('1234.56 USD', array_fill(1::numeric, ARRAY[100000]))) AS p;
 -- an array with other bounds is fine: only its elements count
 SELECT allocate('1.00 USD', '[0:2]={1,1,1}'::numeric[]) AS zero_based;
 
@@ -141,3 +147,22 @@ SELECT count(*) AS split_cases,
        count(*) FILTER (WHERE split(whole, n)
                             <> allocate(whole, array_fill(1::numeric, ARRAY[n]))) AS split_differs
 FROM alloc_cases, LATERAL (SELECT 1 + id % 13 AS n) AS t;
+
+--
+-- Every loop checks for interrupts, so a call can be cancelled while it
+-- runs.  The statement cancels itself, then calls split or allocate at the
+-- cap, then divides by zero: a loop that did not check would run to its end
+-- and the division would fail instead.  (The arguments are volatile, so that
+-- the calls are not folded into constants before the cancel.)
+--
+SELECT pg_cancel_backend(pg_backend_pid())
+   AND cardinality(split(monetary(1 + (random() * 0)::int, 'JPY'), 100000)) > 0
+   AND 1 / (random() * 0)::int = 0;
+SELECT pg_cancel_backend(pg_backend_pid())
+   AND cardinality(allocate(monetary(1 + (random() * 0)::int, 'JPY'),
+                            array_fill(1::numeric, ARRAY[100000]))) > 0
+   AND 1 / (random() * 0)::int = 0;
+-- the same statement without the call fails on the division
+SELECT pg_cancel_backend(pg_backend_pid())
+   AND abs(1 + (random() * 0)::int) > 0
+   AND 1 / (random() * 0)::int = 0;

@@ -139,8 +139,9 @@ FROM (VALUES ($$'12.34 USD'::monetary / 0.0$$),
              ($$div('12.34 USD', 0, 'half_even')$$),
              ($$div('12.34 USD', 0, 'unnecessary')$$)) AS t(expr);
 
--- Factors that are not finite, or that have more than 38 significant
--- digits, are refused; trailing and leading zeros do not count.
+-- Factors that are not finite are refused.  Factors of any number of
+-- significant digits are exact: beyond 38 the product or quotient is
+-- computed with numeric, and rounded once like any other.
 SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'12.34 USD'::monetary * 'NaN'::numeric$$),
              ($$'12.34 USD'::monetary * 'Infinity'::numeric$$),
@@ -156,8 +157,41 @@ FROM (VALUES ($$'12.34 USD'::monetary * 'NaN'::numeric$$),
              ($$'1.00 USD'::monetary * 1.000000000000000000000000000000000000000000000000000$$),
              ($$'1.00 USD'::monetary / 1.0000000000000000000000000000000000000001$$),
              ($$mul('1.00 USD', 1.00000000000000000000000000000000000001, 'half_even')$$),
-             ($$div('1.00 USD', 3.00000000000000000000000000000000000001, 'half_even')$$)
+             ($$div('1.00 USD', 3.00000000000000000000000000000000000001, 'half_even')$$),
+             ($$mul('1.00 USD', 1.00000000000000000000000000000000000001, 'up')$$),
+             ($$mul('-1.00 USD', 1.00000000000000000000000000000000000001, 'floor')$$),
+             ($$mul('1.00 USD', 0.50000000000000000000000000000000000001, 'half_down')$$),
+             ($$mul('1.00 USD', 0.005000000000000000000000000000000000000, 'half_down')$$),
+             ($$div('1.00 USD', 1.0000000000000000000000000000000000000001, 'down')$$),
+             ($$div('1.00 USD', 1.0000000000000000000000000000000000000001, 'ceiling')$$),
+             ($$div('-3.00 USD', -3.00000000000000000000000000000000000001, 'up')$$),
+             -- exact: 2^-100 has 70 significant digits
+             ($$'1.00 USD'::monetary / 0.0000000000000000000000000000007888609052210118054117285652827862296732064351090230047702789306640625$$),
+             ($$'1267650600228229401496703205376 JPY'::monetary * 0.0000000000000000000000000000007888609052210118054117285652827862296732064351090230047702789306640625$$),
+             ($$div('1.00 USD', 0.0000000000000000000000000000007888609052210118054117285652827862296732064351090230047702789306640625, 'unnecessary')$$),
+             -- out of range whatever the amount
+             ($$'0.01 USD'::monetary * 123456789012345678901234567890123456789$$),
+             ($$div('0.01 USD', 0.0000000000000000000000000000000000000000123456789012345678901234567890123456789, 'down')$$)
       ) AS t(expr);
+
+-- The largest numerics: 16,383 decimals and 131,072 integer digits, each
+-- answered exactly in a few milliseconds.
+CREATE TEMP TABLE wide AS
+SELECT ('0.' || repeat('3', 16383))::numeric AS thirds,
+       ('1.' || repeat('0', 16382) || '1')::numeric AS one_and_a_bit,
+       (repeat('9', 131072) || '.' || repeat('9', 16383))::numeric AS huge,
+       ('0.' || repeat('0', 16000) || repeat('7', 383))::numeric AS tiny;
+SELECT mul('99999999999999999999999999999999999.999 BHD', thirds, 'half_even') AS third,
+       mul('1.00 USD', one_and_a_bit, 'up') AS up,
+       mul('1.00 USD', one_and_a_bit, 'half_even') AS half_even,
+       div('1.00 USD', one_and_a_bit, 'down') AS down,
+       div('1.00 USD', one_and_a_bit, 'half_up') AS half_up,
+       div('-99999999999999999999999999999999999999 JPY', huge, 'floor') AS floor,
+       div('99999999999999999999999999999999999999 JPY', huge, 'half_up') AS half_up_huge
+FROM wide;
+SELECT try_sql('SELECT ''1 JPY''::monetary * ' || huge) AS times_huge,
+       try_sql('SELECT ''1 JPY''::monetary / ' || tiny) AS over_tiny
+FROM wide;
 
 --
 -- monetary / monetary: a numeric ratio, exact to numeric's precision.
@@ -178,8 +212,8 @@ SELECT ('1 USD'::monetary + NULL) IS NULL AS plus, (NULL - '1 USD'::monetary) IS
        ('1 USD'::monetary / NULL::monetary) IS NULL AS ratio;
 
 -- Factors with huge exponents answer as the exact value would: zero times
--- anything, a tiny quotient rounded, an overflow.  A factor with too many
--- significant digits is refused, and the message shows only its start.
+-- anything, a tiny quotient rounded, an overflow, and a factor just past
+-- one is just past one.
 SELECT expr, try_sql('SELECT ' || expr) AS result
 FROM (VALUES ($$'0.00 USD'::monetary * 1e100001$$),
              ($$div('1.00 USD', 1e100001, 'up')$$),
@@ -187,4 +221,6 @@ FROM (VALUES ($$'0.00 USD'::monetary * 1e100001$$),
              ($$mul('1.00 USD', 1e-16000, 'ceiling')$$),
              ($$'0.01 USD'::monetary * 1e100001$$),
              ($$'0.01 USD'::monetary / 1e-16000$$),
-             ($$'1.00 USD'::monetary * (1 + 1e-50)$$)) AS t(expr);
+             ($$'1.00 USD'::monetary * (1 + 1e-50)$$),
+             ($$mul('1.00 USD', 1 + 1e-50, 'up')$$),
+             ($$div('1.00 USD', 1 + 1e-16000, 'floor')$$)) AS t(expr);

@@ -22,6 +22,12 @@ FROM (VALUES ('USD/2'), ('usd/2'), ('USD/4'), ('usd/4'), ('USD/0'),
              ('A1B2C3D4/5'), ('USD/04'), ('USD/00'), ('XAU/2'), ('XAU/0'),
              ('XDR/6'), ('XXX/0')) AS t(input);
 
+-- A scale is read as a number: leading zeros are accepted and dropped
+-- ('USD/002' is 'USD', written 'USD'), however many there are.
+SELECT input, input::currency AS currency, scale(input::currency)
+FROM (VALUES ('USD/002'), ('USD/0004'), ('ETH/018'), ('JPY/000'),
+             ('USD/0000000000000000000000000000000000000002')) AS t(input);
+
 SELECT 'USD/2'::currency = 'USD'::currency AS "USD/2 = USD",
        'usd'::currency = 'USD'::currency AS "usd = USD",
        'USD/4'::currency = 'USD'::currency AS "USD/4 = USD";
@@ -67,8 +73,52 @@ WHERE try_sql(format('SELECT scale(%L::currency)', code)) IS DISTINCT FROM minor
 SELECT count(*) AS active_codes_checked FROM iso_list_one;
 
 --
+-- Every withdrawn code of ISO 4217 List Three is known: it reads at the
+-- minor unit ISO listed while it was in force, or, for the 44 that ISO never
+-- gave one (40 currencies, and the units of account XEU, XFO, XFU and XRE),
+-- it is refused as having none (it is never "unknown"), and is written with
+-- its scale.
+--
+CREATE TEMP TABLE iso_list_three (code text);
+INSERT INTO iso_list_three VALUES
+    ('ADP'),('AFA'),('ALK'),('ANG'),('AOK'),('AON'),('AOR'),('ARA'),('ARP'),
+    ('ARY'),('ATS'),('AYM'),('AZM'),('BAD'),('BEC'),('BEF'),('BEL'),('BGJ'),
+    ('BGK'),('BGL'),('BGN'),('BOP'),('BRB'),('BRC'),('BRE'),('BRN'),('BRR'),
+    ('BUK'),('BYB'),('BYR'),('CHC'),('CSD'),('CSJ'),('CSK'),('CUC'),('CYP'),
+    ('DDM'),('DEM'),('ECS'),('ECV'),('EEK'),('ESA'),('ESB'),('ESP'),('FIM'),
+    ('FRF'),('GEK'),('GHC'),('GHP'),('GNE'),('GNS'),('GQE'),('GRD'),('GWE'),
+    ('GWP'),('HRD'),('HRK'),('IEP'),('ILP'),('ILR'),('ISJ'),('ITL'),('LAJ'),
+    ('LSM'),('LTL'),('LTT'),('LUC'),('LUF'),('LUL'),('LVL'),('LVR'),('MGF'),
+    ('MLF'),('MRO'),('MTL'),('MTP'),('MVQ'),('MXP'),('MZE'),('MZM'),('NIC'),
+    ('NLG'),('PEH'),('PEI'),('PES'),('PLZ'),('PTE'),('RHD'),('ROK'),('ROL'),
+    ('RUR'),('SDD'),('SDP'),('SIT'),('SKK'),('SLL'),('SRG'),('STD'),('SUR'),
+    ('TJR'),('TMM'),('TPE'),('TRL'),('UAK'),('UGS'),('UGW'),('USS'),('UYN'),
+    ('UYP'),('VEB'),('VEF'),('VNC'),('XEU'),('XFO'),('XFU'),('XRE'),('YDD'),
+    ('YUD'),('YUM'),('YUN'),('ZAL'),('ZMK'),('ZRN'),('ZRZ'),('ZWC'),('ZWD'),
+    ('ZWL'),('ZWN'),('ZWR');
+CREATE TEMP TABLE iso_list_three_read AS
+SELECT code, try_sql(format('SELECT scale(%L::currency)', code)) AS plain,
+       try_sql(format('SELECT %L::currency', code || '/0')) AS with_scale
+FROM iso_list_three;
+-- the codes that are neither read nor refused as having no minor unit (none)
+SELECT code, plain FROM iso_list_three_read
+WHERE plain !~ '^[0-9]+$' AND plain NOT LIKE 'ERROR 22P02: currency code "___" has no minor unit%';
+SELECT count(*) AS list_three_codes,
+       count(*) FILTER (WHERE plain ~ '^[0-9]+$') AS with_minor_unit,
+       count(*) FILTER (WHERE plain LIKE 'ERROR 22P02: currency code "___" has no minor unit%') AS without_minor_unit,
+       count(*) FILTER (WHERE with_scale = code || '/0' OR (plain = '0' AND with_scale = code)) AS read_with_scale
+FROM iso_list_three_read;
+-- the 44 without a minor unit
+SELECT string_agg(code, ' ' ORDER BY code) AS without_minor_unit
+FROM iso_list_three_read WHERE plain LIKE 'ERROR%';
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
+FROM (VALUES ('ARY'), ('bec'), ('ZWC')) AS t(input);
+SELECT 'BEC/0'::currency AS bec, '1.5 ARY/2'::monetary AS ary, 'ZWC/2 -3'::monetary AS zwc;
+
+--
 -- Errors.  ISO codes without a minor unit (precious metals, SDR, test and
--- no-currency codes) need an explicit scale, as does anything not ISO.
+-- no-currency codes, the withdrawn ones above) need an explicit scale, as
+-- does anything not ISO.
 --
 SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
 FROM (VALUES ('XAU'), ('xag'), ('XPT'), ('XPD'), ('XDR'), ('XTS'), ('XXX'),
@@ -85,6 +135,13 @@ FROM (VALUES (''), ('U'), ('US'), ('ABCDEFGHI'), ('ABCDEFGHI/2'), ('US$'),
              ('USD/'), ('USD/19'), ('USD/99'), ('USD/123'), ('USD/-1'),
              ('USD/+2'), ('USD/1x'), ('USD//2'), ('USD/2/'), ('/2'),
              ('US/2'), ('USD/ 2'), ('USD /2')) AS t(input);
+
+-- Syntax is judged before the scale's range, and only a value past 18 is
+-- out of range, however it is written.
+SELECT input, try_sql(format('SELECT %L::currency', input)) AS result
+FROM (VALUES ('USD/123x'), ('USD/99999999999999999999999x'), ('USD/19 '),
+             ('USD/019'), ('USD/0000000000000000000000000019'),
+             ('USD/99999999999999999999999999999999999999')) AS t(input);
 
 -- NULL in, NULL out (the functions are strict).
 SELECT NULL::currency IS NULL AS null_currency, scale(NULL::currency) IS NULL AS null_scale;

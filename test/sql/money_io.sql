@@ -71,6 +71,18 @@ FROM (VALUES ('NaN USD'), ('USD NaN'), ('Infinity USD'), ('USD Infinity'),
              ('-.5 USD'), ('1.2.3 USD'), ('1,000.00 USD'), ('1_000 USD'),
              ('0x10 USD'), ('١٢ USD'), ('１２ USD'), ('12.34 USD;')) AS t(input);
 
+-- Syntax is judged before range: a malformed amount is a syntax error
+-- (22P02) however many digits it has, and whatever its currency.
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
+FROM (VALUES ('99999999999999999999999999999999999999999x USD'),
+             ('USD 99999999999999999999999999999999999999999x'),
+             ('-99999999999999999999999999999999999999999.5.5 USD'),
+             ('99999999999999999999999999999999999999999e5 USD'),
+             ('99999999999999999999999999999999999999999. USD'),
+             ('1.0000000000000000000000000000000000000000001x USD'),
+             ('1x USD/99'), ('1x XAU'), ('1x ABC'),
+             ('99999999999999999999999999999999999999999 USD/1x')) AS t(input);
+
 -- Not an amount and a currency.
 SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES (''), ('   '), ('garbage'), ('12.34'), ('USD'), ('12.34 USD EUR'),
@@ -81,6 +93,11 @@ FROM (VALUES (''), ('   '), ('garbage'), ('12.34'), ('USD'), ('12.34 USD EUR'),
 SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
 FROM (VALUES ('12.34 XAU'), ('12.34 ABC'), ('ETH 1.5'), ('12.34 USD/19'),
              ('12.34 USD/'), ('12.34 US'), ('1 ABCDEFGHI/2')) AS t(input);
+SELECT input, try_sql(format('SELECT %L::monetary', input)) AS result
+FROM (VALUES ('12.34 USD/019'), ('12.34 USD/123x')) AS t(input);
+-- A scale may have leading zeros; the value is written canonically.
+SELECT input, input::monetary AS monetary
+FROM (VALUES ('12.34 USD/002'), ('12.3456 USD/0004'), ('USD/00 12')) AS t(input);
 
 -- NULL in, NULL out.
 SELECT NULL::monetary IS NULL AS null_monetary;

@@ -263,4 +263,102 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 
+--
+-- Factors and divisors of more than 38 significant digits: every fifth row
+-- gets one of 39 to 80 digits, of magnitude 10^-25 to 10^12.  mul and div
+-- are compared with numeric in every mode; the operators are exact or
+-- refuse (22023); results past 38 digits are refused (22003).
+--
+-- pg_temp.long_digits(n): a random whole number of exactly n significant
+-- digits (n >= 3): neither its first nor its last digit is zero.
+CREATE FUNCTION pg_temp.long_digits(n int) RETURNS numeric LANGUAGE sql AS $$
+    SELECT ((1 + trunc(random() * 9))::text
+            || string_agg(trunc(random() * 10)::text, '')
+            || (1 + trunc(random() * 9))::text)::numeric
+    FROM generate_series(1, n - 2)
+$$;
+-- pg_temp.significant(x): how many significant digits x has.
+CREATE FUNCTION pg_temp.significant(x numeric) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT length(trim(both '0' from replace(abs(x)::text, '.', '')))
+$$;
+CREATE TEMP TABLE money_long AS
+SELECT id, s, cur, ua, ma, n,
+       pg_temp.sign() * pg_temp.shift(pg_temp.long_digits(n), n - 1 - e) AS f
+FROM (SELECT *, 39 + (random() * 41)::int AS n, (random() * 37)::int - 25 AS e
+      FROM money_random WHERE id % 5 = 0) AS r;
+SELECT count(*) AS rows, min(pg_temp.significant(f)) AS min_digits,
+       max(pg_temp.significant(f)) AS max_digits,
+       count(*) FILTER (WHERE abs(f) < 1) AS below_one,
+       count(*) FILTER (WHERE f < 0) AS negative
+FROM money_long;
+
+-- mul: the exact product by numeric, rounded by the reference.
+WITH m AS MATERIALIZED (
+    SELECT ma, f, mode, pg_temp.ref(ua * f, mode) AS want
+    FROM money_long, unnest(enum_range(NULL::rounding_mode)) AS mode
+)
+SELECT count(*) AS rows_times_modes,
+       count(*) FILTER (WHERE coalesce(abs(want) < 1e38, false)) AS compared,
+       count(*) FILTER (WHERE coalesce(abs(want) < 1e38, false)
+                          AND minor_units(mul(ma, f, mode)) <> want) AS mul_differs,
+       count(*) FILTER (WHERE abs(want) >= 1e38) AS out_of_range
+FROM m;
+
+-- div: the quotient truncated after 100 decimals rounds as the exact one
+-- does, since a divisor of at most 80 digits, made whole, leaves a quotient
+-- that is not a multiple of one half at least 10^-81 away from one.
+WITH d AS MATERIALIZED (
+    SELECT ma, f, mode, pg_temp.ref(pg_temp.shift(div(ua * 1e100, f), 100), mode) AS want,
+           mod(ua, f) = 0 AS exact
+    FROM money_long, unnest(enum_range(NULL::rounding_mode)) AS mode
+)
+SELECT count(*) AS rows_times_modes,
+       count(*) FILTER (WHERE abs(want) < 1e38 AND (mode <> 'unnecessary' OR exact)) AS compared,
+       count(*) FILTER (WHERE abs(want) < 1e38 AND (mode <> 'unnecessary' OR exact)
+                          AND minor_units(div(ma, f, mode)) <> want) AS div_differs,
+       count(*) FILTER (WHERE abs(want) >= 1e38) AS out_of_range
+FROM d;
+
+-- Refusals, sampled: inexact results by the operators and by
+-- 'unnecessary' (22023), results past 38 digits (22003).
+SELECT count(*) AS inexact_sampled,
+       count(*) FILTER (WHERE pg_temp.sqlstate(format('SELECT %L::monetary * %s', ma, f)) <> '22023') AS product_not_22023,
+       count(*) FILTER (WHERE pg_temp.sqlstate(format('SELECT %L::monetary / %s', ma, f)) <> '22023') AS quotient_not_22023,
+       count(*) FILTER (WHERE pg_temp.sqlstate(format('SELECT mul(%L, %s, ''unnecessary'')', ma, f)) <> '22023') AS unnecessary_not_22023
+FROM (SELECT * FROM money_long
+      WHERE ua * f <> trunc(ua * f) AND abs(ua * f) < 1e37 AND abs(ua / f) < 1e37 AND mod(ua, f) <> 0
+      ORDER BY id LIMIT 500) AS t;
+SELECT count(*) AS overflow_sampled,
+       count(*) FILTER (WHERE pg_temp.sqlstate(format('SELECT mul(%L, %s, ''down'')', ma, f)) <> '22003') AS product_not_22003
+FROM (SELECT * FROM money_long WHERE abs(ua * f) >= 1e38 ORDER BY id LIMIT 300) AS t;
+SELECT count(*) AS overflow_sampled,
+       count(*) FILTER (WHERE pg_temp.sqlstate(format('SELECT div(%L, %s, ''down'')', ma, f)) <> '22003') AS quotient_not_22003
+FROM (SELECT * FROM money_long WHERE abs(ua / f) >= 1e38 + 1 ORDER BY id LIMIT 300) AS t;
+
+-- Exact products and quotients with long factors (m and u odd, j from 60
+-- to 126, so that m / 2^j = m * 5^j * 10^-j has more than 38 digits): units
+-- t * 2^j times m / 2^j is t * m, and units u divided by u / 2^j is 2^j,
+-- through the operators and 'unnecessary'.
+CREATE TEMP TABLE money_long_exact AS
+SELECT id, j, t, m, u, cur,
+       pg_temp.shift(m * 5::numeric ^ j, j) AS f,
+       pg_temp.shift(u * 5::numeric ^ j, j) AS g
+FROM (SELECT i AS id, 60 + i % 67 AS j,
+             pg_temp.sign() * (1 + trunc(random() * 1000))::numeric AS t,
+             (2 * trunc(random() * 1e8) + 1)::numeric AS m,
+             pg_temp.sign() * (2 * pg_temp.digits(1 + (random() * 29)::int) + 1) AS u,
+             (ARRAY['JPY', 'USD', 'BHD', 'ETH/18'])[1 + i % 4]::currency AS cur
+      FROM generate_series(1, 2000) AS i) AS c;
+SELECT count(*) AS cases,
+       min(least(pg_temp.significant(f), pg_temp.significant(g))) AS min_digits,
+       max(greatest(pg_temp.significant(f), pg_temp.significant(g))) AS max_digits,
+       count(*) FILTER (WHERE f * 2::numeric ^ j <> m OR g * 2::numeric ^ j <> u) AS not_exact
+FROM money_long_exact;
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE minor_units(monetary(pg_temp.shift(t * 2::numeric ^ j, scale(cur)), cur) * f) <> t * m) AS product_differs,
+       count(*) FILTER (WHERE minor_units(mul(monetary(pg_temp.shift(t * 2::numeric ^ j, scale(cur)), cur), f, 'unnecessary')) <> t * m) AS unnecessary_product_differs,
+       count(*) FILTER (WHERE minor_units(monetary(pg_temp.shift(u, scale(cur)), cur) / g) <> 2::numeric ^ j) AS quotient_differs,
+       count(*) FILTER (WHERE minor_units(div(monetary(pg_temp.shift(u, scale(cur)), cur), g, 'unnecessary')) <> 2::numeric ^ j) AS unnecessary_quotient_differs
+FROM money_long_exact WHERE abs(t) * 2::numeric ^ j < 1e38;
+
 DROP TABLE money_random;

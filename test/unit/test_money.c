@@ -623,6 +623,32 @@ test_parse_format(void)
 	{
 		amount_int	v;
 
+		/* syntax is judged before range: a malformed long number is SYNTAX */
+		static const char *const bad_long[] = {
+			"99999999999999999999999999999999999999999x",
+			"99999999999999999999999999999999999999999.",
+			"-99999999999999999999999999999999999999999.5.5",
+			"99999999999999999999999999999999999999999e5",
+			"1.000000000000000000000000000000000000000000001 ",
+			"x99999999999999999999999999999999999999999"
+		};
+
+		ok = true;
+		for (size_t i = 0; i < sizeof(bad_long) / sizeof(bad_long[0]); i++)
+		{
+			Decimal		d;
+
+			if (amount_parse(bad_long[i], strlen(bad_long[i]), 2, ROUND_HALF_EVEN, &v) != AMOUNT_SYNTAX ||
+				decimal_parse(bad_long[i], strlen(bad_long[i]), &d) != AMOUNT_SYNTAX ||
+				amount_syntax_ok(bad_long[i], strlen(bad_long[i])))
+			{
+				printf("# '%s' not judged malformed first\n", bad_long[i]);
+				ok = false;
+			}
+		}
+		report(ok, "amount_parse and decimal_parse judge syntax before range",
+			   (long) (sizeof(bad_long) / sizeof(bad_long[0])));
+
 		ok = amount_parse("99999999999999999999999999999999999999", 38, 0, ROUND_UNNECESSARY, &v) == AMOUNT_OK &&
 			v == AMOUNT_MAX &&
 			amount_parse("100000000000000000000000000000000000000", 39, 0, ROUND_UNNECESSARY, &v) == AMOUNT_OVERFLOW &&
@@ -812,6 +838,28 @@ test_currency(void)
 	}
 	report(ok, "every ISO code reads at its scale, is written plain, and every other scale as CODE/SCALE", cases);
 
+	/* the withdrawn codes of List Three for which ISO published no minor unit */
+	{
+		static const char *const no_minor_unit[] = {
+			"ARY", "BEC", "BEL", "BGJ", "BGK", "BUK", "CHC", "CSJ", "ECV", "ESA",
+			"ESB", "GHP", "GNE", "GNS", "GQE", "GWE", "ILP", "ILR", "ISJ", "LAJ",
+			"LSM", "LUC", "LUL", "MLF", "MTP", "MVQ", "MZE", "PEH", "RHD", "ROK",
+			"TJR", "UGS", "UGW", "UYN", "UYP", "VNC", "YDD", "ZAL", "ZRZ", "ZWC"
+		};
+		currency_code code = 0;
+
+		ok = true;
+		for (size_t i = 0; i < sizeof(no_minor_unit) / sizeof(no_minor_unit[0]); i++)
+		{
+			const Iso4217Currency *c = iso4217_lookup(no_minor_unit[i], 3);
+
+			ok &= c != NULL && c->withdrawn && c->minor_units == -1 &&
+				currency_parse(no_minor_unit[i], 3, &code) == CURRENCY_NO_MINOR_UNIT;
+		}
+		report(ok, "the 40 withdrawn List Three codes without a minor unit are known, and need a scale",
+			   (long) (sizeof(no_minor_unit) / sizeof(no_minor_unit[0])));
+	}
+
 	/* packed order is the order of (code text, scale) */
 	ok = true;
 	cases = 0;
@@ -860,9 +908,14 @@ test_currency(void)
 	{
 		static const char *const bad[] = {
 			"", "US", "ABCDEFGHI", "US$", "US D", " USD", "USD ", "USD/", "USD//2", "/2",
-			"USD/-1", "USD/1x"
+			"USD/-1", "USD/1x", "USD/123x", "USD/99999999999999999999999x", "USD/2 "
 		};
-		static const char *const bad_scale[] = {"USD/19", "USD/99", "USD/123"};
+		static const char *const bad_scale[] = {
+			"USD/19", "USD/99", "USD/123", "USD/019", "USD/00000000000000000000019",
+			"USD/99999999999999999999999999999999"
+		};
+		/* leading zeros are accepted: the value is what counts */
+		static const char *const zeros[] = {"USD/02", "USD/002", "usd/00000000000000000000002"};
 		currency_code c;
 
 		ok = true;
@@ -870,12 +923,15 @@ test_currency(void)
 			ok &= currency_parse(bad[i], strlen(bad[i]), &c) == CURRENCY_SYNTAX;
 		for (size_t i = 0; i < sizeof(bad_scale) / sizeof(bad_scale[0]); i++)
 			ok &= currency_parse(bad_scale[i], strlen(bad_scale[i]), &c) == CURRENCY_BAD_SCALE;
+		for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
+			ok &= currency_parse(zeros[i], strlen(zeros[i]), &c) == CURRENCY_OK &&
+				c == currency_make("USD", 3, 2);
 		ok &= currency_parse("ABC", 3, &c) == CURRENCY_UNKNOWN;
 		ok &= currency_parse("ETH", 3, &c) == CURRENCY_UNKNOWN;
 		ok &= currency_parse("XAU", 3, &c) == CURRENCY_NO_MINOR_UNIT;
 		ok &= !currency_is_valid(0) && !currency_is_valid(~(currency_code) 0);
 		ok &= !currency_is_valid(currency_make("USD", 3, 2) | 19);
-		report(ok, "currency_parse refuses bad codes and scales; currency_is_valid refuses stray bits", 20);
+		report(ok, "currency_parse judges syntax before the scale's range, reads leading zeros; currency_is_valid refuses stray bits", 30);
 	}
 }
 
