@@ -25,3 +25,318 @@ CREATE EVENT TRIGGER payments_drop_guard ON ddl_command_start
 ALTER EVENT TRIGGER payments_drop_guard ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER payments_drop_guard IS
     'refuses DROP EXTENSION payments (or a DROP SCHEMA ... CASCADE or DROP OWNED reaching it) while the ledger holds transfers; SET payments.allow_drop = on to drop deliberately';
+
+-- The posting engine (issue 8) ------------------------------------------------
+--
+-- Cost on a large ledger.  Every key of every table gains the ledger, so
+-- three primary keys and five indexes of transfers and postings are built
+-- anew: on 10^8 postings, minutes, with the tables locked.  A DBA can build
+-- them beforehand, without blocking writes, under the names <index>_1_1:
+--
+--   CREATE UNIQUE INDEX CONCURRENTLY transfers_pkey_1_1 ON payments.transfers (ledger, id);
+--   CREATE INDEX CONCURRENTLY transfers_from_account_idx_1_1 ON payments.transfers (ledger, from_account, created_at);
+--   CREATE INDEX CONCURRENTLY transfers_to_account_idx_1_1 ON payments.transfers (ledger, to_account, created_at);
+--   CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id);
+--   CREATE INDEX CONCURRENTLY postings_account_idx_1_1 ON payments.postings (ledger, account_id, created_at, id);
+--   CREATE INDEX CONCURRENTLY postings_transfer_idx_1_1 ON payments.postings (ledger, transfer_id);
+--
+-- and this script then takes them over, in seconds.  transfers.entry_id is
+-- added with a default, which PostgreSQL stores once, not per row: existing
+-- transfers read entry 0 ("posted before entries existed"); its index is
+-- built here, one scan of transfers.  The new checks on accounts read the
+-- accounts only.
+
+-- reading: every join carries the ledger (first: the old audit leans on the old
+-- primary key of transfers, which goes next)
+CREATE OR REPLACE FUNCTION payments.balance(account bigint, at timestamptz DEFAULT NULL)
+    RETURNS monetary
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT CASE
+        WHEN balance.at IS NULL THEN b.balance
+        ELSE coalesce(
+            (SELECT p.balance_after FROM payments.postings p
+              WHERE p.ledger = b.ledger AND p.account_id = b.account_id
+                AND p.created_at <= balance.at
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            monetary(0, b.currency))
+        END
+      FROM payments.account_balances b
+     WHERE b.account_id = payments.account_checked(balance.account);
+END;
+
+CREATE OR REPLACE FUNCTION payments.verify_ledger()
+    RETURNS TABLE (problem text, account_id bigint, transfer_id bigint, detail text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    -- account volumes against the sum of their legs
+    WITH legs AS (
+        SELECT p.ledger, p.account_id,
+               sum(p.amount) FILTER (WHERE p.side = 'debit') AS debits,
+               sum(p.amount) FILTER (WHERE p.side = 'credit') AS credits
+          FROM payments.postings p GROUP BY p.ledger, p.account_id
+    )
+    SELECT 'account volumes differ from its postings', a.id, NULL::bigint,
+           format('debits_posted %s, credits_posted %s; postings: debits %s, credits %s',
+                  a.debits_posted, a.credits_posted, l.debits, l.credits)
+      FROM payments.accounts a
+      LEFT JOIN legs l ON l.ledger = a.ledger AND l.account_id = a.id
+     WHERE a.debits_posted <> coalesce(l.debits, monetary(0, a.currency))
+        OR a.credits_posted <> coalesce(l.credits, monetary(0, a.currency))
+    UNION ALL
+    -- running balances, leg by leg, in the order the legs were applied
+    SELECT 'posting balance_after differs from the running balance', r.account_id,
+           r.transfer_id, format('posting %s: balance_after %s, running %s',
+                                 r.id, r.balance_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.balance_after,
+                   sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                            ELSE - p.amount END)
+                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id) r
+     WHERE r.balance_after <> r.running
+    UNION ALL
+    -- legs are applied in order: per account, later legs are not earlier in time
+    SELECT 'posting applied before an earlier leg of its account', o.account_id, o.transfer_id,
+           format('posting %s at %s follows posting %s at %s', o.id, o.created_at,
+                  o.previous_id, o.previous_at)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.created_at,
+                   lag(p.id) OVER w AS previous_id, lag(p.created_at) OVER w AS previous_at
+              FROM payments.postings p
+            WINDOW w AS (PARTITION BY p.ledger, p.account_id ORDER BY p.id)) o
+     WHERE o.created_at < o.previous_at
+    UNION ALL
+    -- each transfer: one debit of its amount from from_account, one credit to to_account
+    SELECT 'transfer legs do not match the transfer', NULL, t.id,
+           format('%s legs; debits %s, credits %s', count(p.id),
+                  sum(p.amount) FILTER (WHERE p.side = 'debit'),
+                  sum(p.amount) FILTER (WHERE p.side = 'credit'))
+      FROM payments.transfers t
+      LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
+     WHERE t.status = 'posted'
+     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.amount
+    HAVING count(p.id) <> 2
+        OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
+                              AND p.amount = t.amount) <> 1
+        OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
+                              AND p.amount = t.amount) <> 1
+    UNION ALL
+    SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
+      FROM payments.postings p
+     WHERE NOT EXISTS (SELECT FROM payments.transfers t
+                        WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
+    UNION ALL
+    -- the books balance: per ledger and currency, debits equal credits
+    SELECT 'debits and credits differ', NULL, NULL,
+           format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
+      FROM (SELECT a.ledger, a.currency,   -- as numeric: a total may pass 38 digits
+                   sum(amount(a.debits_posted)) AS debits,
+                   sum(amount(a.credits_posted)) AS credits
+              FROM payments.accounts a GROUP BY a.ledger, a.currency) c
+     WHERE c.debits <> c.credits;
+END;
+
+CREATE OR REPLACE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
+    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,
+                   side text, amount monetary, balance_after monetary,
+                   counterparty bigint, metadata jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount, p.balance_after,
+           CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
+           t.metadata
+      FROM payments.postings p
+      JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+      JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
+     WHERE a.id = payments.account_checked(statement.account)
+       AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
+     ORDER BY p.created_at, p.id;
+END;
+
+-- Takes over a prebuilt index <name>_1_1 if there is one, valid and with
+-- the definition wanted, else builds it; as a primary key if asked.
+CREATE FUNCTION payments.upgrade_1_1_index(tab regclass, name text, definition text,
+                                           primary_key boolean)
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, payments AS $$
+DECLARE
+    prebuilt oid := to_regclass(format('payments.%I', name || '_1_1'));
+    wanted text := regexp_replace(definition, '^CREATE (UNIQUE )?INDEX \S+ ', '');
+BEGIN
+    IF prebuilt IS NOT NULL THEN
+        IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = prebuilt)
+           OR regexp_replace(pg_get_indexdef(prebuilt), '^CREATE (UNIQUE )?INDEX \S+ ', '') <> wanted THEN
+            RAISE EXCEPTION 'index payments.%_1_1 is not the index this update builds', name
+                USING DETAIL = format('It should be valid and read: %s', wanted),
+                      HINT = format('DROP INDEX CONCURRENTLY payments.%I, and build it again or let the update build it.',
+                                    name || '_1_1');
+        END IF;
+        IF primary_key THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',
+                           tab, name, name || '_1_1');
+        ELSE
+            EXECUTE format('ALTER INDEX payments.%I RENAME TO %I', name || '_1_1', name);
+        END IF;
+    ELSIF primary_key THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY %s', tab, name,
+                       regexp_replace(wanted, '^ON \S+ USING btree ', ''));
+    ELSE
+        EXECUTE replace(definition, 'CREATE INDEX ' || name || ' ',
+                        'CREATE INDEX ' || quote_ident(name) || ' ');
+    END IF;
+END
+$$;
+
+-- accounts: the ledger first in the key; ids, ledger and name bounded
+DO $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT id, octet_length(ledger) AS ledger_bytes, octet_length(name) AS name_bytes INTO bad
+      FROM payments.accounts
+     WHERE octet_length(ledger) NOT BETWEEN 1 AND 64 OR octet_length(name) NOT BETWEEN 1 AND 256
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'account % has a ledger of % bytes and a name of % bytes',
+                bad.id, bad.ledger_bytes, bad.name_bytes
+            USING DETAIL = 'Release 1.1 keeps ledgers of 1 to 64 bytes and account names of 1 to 256.',
+                  HINT = 'Such an account cannot be renamed in place; ask for help before updating.';
+    END IF;
+END
+$$;
+ALTER TABLE payments.accounts ALTER COLUMN id DROP DEFAULT;
+ALTER TABLE payments.accounts DROP CONSTRAINT accounts_pkey,
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id),
+    ADD CONSTRAINT accounts_ledger_length CHECK (octet_length(ledger) BETWEEN 1 AND 64),
+    ADD CONSTRAINT accounts_name_length CHECK (octet_length(name) BETWEEN 1 AND 256);
+CREATE INDEX accounts_id_idx ON payments.accounts (id);
+COMMENT ON COLUMN payments.accounts.id IS 'assigned by the ledger from accounts_id_seq; unique across ledgers';
+COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes';
+COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes';
+COMMENT ON INDEX payments.accounts_id_idx IS 'look-ups of an account by id alone';
+
+-- transfers: the ledger first in every key; the entry each belongs to
+ALTER TABLE payments.transfers ALTER COLUMN id DROP DEFAULT,
+    ADD COLUMN entry_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE payments.transfers ALTER COLUMN entry_id DROP DEFAULT,
+    DROP CONSTRAINT transfers_pkey;
+DROP INDEX payments.transfers_from_account_idx, payments.transfers_to_account_idx;
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_pkey',
+    'CREATE UNIQUE INDEX transfers_pkey ON payments.transfers USING btree (ledger, id)', true);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_from_account_idx',
+    'CREATE INDEX transfers_from_account_idx ON payments.transfers USING btree (ledger, from_account, created_at)', false);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_to_account_idx',
+    'CREATE INDEX transfers_to_account_idx ON payments.transfers USING btree (ledger, to_account, created_at)', false);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_entry_idx',
+    'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (ledger, entry_id)', false);
+COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';
+COMMENT ON COLUMN payments.transfers.idempotency_key IS
+    'unique within the ledger (at most 256 bytes): replaying post_transfer() with it returns the original transfer';
+COMMENT ON COLUMN payments.transfers.entry_id IS
+    'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
+COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
+
+-- postings: the ledger first in every key
+ALTER TABLE payments.postings DROP CONSTRAINT postings_pkey;
+DROP INDEX payments.postings_account_idx, payments.postings_transfer_idx;
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
+    'CREATE UNIQUE INDEX postings_pkey ON payments.postings USING btree (ledger, id)', true);
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_account_idx',
+    'CREATE INDEX postings_account_idx ON payments.postings USING btree (ledger, account_id, created_at, id)', false);
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_transfer_idx',
+    'CREATE INDEX postings_transfer_idx ON payments.postings USING btree (ledger, transfer_id)', false);
+COMMENT ON COLUMN payments.postings.id IS
+    'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
+
+DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);
+
+-- entries
+CREATE SEQUENCE payments.entries_id_seq;
+CREATE TABLE payments.entries (
+    ledger          text NOT NULL,
+    id              bigint NOT NULL,
+    idempotency_key text,
+    metadata        jsonb,
+    created_at      timestamptz NOT NULL,
+    CONSTRAINT entries_pkey PRIMARY KEY (ledger, id),
+    CONSTRAINT entries_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
+);
+ALTER SEQUENCE payments.entries_id_seq OWNED BY payments.entries.id;
+COMMENT ON TABLE payments.entries IS
+    'entries posted through payments.post_transfers(), with their key and metadata; every transfer''s entry_id names its entry, whether or not the entry has a row here';
+COMMENT ON COLUMN payments.entries.idempotency_key IS
+    'unique within the ledger: replaying post_transfers() with it returns the entry''s transfers';
+SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
+REVOKE ALL ON payments.entries FROM PUBLIC;
+REVOKE ALL ON SEQUENCE payments.entries_id_seq FROM PUBLIC;
+
+-- the triggers: the engine once per statement, in place of a row trigger and
+-- the deferred balance check
+DROP TRIGGER transfer_after_insert ON payments.transfers;
+DROP TRIGGER transfer_check_balanced ON payments.transfers;
+DROP TRIGGER posting_guard ON payments.postings;
+DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced(),
+    payments.posting_guard();
+
+CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
+CREATE FUNCTION payments.transfer_apply() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C
+    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
+COMMENT ON FUNCTION payments.transfer_statement_start() IS
+    'trigger: opens the statement''s entry, before any of its transfers is inserted';
+COMMENT ON FUNCTION payments.transfer_before_insert() IS
+    'trigger: checks a new transfer on its own and assigns its id, ledger, entry and created_at';
+COMMENT ON FUNCTION payments.transfer_apply() IS
+    'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
+COMMENT ON FUNCTION payments.account_guard() IS
+    'trigger: assigns a new account''s id; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+COMMENT ON FUNCTION payments.ledger_write_guard() IS
+    'trigger: postings and entries are written only by the ledger itself';
+REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_apply(),
+    payments.ledger_write_guard() FROM PUBLIC;
+
+CREATE TRIGGER transfer_statement_start BEFORE INSERT ON payments.transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_statement_start();
+CREATE TRIGGER transfer_apply AFTER INSERT ON payments.transfers
+    REFERENCING NEW TABLE AS new_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_apply();
+CREATE TRIGGER posting_guard BEFORE INSERT ON payments.postings
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_guard BEFORE INSERT ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_history_guard;
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_truncate_guard;
+
+-- the API: entries of many transfers
+CREATE TYPE payments.transfer_request AS (
+    from_account    bigint,
+    to_account      bigint,
+    amount          monetary,
+    idempotency_key text,
+    metadata        jsonb
+);
+COMMENT ON TYPE payments.transfer_request IS
+    'one transfer of an entry posted by payments.post_transfers(): from_account is debited, to_account credited';
+CREATE FUNCTION payments.post_transfers(
+        transfers payments.transfer_request[],
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'ledger_post_transfers'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
+    'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
+REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION payments.account_checked(bigint) IS
+    'the account id itself; an error if no such account exists (as the calling query sees the table)';

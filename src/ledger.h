@@ -1,6 +1,8 @@
 /*
  * ledger.h
- *	  The ledger's core: applying a transfer's legs to its accounts.
+ *	  What the ledger's parts share: its SQLSTATEs and limits, its prepared
+ *	  statements, an account row, the account-to-ledger cache, and the flag
+ *	  that marks the ledger's own writes.
  */
 #ifndef PAYMENTS_LEDGER_H
 #define PAYMENTS_LEDGER_H
@@ -8,33 +10,59 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/relcache.h"
 
 #include "monetary.h"
 
-/* A replayed idempotency key whose request differs from the original. */
+/*
+ * SQLSTATEs of their own, one per outcome an application handles differently
+ * (the README's error table).  The standard classes; a subclass starting with
+ * a letter from I on is the implementation's to define.
+ */
+/* a replayed idempotency key whose request differs from the original */
 #define ERRCODE_IDEMPOTENCY_KEY_REUSED	MAKE_SQLSTATE('2','3','I','0','1')
+/* a business decline: the account that would go below zero may not */
+#define ERRCODE_INSUFFICIENT_FUNDS		MAKE_SQLSTATE('2','3','L','0','1')
+/* business declines: an account that is frozen, or closed */
+#define ERRCODE_ACCOUNT_FROZEN			MAKE_SQLSTATE('5','5','L','0','1')
+#define ERRCODE_ACCOUNT_CLOSED			MAKE_SQLSTATE('5','5','L','0','2')
+
+/* Lengths of the names the ledger keeps, in bytes. */
+#define LEDGER_NAME_MAX_BYTES		64
+#define IDEMPOTENCY_KEY_MAX_BYTES	256
+
+/*
+ * The largest amount of one transfer, 10^19 minor units.  An account's
+ * volume is a sum of at most one leg per transfer, and fewer than 2^63
+ * transfers can ever be numbered, so no volume can pass 2^63 * 10^19 <
+ * 10^38 - 1: no sequence of transfers can wedge an account at the top of
+ * the range.
+ */
+#define TRANSFER_AMOUNT_MAX		((amount_int) UINT64CONST(10000000000000000000))
 
 /*
  * A statement the ledger keeps prepared.  Its parameter types include
- * monetary, whose OID changes when the extension is re-created, so the plan
- * remembers the OID it was made for.  The money operators live in the schema
- * extension monetary was created in: the statement names that schema
- * @monetary@, and ledger_plan() writes in the schema of the type it is given.
+ * monetary (and monetary[]), whose OIDs change when the extension is
+ * re-created, so the plan remembers the OID it was made for.  The money
+ * operators live in the schema extension monetary was created in: the
+ * statement names that schema @monetary@, and ledger_plan() writes in the
+ * schema of the type it is given.
  */
 typedef struct LedgerPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];	/* MONETARY_PARAM stands for monetary */
+	Oid			argtypes[12];	/* or MONETARY_PARAM, MONETARY_ARRAY_PARAM */
 	SPIPlanPtr	plan;
 	Oid			monetary_oid;
 } LedgerPlan;
 
-#define MONETARY_PARAM	InvalidOid
+#define MONETARY_PARAM			InvalidOid
+#define MONETARY_ARRAY_PARAM	((Oid) 1)	/* no type has OID 1 */
 
 extern SPIPlanPtr ledger_plan(LedgerPlan *p, Oid monetary_oid);
 
-/* An account row, as the checks and the updates need it. */
+/* An account row, as the checks and the engine need it. */
 typedef struct AccountRow
 {
 	int64		id;
@@ -49,30 +77,55 @@ typedef struct AccountRow
 	Monetary	credits_pending;
 } AccountRow;
 
+/* The account columns every statement that reads an account returns, in order. */
+#define ACCOUNT_COLUMNS \
+	"id, ledger, currency, normal_balance, allow_negative, status, " \
+	"debits_posted, credits_posted, debits_pending, credits_pending"
+
+extern void ledger_read_account(HeapTuple tuple, TupleDesc desc, AccountRow *row);
+
 /* Posted balance on the account's normal side, and what may still be spent. */
 extern amount_int ledger_posted_balance(const AccountRow *a);
 extern amount_int ledger_available_balance(const AccountRow *a);
 
-/* Runs a plan that writes postings or volumes, which only the ledger may. */
+/*
+ * Raises the error that says why an account cannot take part in a transfer
+ * of ledger and currency: not found, in another ledger, frozen or closed, or
+ * in another currency.  Returns if it can.
+ */
+extern void ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
+								 const char *ledger, currency_code currency);
+extern void ledger_account_missing(int64 account) pg_attribute_noreturn();
+
+/* Runs a plan that writes postings, volumes or entries, which only the ledger may. */
 extern int	ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls);
 extern bool ledger_is_writing(void);
 
-/* Applies a posted transfer: locks, checks and updates both accounts, writes the legs. */
-extern void ledger_apply_transfer(Oid monetary_oid, int64 transfer_id,
-								  const char *ledger, int64 from_account,
-								  int64 to_account, const Monetary *amount);
-
 /*
  * The ledger of an account, or an error when there is no such account; from
- * a per-backend cache, else read through SPI (which it connects itself).
+ * a per-backend cache, else read through SPI (which it connects itself) with
+ * a new snapshot: for the paths that write, not for STABLE readers.
  */
-extern char *ledger_account_ledger(Oid monetary_oid, int64 account);
+extern char *ledger_account_ledger(int64 account);
 
+/* A column of one of the ledger's tables, by name (cached per relation). */
+extern int	ledger_column(Relation rel, const char *name);
+
+/* The ledger's sequences: nextval() without a privilege check. */
+typedef enum LedgerSequence
+{
+	SEQ_ACCOUNTS,
+	SEQ_TRANSFERS,
+	SEQ_ENTRIES
+} LedgerSequence;
+
+extern int64 ledger_nextval(LedgerSequence seq);
 
 /*
- * Whether this backend's AFTER INSERT trigger applied the transfer in the
- * current transaction: the deferred balance check then knows its legs.
+ * Sets the diagnostic fields that PostgreSQL's own constraint errors set
+ * (schema, table, column, constraint) for an error about a ledger table;
+ * column and constraint may be NULL.  Use inside ereport().
  */
-extern bool ledger_applied_here(int64 transfer_id);
+extern int	errledger(const char *table, const char *column, const char *constraint);
 
 #endif							/* PAYMENTS_LEDGER_H */

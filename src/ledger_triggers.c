@@ -2,11 +2,12 @@
  * ledger_triggers.c
  *	  The triggers that hold the ledger's rules on every path that writes.
  *
- * transfers: BEFORE INSERT checks the row on its own and fills in what the
- * ledger assigns; AFTER INSERT applies it (ledger.c); a deferred constraint
- * trigger checks at commit that its legs balance.  postings are written only
- * by the ledger; account volumes change only through transfers; history is
- * never updated, deleted or truncated.
+ * transfers: before a statement, its entry is opened (entries.c); BEFORE
+ * INSERT checks each row on its own and assigns what the ledger assigns; the
+ * statement's rows are then applied all at once by the posting engine
+ * (posting_engine.c).  postings and entries are written only by the ledger;
+ * account volumes change only through transfers; history is never updated,
+ * deleted or truncated.
  */
 #include "postgres.h"
 
@@ -15,18 +16,19 @@
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "entries.h"
 #include "ledger.h"
 #include "lifecycle.h"
+#include "posting_engine.h"
 
+PG_FUNCTION_INFO_V1(ledger_transfer_statement_start);
 PG_FUNCTION_INFO_V1(ledger_transfer_before_insert);
-PG_FUNCTION_INFO_V1(ledger_transfer_after_insert);
-PG_FUNCTION_INFO_V1(ledger_transfer_check_balanced);
+PG_FUNCTION_INFO_V1(ledger_transfer_apply);
 PG_FUNCTION_INFO_V1(ledger_account_guard);
-PG_FUNCTION_INFO_V1(ledger_posting_guard);
+PG_FUNCTION_INFO_V1(ledger_write_guard);
 PG_FUNCTION_INFO_V1(ledger_history_guard);
 
 static TriggerData *
@@ -39,90 +41,70 @@ trigger_data(FunctionCallInfo fcinfo, const char *name)
 	return (TriggerData *) fcinfo->context;
 }
 
-/*
- * Columns are found by name, since the tables may gain columns in upgrades,
- * and the answers kept per relation and name (the names are the literals of
- * this file) until the relcache says the relation changed.
- */
-typedef struct ColumnCacheEntry
-{
-	Oid			relid;
-	const char *name;
-	int			attnum;
-} ColumnCacheEntry;
-
-static ColumnCacheEntry column_cache[32];
-static int	column_cache_used = 0;
-static bool column_cache_callback_registered = false;
-
-static void
-column_cache_invalidate(Datum arg, Oid relid)
-{
-	column_cache_used = 0;
-}
-
-static int
-column(Relation rel, const char *name)
-{
-	Oid			relid = RelationGetRelid(rel);
-	int			attnum;
-
-	for (int i = 0; i < column_cache_used; i++)
-		if (column_cache[i].relid == relid && column_cache[i].name == name)
-			return column_cache[i].attnum;
-
-	attnum = SPI_fnumber(RelationGetDescr(rel), name);
-	if (attnum <= 0)
-		elog(ERROR, "column \"%s\" of \"%s\" is missing", name,
-			 RelationGetRelationName(rel));
-	if (!column_cache_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(column_cache_invalidate, (Datum) 0);
-		column_cache_callback_registered = true;
-	}
-	if (column_cache_used < lengthof(column_cache))
-	{
-		column_cache[column_cache_used].relid = relid;
-		column_cache[column_cache_used].name = name;
-		column_cache[column_cache_used].attnum = attnum;
-		column_cache_used++;
-	}
-	return attnum;
-}
-
 static Datum
 get_column(HeapTuple tuple, Relation rel, const char *name, bool *isnull)
 {
-	return heap_getattr(tuple, column(rel, name), RelationGetDescr(rel), isnull);
+	return heap_getattr(tuple, ledger_column(rel, name), RelationGetDescr(rel), isnull);
 }
 
 static bool
 column_is_null(HeapTuple tuple, Relation rel, const char *name)
 {
-	return heap_attisnull(tuple, column(rel, name), RelationGetDescr(rel));
+	return heap_attisnull(tuple, ledger_column(rel, name), RelationGetDescr(rel));
 }
 
-static Oid
-column_type(Relation rel, const char *name)
-{
-	return TupleDescAttr(RelationGetDescr(rel), column(rel, name) - 1)->atttypid;
-}
-
+/* A column only the ledger fills in was given. */
 static void
-refuse_restore_value(Relation rel, const char *name)
+refuse_assigned_value(Relation rel, const char *name)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_GENERATED_ALWAYS),
 			 errmsg("%s of %s is assigned by the ledger", name,
 					RelationGetRelationName(rel)),
 			 errhint("Leave %s out of the INSERT. To restore a dump, restore with session_replication_role = replica.",
-					 name)));
+					 name),
+			 errtablecol(rel, ledger_column(rel, name))));
+}
+
+/* A text column of at most max_bytes bytes, and at least one. */
+static void
+check_length(HeapTuple tuple, Relation rel, const char *name, int max_bytes)
+{
+	bool		isnull;
+	Datum		d = get_column(tuple, rel, name, &isnull);
+	int			len;
+
+	if (isnull)
+		return;
+	len = VARSIZE_ANY_EXHDR(DatumGetPointer(d));
+	if (len < 1 || len > max_bytes)
+		ereport(ERROR,
+				(errcode(len < 1 ? ERRCODE_STRING_DATA_LENGTH_MISMATCH :
+						 ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s of a transfer must be 1 to %d bytes long, not %d",
+						name, max_bytes, len),
+				 errtablecol(rel, ledger_column(rel, name))));
+}
+
+/* BEFORE INSERT ... FOR EACH STATEMENT on transfers: opens its entry. */
+Datum
+ledger_transfer_statement_start(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "transfer_statement_start");
+
+	payments_require_sql_version();
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "transfer_statement_start must fire BEFORE INSERT FOR EACH STATEMENT");
+	entries_statement_begin();
+	return PointerGetDatum(NULL);
 }
 
 /*
- * BEFORE INSERT on transfers: the checks that need no other row, the kinds of
- * transfer not supported yet, the ledger taken from the accounts when left
- * out, and created_at assigned.
+ * BEFORE INSERT FOR EACH ROW on transfers: the checks that need no other
+ * row, the kinds of transfer not supported yet, and what the ledger assigns:
+ * id, entry, created_at, and the ledger from the accounts when left out.
  */
 Datum
 ledger_transfer_before_insert(PG_FUNCTION_ARGS)
@@ -133,15 +115,16 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	bool		from_null,
 				to_null,
 				amount_null,
-				status_null;
+				status_null,
+				ledger_null;
 	int64		from_account,
 				to_account;
 	Monetary   *amount;
 	Datum		status;
-	int			cols[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-	int			ncols = 0;
+	char	   *ledger;
+	int			cols[4];
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	payments_require_sql_version();
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -155,171 +138,103 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	status = get_column(tuple, rel, "status", &status_null);
 	/*
 	 * NOT NULL would refuse these only after the BEFORE triggers, naming the
-	 * first null column in table order, which may be the ledger left for us
-	 * to fill in: name the column that really is null.
+	 * first null column in table order, which may be one left for us to fill
+	 * in: name the column that really is null.
 	 */
 	if (from_null || to_null || amount_null || status_null)
+	{
+		const char *column = from_null ? "from_account" : to_null ? "to_account" :
+			amount_null ? "amount" : "status";
+
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-						from_null ? "from_account" : to_null ? "to_account" :
-						amount_null ? "amount" : "status",
-						RelationGetRelationName(rel))));
+						column, RelationGetRelationName(rel)),
+				 errtablecol(rel, ledger_column(rel, column))));
+	}
+	if (!column_is_null(tuple, rel, "id"))
+		refuse_assigned_value(rel, "id");
+	if (!column_is_null(tuple, rel, "entry_id"))
+		refuse_assigned_value(rel, "entry_id");
+	if (!column_is_null(tuple, rel, "created_at"))
+		refuse_assigned_value(rel, "created_at");
 
 	if (amount->units <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("transfer amount must be positive: %s", monetary_to_cstring(amount))));
+				 errmsg("transfer amount must be positive: %s", monetary_to_cstring(amount)),
+				 errtableconstraint(rel, "transfers_amount_positive")));
+	if (amount->units > TRANSFER_AMOUNT_MAX)
+	{
+		Monetary	max = {TRANSFER_AMOUNT_MAX, amount->currency};
+
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("transfer amount %s is larger than the most one transfer may move, %s",
+						monetary_to_cstring(amount), monetary_to_cstring(&max)),
+				 errdetail("A transfer moves at most 10^19 minor units, so that no sequence of transfers can push an account's volumes out of range."),
+				 errtableconstraint(rel, "transfers_amount_at_most_max")));
+	}
 	if (from_account == to_account)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("transfer from account %lld to itself", (long long) from_account)));
+				 errmsg("transfer from account %lld to itself", (long long) from_account),
+				 errtableconstraint(rel, "transfers_accounts_differ")));
 	if (strcmp(TextDatumGetCString(status), "posted") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot insert a transfer with status \"%s\"",
 						TextDatumGetCString(status)),
-				 errdetail("Only posted transfers are supported in this version.")));
+				 errdetail("Only posted transfers are supported in this version."),
+				 errtablecol(rel, ledger_column(rel, "status"))));
 	if (!column_is_null(tuple, rel, "pending_id") ||
 		!column_is_null(tuple, rel, "reverses") ||
 		!column_is_null(tuple, rel, "expires_at"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("pending transfers and reversals are not supported in this version"),
-				 errdetail("pending_id, reverses and expires_at must be null.")));
-	if (!column_is_null(tuple, rel, "created_at"))
-		refuse_restore_value(rel, "created_at");
+				 errdetail("pending_id, reverses and expires_at must be null."),
+				 errtable(rel)));
+	check_length(tuple, rel, "idempotency_key", IDEMPOTENCY_KEY_MAX_BYTES);
+	check_length(tuple, rel, "ledger", LEDGER_NAME_MAX_BYTES);
 
-	cols[ncols] = column(rel, "created_at");
-	values[ncols++] = TimestampTzGetDatum(GetCurrentTimestamp());
+	ledger_null = column_is_null(tuple, rel, "ledger");
+	if (ledger_null)
+		ledger = ledger_account_ledger(from_account);
+	else
+		ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &ledger_null));
 
-	if (column_is_null(tuple, rel, "ledger"))
-	{
-		char	   *ledger;
-
-		ledger = ledger_account_ledger(column_type(rel, "amount"), from_account);
-		values[ncols] = CStringGetTextDatum(ledger);
-		cols[ncols++] = column(rel, "ledger");
-	}
-
+	cols[0] = ledger_column(rel, "id");
+	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
+	cols[1] = ledger_column(rel, "entry_id");
+	values[1] = Int64GetDatum(entries_entry_for(ledger));
+	cols[2] = ledger_column(rel, "created_at");
+	values[2] = TimestampTzGetDatum(entries_statement_time());
+	cols[3] = ledger_column(rel, "ledger");
+	values[3] = CStringGetTextDatum(ledger);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel),
-													 ncols, cols, values, nulls));
+													 ledger_null ? 4 : 3,
+													 cols, values, nulls));
 }
 
-/* The columns of a transfer row that applying and checking it need. */
-typedef struct TransferRow
-{
-	int64		id;
-	char	   *ledger;
-	int64		from_account;
-	int64		to_account;
-	Monetary   *amount;
-	Oid			monetary_oid;
-} TransferRow;
-
-/* Reads a transfer row that NOT NULL has already vetted (AFTER triggers). */
-static void
-read_transfer(HeapTuple tuple, Relation rel, TransferRow *t)
-{
-	bool		isnull;
-
-	t->id = DatumGetInt64(get_column(tuple, rel, "id", &isnull));
-	t->ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &isnull));
-	t->from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &isnull));
-	t->to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &isnull));
-	t->amount = DatumGetMonetaryP(get_column(tuple, rel, "amount", &isnull));
-	t->monetary_oid = column_type(rel, "amount");
-}
-
-/* AFTER INSERT on transfers: apply the legs (ledger.c). */
+/* AFTER INSERT ... FOR EACH STATEMENT on transfers: the posting engine. */
 Datum
-ledger_transfer_after_insert(PG_FUNCTION_ARGS)
+ledger_transfer_apply(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = trigger_data(fcinfo, "transfer_after_insert");
-	TransferRow t;
+	TriggerData *trigdata = trigger_data(fcinfo, "transfer_apply");
 
 	payments_require_sql_version();
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "transfer_after_insert must fire AFTER INSERT FOR EACH ROW");
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL)
+		elog(ERROR, "transfer_apply must fire AFTER INSERT FOR EACH STATEMENT with a NEW TABLE");
 
-	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ledger_apply_transfer(t.monetary_oid, t.id, t.ledger, t.from_account,
-						  t.to_account, t.amount);
+	posting_engine_apply(trigdata->tg_relation, trigdata->tg_newtable);
 	SPI_finish();
-	return PointerGetDatum(NULL);
-}
-
-static LedgerPlan transfer_legs_plan = {
-	"SELECT account_id, side, amount, ledger FROM payments.postings "
-	" WHERE transfer_id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}
-};
-
-/*
- * Deferred to commit: the transfer's legs are one debit of its amount from
- * from_account and one credit of it to to_account, in its ledger, so they
- * sum to zero.  No path can commit a transfer without both its legs.  A
- * transfer this backend applied in this transaction had both written by one
- * INSERT, and legs are never deleted, so only the others are read back:
- * those whose AFTER trigger did not run (disabled by their owner).
- */
-Datum
-ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = trigger_data(fcinfo, "transfer_check_balanced");
-	TransferRow t;
-	Datum		args[1];
-	bool		isnull;
-	int			debits = 0,
-				credits = 0;
-	uint64		legs;
-
-	payments_require_sql_version();
-	/* its legs were written by ledger_apply_transfer(), both in one INSERT */
-	if (ledger_applied_here(DatumGetInt64(get_column(trigdata->tg_trigtuple,
-													   trigdata->tg_relation,
-													   "id", &isnull))))
-		return PointerGetDatum(NULL);
-	read_transfer(trigdata->tg_trigtuple, trigdata->tg_relation, &t);
-	args[0] = Int64GetDatum(t.id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(ledger_plan(&transfer_legs_plan, t.monetary_oid),
-						 args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed reading the legs of transfer %lld", (long long) t.id);
-	legs = SPI_processed;
-	for (uint64 i = 0; i < legs; i++)
-	{
-		HeapTuple	leg = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		int64		account = DatumGetInt64(SPI_getbinval(leg, desc, 1, &isnull));
-		bool		debit = strcmp(TextDatumGetCString(SPI_getbinval(leg, desc, 2, &isnull)),
-								   "debit") == 0;
-		Monetary   *leg_amount = DatumGetMonetaryP(SPI_getbinval(leg, desc, 3, &isnull));
-		char	   *leg_ledger = TextDatumGetCString(SPI_getbinval(leg, desc, 4, &isnull));
-		bool		matches = leg_amount->currency == t.amount->currency &&
-			leg_amount->units == t.amount->units && strcmp(leg_ledger, t.ledger) == 0;
-
-		if (matches && debit && account == t.from_account)
-			debits++;
-		else if (matches && !debit && account == t.to_account)
-			credits++;
-		else
-			debits = credits = -1;
-	}
-	SPI_finish();
-
-	if (legs != 2 || debits != 1 || credits != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("transfer %lld is unbalanced", (long long) t.id),
-				 errdetail("It has %llu legs; a posted transfer has one debit of %s from account %lld and one credit of it to account %lld.",
-						   (unsigned long long) legs, monetary_to_cstring(t.amount),
-						   (long long) t.from_account, (long long) t.to_account)));
+	entries_statement_end();
 	return PointerGetDatum(NULL);
 }
 
@@ -338,7 +253,7 @@ column_changed(HeapTuple old, HeapTuple new, Relation rel, const char *name)
 {
 	bool		old_null,
 				new_null;
-	int			attnum = column(rel, name);
+	int			attnum = ledger_column(rel, name);
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	Datum		a = heap_getattr(old, attnum, RelationGetDescr(rel), &old_null);
 	Datum		b = heap_getattr(new, attnum, RelationGetDescr(rel), &new_null);
@@ -398,10 +313,12 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		HeapTuple	tuple = trigdata->tg_trigtuple;
 		currency_code currency;
 		Monetary   *zero;
-		int			cols[lengthof(volume_columns)];
-		Datum		values[lengthof(volume_columns)];
-		bool		nulls[lengthof(volume_columns)] = {false};
+		int			cols[lengthof(volume_columns) + 1];
+		Datum		values[lengthof(volume_columns) + 1];
+		bool		nulls[lengthof(volume_columns) + 1] = {false};
 
+		if (!column_is_null(tuple, rel, "id"))
+			refuse_assigned_value(rel, "id");
 		currency = DatumGetCurrency(get_column(tuple, rel, "currency", &isnull));
 		if (isnull)
 			return PointerGetDatum(tuple);	/* NOT NULL refuses it */
@@ -421,11 +338,13 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		zero = monetary_make(0, currency);
 		for (int i = 0; i < lengthof(volume_columns); i++)
 		{
-			cols[i] = column(rel, volume_columns[i]);
+			cols[i] = ledger_column(rel, volume_columns[i]);
 			values[i] = MonetaryPGetDatum(zero);
 		}
+		cols[lengthof(volume_columns)] = ledger_column(rel, "id");
+		values[lengthof(volume_columns)] = Int64GetDatum(ledger_nextval(SEQ_ACCOUNTS));
 		return PointerGetDatum(heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel),
-														 lengthof(volume_columns),
+														 lengthof(volume_columns) + 1,
 														 cols, values, nulls));
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
@@ -504,18 +423,20 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 	pg_unreachable();
 }
 
-/* BEFORE INSERT on postings: only the ledger writes them. */
+/* BEFORE INSERT on postings and entries: only the ledger writes them. */
 Datum
-ledger_posting_guard(PG_FUNCTION_ARGS)
+ledger_write_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = trigger_data(fcinfo, "posting_guard");
+	TriggerData *trigdata = trigger_data(fcinfo, "ledger_write_guard");
 
 	payments_require_sql_version();
 	if (!ledger_is_writing())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("postings are written only by the ledger"),
-				 errhint("Insert into payments.transfers, or call payments.post_transfer().")));
+				 errmsg("payments.%s is written only by the ledger",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errhint("Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers()."),
+				 errtable(trigdata->tg_relation)));
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
 
@@ -532,19 +453,22 @@ ledger_history_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot truncate payments.%s", table),
-				 errdetail("Ledger history is kept for good.")));
+				 errdetail("Ledger history is kept for good."),
+				 errtable(trigdata->tg_relation)));
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) && accounts)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot delete from payments.accounts"),
 				 errdetail("Accounts are kept with their history."),
-				 errhint("Close the account with payments.set_account_status(id, 'closed').")));
+				 errhint("Close the account with payments.set_account_status(id, 'closed')."),
+				 errtable(trigdata->tg_relation)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s payments.%s",
 					TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ? "delete from" : "update",
 					table),
 			 errdetail("Ledger history is never changed."),
-			 errhint("To undo a transfer, post the opposite transfer.")));
+			 errhint("To undo a transfer, post the opposite transfer."),
+			 errtable(trigdata->tg_relation)));
 	pg_unreachable();
 }

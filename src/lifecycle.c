@@ -256,3 +256,43 @@ ledger_drop_guard(PG_FUNCTION_ARGS)
 			 drop_refusal_hint()));
 	PG_RETURN_VOID();
 }
+
+/*
+ * Entry points that only earlier releases' SQL names.  Their install scripts
+ * must still load with this library (CREATE EXTENSION payments VERSION '1.0',
+ * pg_upgrade, a restore) for ALTER EXTENSION UPDATE to start from them, so
+ * the symbols stay.  Called, they mean the SQL objects are of an earlier
+ * version, which payments_require_sql_version() reports.
+ */
+PG_FUNCTION_INFO_V1(ledger_transfer_after_insert);
+PG_FUNCTION_INFO_V1(ledger_transfer_check_balanced);
+PG_FUNCTION_INFO_V1(ledger_posting_guard);
+
+static Datum
+earlier_release_entry_point(const char *name)
+{
+	payments_require_sql_version();
+	elog(ERROR, "%s belongs to an earlier release of extension payments", name);
+	PG_RETURN_VOID();
+}
+
+/* payments 1.0: the row trigger that applied a transfer */
+Datum
+ledger_transfer_after_insert(PG_FUNCTION_ARGS)
+{
+	return earlier_release_entry_point("ledger_transfer_after_insert");
+}
+
+/* payments 1.0: the deferred check of a transfer's legs */
+Datum
+ledger_transfer_check_balanced(PG_FUNCTION_ARGS)
+{
+	return earlier_release_entry_point("ledger_transfer_check_balanced");
+}
+
+/* payments 1.0: the guard on postings, now ledger_write_guard */
+Datum
+ledger_posting_guard(PG_FUNCTION_ARGS)
+{
+	return earlier_release_entry_point("ledger_posting_guard");
+}

@@ -22,6 +22,7 @@ GRANT EXECUTE ON FUNCTION
     payments.post_transfer(text, text, monetary, text, jsonb, text),
     payments.balance(bigint, timestamptz), payments.balance(text, timestamptz, text),
     payments.available_balance(bigint), payments.available_balance(text, text),
+    payments.post_transfers(payments.transfer_request[], text, jsonb),
     payments.account_id(text, text), payments.statement(bigint, timestamptz, timestamptz)
     TO regress_hostile;
 GRANT SELECT ON payments.exchange_rates TO regress_hostile;
@@ -103,6 +104,17 @@ SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD', 'sec
                       :bank, :alice)) AS replayed;
 SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'sec-1')$$,
                       :bank, :alice)) AS reused_key;
+-- an entry of two transfers, and its replay
+SELECT try_sql(format($$SELECT pg_catalog.array_length(payments.post_transfers(
+                           ARRAY[ROW(%s, %s, '1.00 USD', 'sec-b1', NULL),
+                                 ROW(%s, %s, '2.00 USD', NULL, '{"a": 1}')]::payments.transfer_request[],
+                           'sec-entry', '{"e": 1}'), 1)$$,
+                      :bank, :alice, :alice, :bob)) AS entry,
+       try_sql(format($$SELECT pg_catalog.array_length(payments.post_transfers(
+                           ARRAY[ROW(%s, %s, '1.00 USD', 'sec-b1', NULL),
+                                 ROW(%s, %s, '2.00 USD', NULL, '{"a": 1}')]::payments.transfer_request[],
+                           'sec-entry', '{"e": 1}'), 1)$$,
+                      :bank, :alice, :alice, :bob)) AS replayed;
 -- a plain INSERT, through the triggers
 SELECT try_sql(format($$INSERT INTO payments.transfers (from_account, to_account, amount)
                        VALUES (%s, %s, '5.00 USD')$$, :alice, :bob)) AS insert;

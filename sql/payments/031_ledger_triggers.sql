@@ -1,0 +1,86 @@
+-- The triggers that hold the ledger's rules on every path that writes:
+-- post_transfer(), post_transfers(), INSERT, INSERT ... SELECT, multi-row
+-- VALUES, INSERT ... ON CONFLICT DO NOTHING, MERGE and COPY all insert into
+-- payments.transfers, and every inserted row goes through the one posting
+-- engine (src/posting_engine.c), once per statement.
+--
+-- Those that run SQL run as the extension's owner, so that whoever may insert
+-- a transfer need not (and should not) be able to write postings or volumes.
+-- The guards run no SQL and resolve no names: they need neither rights nor a
+-- search_path, and a SET clause would cost every row they guard.
+
+CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
+CREATE FUNCTION payments.transfer_before_insert() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_before_insert' LANGUAGE C
+    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+CREATE FUNCTION payments.transfer_apply() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C
+    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+CREATE FUNCTION payments.account_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_account_guard' LANGUAGE C;
+CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
+CREATE FUNCTION payments.history_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_history_guard' LANGUAGE C;
+COMMENT ON FUNCTION payments.transfer_statement_start() IS
+    'trigger: opens the statement''s entry, before any of its transfers is inserted';
+COMMENT ON FUNCTION payments.transfer_before_insert() IS
+    'trigger: checks a new transfer on its own and assigns its id, ledger, entry and created_at';
+COMMENT ON FUNCTION payments.transfer_apply() IS
+    'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
+COMMENT ON FUNCTION payments.account_guard() IS
+    'trigger: assigns a new account''s id; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+COMMENT ON FUNCTION payments.ledger_write_guard() IS
+    'trigger: postings and entries are written only by the ledger itself';
+COMMENT ON FUNCTION payments.history_guard() IS
+    'trigger: refuses UPDATE, DELETE and TRUNCATE of ledger history';
+REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_before_insert(),
+    payments.transfer_apply(), payments.account_guard(), payments.ledger_write_guard(),
+    payments.history_guard() FROM PUBLIC;
+
+CREATE TRIGGER transfer_statement_start BEFORE INSERT ON payments.transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_statement_start();
+CREATE TRIGGER transfer_before_insert BEFORE INSERT ON payments.transfers
+    FOR EACH ROW EXECUTE FUNCTION payments.transfer_before_insert();
+CREATE TRIGGER transfer_apply AFTER INSERT ON payments.transfers
+    REFERENCING NEW TABLE AS new_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_apply();
+CREATE TRIGGER transfer_history_guard BEFORE UPDATE OR DELETE ON payments.transfers
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER transfer_truncate_guard BEFORE TRUNCATE ON payments.transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+CREATE TRIGGER posting_guard BEFORE INSERT ON payments.postings
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER posting_history_guard BEFORE UPDATE OR DELETE ON payments.postings
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER posting_truncate_guard BEFORE TRUNCATE ON payments.postings
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+CREATE TRIGGER entry_guard BEFORE INSERT ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+CREATE TRIGGER account_guard BEFORE INSERT OR UPDATE ON payments.accounts
+    FOR EACH ROW EXECUTE FUNCTION payments.account_guard();
+CREATE TRIGGER account_history_guard BEFORE DELETE ON payments.accounts
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER account_truncate_guard BEFORE TRUNCATE ON payments.accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+-- History stays guarded under session_replication_role = replica (a restore,
+-- logical replication's apply, some poolers): neither ever updates, deletes
+-- or truncates ledger history, so only the triggers on the insert paths step
+-- aside there, letting rows come back as they were.
+ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_history_guard;
+ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_truncate_guard;
+ALTER TABLE payments.postings ENABLE ALWAYS TRIGGER posting_history_guard;
+ALTER TABLE payments.postings ENABLE ALWAYS TRIGGER posting_truncate_guard;
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_history_guard;
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_truncate_guard;
+ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_history_guard;
+ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_truncate_guard;

@@ -1,0 +1,197 @@
+/*
+ * entries.c
+ *	  Which entry each inserted transfer belongs to, and that every statement
+ *	  that inserted transfers had them applied.
+ *
+ * A BEFORE STATEMENT trigger opens a statement's entry, the BEFORE ROW
+ * trigger draws its id per ledger and counts the rows, and the posting
+ * engine (the AFTER STATEMENT trigger) closes it.  Statements nest (a
+ * function called while one inserts may insert too), so open entries form a
+ * stack.  An entry opened in a subtransaction that aborts goes with it, its
+ * rows being gone too.  At commit no entry may still be open with rows: that
+ * would be transfers the engine never applied (its trigger disabled), which
+ * therefore cannot commit.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "entries.h"
+#include "ledger.h"
+
+typedef struct LedgerEntry
+{
+	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
+	int64		entry_id;
+} LedgerEntry;
+
+/* A statement's ledgers are few, looked at in turn; beyond that, hashed. */
+#define FEW_LEDGERS		8
+
+typedef struct OpenEntry
+{
+	struct OpenEntry *outer;
+	SubTransactionId subid;
+	TimestampTz posted_at;
+	uint64		rows;
+	int			nledgers;
+	LedgerEntry ledgers[FEW_LEDGERS];
+	HTAB	   *more_ledgers;
+} OpenEntry;
+
+/* In TopTransactionContext: gone, with the memory, at the end of the transaction. */
+static OpenEntry *open_entries = NULL;
+
+/* The API's entry for its next statement (entries_preassign). */
+static int64 preassigned_entry = 0;
+static char preassigned_ledger[LEDGER_NAME_MAX_BYTES + 1];
+
+static bool callbacks_registered = false;
+
+static void
+entries_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			for (OpenEntry *e = open_entries; e != NULL; e = e->outer)
+				if (e->rows > 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+							 errmsg("%llu transfers were inserted but not applied",
+									(unsigned long long) e->rows),
+							 errdetail("The trigger transfer_apply on payments.transfers did not run for them."),
+							 errhint("Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply."),
+							 errledger("transfers", NULL, NULL)));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			open_entries = NULL;
+			preassigned_entry = 0;
+			break;
+	}
+}
+
+static void
+entries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	/* entries opened in it or in its children, which began after it */
+	while (open_entries != NULL && open_entries->subid >= mySubid)
+		open_entries = open_entries->outer;
+	preassigned_entry = 0;
+}
+
+void
+entries_statement_begin(void)
+{
+	OpenEntry  *e;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(entries_xact_callback, NULL);
+		RegisterSubXactCallback(entries_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	e = MemoryContextAllocZero(TopTransactionContext, sizeof(OpenEntry));
+	e->outer = open_entries;
+	e->subid = GetCurrentSubTransactionId();
+	e->posted_at = GetCurrentTimestamp();
+	if (preassigned_entry != 0)
+	{
+		strlcpy(e->ledgers[0].ledger, preassigned_ledger, sizeof(e->ledgers[0].ledger));
+		e->ledgers[0].entry_id = preassigned_entry;
+		e->nledgers = 1;
+		preassigned_entry = 0;
+	}
+	open_entries = e;
+}
+
+static OpenEntry *
+current_entry(void)
+{
+	if (open_entries == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("a transfer was inserted outside a statement the ledger opened"),
+				 errdetail("The trigger transfer_statement_start on payments.transfers did not run."),
+				 errhint("Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_statement_start.")));
+	return open_entries;
+}
+
+int64
+entries_entry_for(const char *ledger)
+{
+	OpenEntry  *e = current_entry();
+	LedgerEntry *l;
+	char		key[LEDGER_NAME_MAX_BYTES + 1];
+	bool		found;
+
+	e->rows++;
+	for (int i = 0; i < e->nledgers; i++)
+		if (strcmp(e->ledgers[i].ledger, ledger) == 0)
+			return e->ledgers[i].entry_id;
+
+	if (strlen(ledger) > LEDGER_NAME_MAX_BYTES)
+		elog(ERROR, "ledger name longer than %d bytes", LEDGER_NAME_MAX_BYTES);
+	if (e->nledgers < FEW_LEDGERS)
+	{
+		l = &e->ledgers[e->nledgers++];
+		strlcpy(l->ledger, ledger, sizeof(l->ledger));
+		l->entry_id = ledger_nextval(SEQ_ENTRIES);
+		return l->entry_id;
+	}
+	if (e->more_ledgers == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(key);
+		ctl.entrysize = sizeof(LedgerEntry);
+		ctl.hcxt = TopTransactionContext;
+		e->more_ledgers = hash_create("payments statement ledgers", 64, &ctl,
+									  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	memset(key, 0, sizeof(key));
+	strlcpy(key, ledger, sizeof(key));
+	l = hash_search(e->more_ledgers, key, HASH_ENTER, &found);
+	if (!found)
+		l->entry_id = ledger_nextval(SEQ_ENTRIES);
+	return l->entry_id;
+}
+
+TimestampTz
+entries_statement_time(void)
+{
+	return current_entry()->posted_at;
+}
+
+void
+entries_statement_end(void)
+{
+	open_entries = current_entry()->outer;
+}
+
+void
+entries_preassign(int64 entry_id, const char *ledger)
+{
+	if (strlen(ledger) > LEDGER_NAME_MAX_BYTES)
+		elog(ERROR, "ledger name longer than %d bytes", LEDGER_NAME_MAX_BYTES);
+	strlcpy(preassigned_ledger, ledger, sizeof(preassigned_ledger));
+	preassigned_entry = entry_id;
+}
+
+void
+entries_preassign_clear(void)
+{
+	preassigned_entry = 0;
+}

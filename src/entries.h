@@ -1,0 +1,36 @@
+/*
+ * entries.h
+ *	  Entries: the transfers one statement (one call of the API, one INSERT,
+ *	  one COPY) inserts, per ledger.  Each statement that inserts transfers
+ *	  opens an entry before its first row and the posting engine closes it
+ *	  once it has applied them.
+ */
+#ifndef PAYMENTS_ENTRIES_H
+#define PAYMENTS_ENTRIES_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+/* Before a statement that inserts into payments.transfers. */
+extern void entries_statement_begin(void);
+
+/*
+ * For each of its rows: the entry of the row's ledger in the statement
+ * (drawn on first use), and the time the statement's transfers are posted.
+ */
+extern int64 entries_entry_for(const char *ledger);
+extern TimestampTz entries_statement_time(void);
+
+/* After the posting engine has applied the statement's rows. */
+extern void entries_statement_end(void);
+
+/*
+ * The API's next INSERT belongs to an entry it has already drawn (and whose
+ * row it has written): entry_id for the rows of ledger.  Cleared by the
+ * statement that takes it, and by entries_preassign_clear().
+ */
+extern void entries_preassign(int64 entry_id, const char *ledger);
+extern void entries_preassign_clear(void);
+
+#endif							/* PAYMENTS_ENTRIES_H */
