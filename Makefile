@@ -28,7 +28,7 @@ MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
               src/allocation.o $(MONEY_OBJS)
 MODULE_big  = payments
 OBJS        = src/payments.o src/lifecycle.o src/conversion.o src/ratio.o \
-              src/ledger.o src/entries.o src/posting_engine.o src/ledger_triggers.o \
+              src/ledger.o src/entries.o src/posting_engine.o src/table_writer.o src/ledger_triggers.o \
               src/transfer_api.o $(MONEY_OBJS)
 
 DATA_built  = monetary--$(EXTVERSION).sql payments--$(EXTVERSION).sql

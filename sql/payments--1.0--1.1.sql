@@ -189,32 +189,14 @@ BEGIN
 END
 $$;
 
--- accounts: the ledger first in the key; ids, ledger and name bounded
-DO $$
-DECLARE
-    bad record;
-BEGIN
-    SELECT id, octet_length(ledger) AS ledger_bytes, octet_length(name) AS name_bytes INTO bad
-      FROM payments.accounts
-     WHERE octet_length(ledger) NOT BETWEEN 1 AND 64 OR octet_length(name) NOT BETWEEN 1 AND 256
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'account % has a ledger of % bytes and a name of % bytes',
-                bad.id, bad.ledger_bytes, bad.name_bytes
-            USING DETAIL = 'Release 1.1 keeps ledgers of 1 to 64 bytes and account names of 1 to 256.',
-                  HINT = 'Such an account cannot be renamed in place; ask for help before updating.';
-    END IF;
-END
-$$;
+-- accounts: the ledger first in the key
 ALTER TABLE payments.accounts ALTER COLUMN id DROP DEFAULT;
 ALTER TABLE payments.accounts DROP CONSTRAINT accounts_pkey,
-    ADD CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id),
-    ADD CONSTRAINT accounts_ledger_length CHECK (octet_length(ledger) BETWEEN 1 AND 64),
-    ADD CONSTRAINT accounts_name_length CHECK (octet_length(name) BETWEEN 1 AND 256);
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id);
 CREATE INDEX accounts_id_idx ON payments.accounts (id);
 COMMENT ON COLUMN payments.accounts.id IS 'assigned by the ledger from accounts_id_seq; unique across ledgers';
-COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes';
-COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes';
+COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes (account_guard)';
+COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes (account_guard)';
 COMMENT ON INDEX payments.accounts_id_idx IS 'look-ups of an account by id alone';
 
 -- transfers: the ledger first in every key; the entry each belongs to
@@ -238,8 +220,9 @@ COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
 
--- postings: the ledger first in every key
-ALTER TABLE payments.postings DROP CONSTRAINT postings_pkey;
+-- postings: the ledger first in every key; ids drawn by the engine
+ALTER TABLE payments.postings ALTER COLUMN id DROP DEFAULT,
+    DROP CONSTRAINT postings_pkey;
 DROP INDEX payments.postings_account_idx, payments.postings_transfer_idx;
 SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
     'CREATE UNIQUE INDEX postings_pkey ON payments.postings USING btree (ledger, id)', true);
@@ -284,8 +267,7 @@ DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced
 CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
 CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
 COMMENT ON FUNCTION payments.transfer_statement_start() IS
@@ -295,7 +277,15 @@ COMMENT ON FUNCTION payments.transfer_before_insert() IS
 COMMENT ON FUNCTION payments.transfer_apply() IS
     'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
 COMMENT ON FUNCTION payments.account_guard() IS
-    'trigger: assigns a new account''s id; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+    'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+
+-- The C functions resolve no name through the caller's path (every statement
+-- they prepare is qualified), so they drop the SET clause that cost every call.
+ALTER FUNCTION payments.transfer_before_insert() RESET search_path;
+ALTER FUNCTION payments.post_transfer(bigint, bigint, monetary, text, jsonb) RESET search_path;
+ALTER FUNCTION payments.post_transfer(text, text, monetary, text, jsonb, text) RESET search_path;
+ALTER FUNCTION payments.account_id(text, text) RESET search_path;
+ALTER FUNCTION payments.account_checked(bigint) RESET search_path;
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
     'trigger: postings and entries are written only by the ledger itself';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_apply(),
@@ -333,8 +323,7 @@ CREATE FUNCTION payments.post_transfers(
         metadata jsonb DEFAULT NULL)
     RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'ledger_post_transfers'
-    LANGUAGE C VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp;
+    LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
     'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
 REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;

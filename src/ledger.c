@@ -79,8 +79,12 @@ ledger_plan(LedgerPlan *p, Oid monetary_oid)
 		else
 			types[i] = p->argtypes[i];
 	}
-	p->plan = SPI_prepare(uses_monetary ? with_monetary_schema(p->sql, monetary_oid) : p->sql,
-						  p->nargs, types);
+	/*
+	 * A generic plan, always: the statements are simple look-ups by key, and
+	 * a custom plan for each call would cost a planning each time.
+	 */
+	p->plan = SPI_prepare_cursor(uses_monetary ? with_monetary_schema(p->sql, monetary_oid) : p->sql,
+								 p->nargs, types, CURSOR_OPT_GENERIC_PLAN);
 	if (p->plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", p->sql,
 			 SPI_result_code_string(SPI_result));
@@ -369,14 +373,14 @@ typedef struct ColumnCacheEntry
 
 static ColumnCacheEntry column_cache[48];
 static int	column_cache_used = 0;
-static Oid	sequence_oids[SEQ_ENTRIES + 1];
+static Oid	relation_oids[REL_POSTINGS + 1];
 static bool relcache_callback_registered = false;
 
 static void
 column_cache_invalidate(Datum arg, Oid relid)
 {
 	column_cache_used = 0;
-	memset(sequence_oids, 0, sizeof(sequence_oids));
+	memset(relation_oids, 0, sizeof(relation_oids));
 }
 
 static void
@@ -414,24 +418,33 @@ ledger_column(Relation rel, const char *name)
 	return attnum;
 }
 
-int64
-ledger_nextval(LedgerSequence seq)
+Oid
+ledger_relation(LedgerRelation which)
 {
 	static const char *const names[] = {
 		[SEQ_ACCOUNTS] = "accounts_id_seq",
 		[SEQ_TRANSFERS] = "transfers_id_seq",
-		[SEQ_ENTRIES] = "entries_id_seq"
+		[SEQ_POSTINGS] = "postings_id_seq",
+		[SEQ_ENTRIES] = "entries_id_seq",
+		[REL_ACCOUNTS] = "accounts",
+		[REL_POSTINGS] = "postings"
 	};
 
-	if (!OidIsValid(sequence_oids[seq]))
+	if (!OidIsValid(relation_oids[which]))
 	{
-		Oid			oid = get_relname_relid(names[seq], get_namespace_oid("payments", false));
+		Oid			oid = get_relname_relid(names[which], get_namespace_oid("payments", false));
 
 		if (!OidIsValid(oid))
-			elog(ERROR, "sequence payments.%s is missing", names[seq]);
+			elog(ERROR, "relation payments.%s is missing", names[which]);
 		register_relcache_callback();
-		sequence_oids[seq] = oid;
+		relation_oids[which] = oid;
 	}
+	return relation_oids[which];
+}
+
+int64
+ledger_nextval(LedgerRelation seq)
+{
 	/* ids are the ledger's to draw, whoever inserts: no privilege check */
-	return nextval_internal(sequence_oids[seq], false);
+	return nextval_internal(ledger_relation(seq), false);
 }

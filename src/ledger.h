@@ -29,6 +29,7 @@
 
 /* Lengths of the names the ledger keeps, in bytes. */
 #define LEDGER_NAME_MAX_BYTES		64
+#define ACCOUNT_NAME_MAX_BYTES		256
 #define IDEMPOTENCY_KEY_MAX_BYTES	256
 
 /*
@@ -111,15 +112,21 @@ extern char *ledger_account_ledger(int64 account);
 /* A column of one of the ledger's tables, by name (cached per relation). */
 extern int	ledger_column(Relation rel, const char *name);
 
-/* The ledger's sequences: nextval() without a privilege check. */
-typedef enum LedgerSequence
+/* The ledger's own relations, by OID (cached until the relcache changes). */
+typedef enum LedgerRelation
 {
 	SEQ_ACCOUNTS,
 	SEQ_TRANSFERS,
-	SEQ_ENTRIES
-} LedgerSequence;
+	SEQ_POSTINGS,
+	SEQ_ENTRIES,
+	REL_ACCOUNTS,
+	REL_POSTINGS
+} LedgerRelation;
 
-extern int64 ledger_nextval(LedgerSequence seq);
+extern Oid	ledger_relation(LedgerRelation rel);
+
+/* nextval() of one of the ledger's sequences, without a privilege check. */
+extern int64 ledger_nextval(LedgerRelation seq);
 
 /*
  * Sets the diagnostic fields that PostgreSQL's own constraint errors set

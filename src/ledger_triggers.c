@@ -81,8 +81,8 @@ check_length(HeapTuple tuple, Relation rel, const char *name, int max_bytes)
 		ereport(ERROR,
 				(errcode(len < 1 ? ERRCODE_STRING_DATA_LENGTH_MISMATCH :
 						 ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("%s of a transfer must be 1 to %d bytes long, not %d",
-						name, max_bytes, len),
+				 errmsg("%s of %s must be 1 to %d bytes long, not %d",
+						name, RelationGetRelationName(rel), max_bytes, len),
 				 errtablecol(rel, ledger_column(rel, name))));
 }
 
@@ -319,6 +319,8 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 
 		if (!column_is_null(tuple, rel, "id"))
 			refuse_assigned_value(rel, "id");
+		check_length(tuple, rel, "ledger", LEDGER_NAME_MAX_BYTES);
+		check_length(tuple, rel, "name", ACCOUNT_NAME_MAX_BYTES);
 		currency = DatumGetCurrency(get_column(tuple, rel, "currency", &isnull));
 		if (isnull)
 			return PointerGetDatum(tuple);	/* NOT NULL refuses it */
@@ -366,6 +368,8 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot change the %s of account %lld", fixed[i], (long long) id),
 						 errdetail("The account's postings were made under it.")));
+		if (column_changed(old, new, rel, "name"))
+			check_length(new, rel, "name", ACCOUNT_NAME_MAX_BYTES);
 		for (int i = 0; i < lengthof(volume_columns); i++)
 			if (column_changed(old, new, rel, volume_columns[i]))
 				ereport(ERROR,

@@ -11,19 +11,20 @@
  *
  *	1. Read the transfers once, summing per account the amounts of its legs
  *	   on each side ("netting").
- *	2. Lock and update the distinct accounts in (ledger, id) order, one
- *	   UPDATE each that adds the netted sums to the volumes where the account
- *	   may take them: in the transfers' ledger, open, in their currency.
- *	   Every statement takes its locks in the one global order, all before
- *	   anything else, so no two statements wait on each other in a cycle.
+ *	2. Lock the distinct accounts in (ledger, id) order, each in turn: find
+ *	   its row by the primary key, lock its latest version as UPDATE would,
+ *	   check that it may take the legs (in the transfers' ledger, open, in
+ *	   their currency), and add the netted sums to its volumes.  Every
+ *	   statement takes its account locks in the one global order, so no two
+ *	   statements wait on each other in a cycle.
  *	3. Read the transfers again, in order, from each account's volumes
  *	   before the statement: each leg's running balance, and each limit
- *	   checked as if the transfers had been applied one after another.  The
- *	   legs are written in chunks.
+ *	   checked as if the transfers had been applied one after another.  Each
+ *	   leg is written as it comes, directly (table_writer.c).
  *
  * A refusal is an error, which takes the whole statement (and so its
  * updates) back: nothing is partially written.  Memory holds the distinct
- * accounts and one chunk of legs, whatever the number of transfers.
+ * accounts, whatever the number of transfers.
  */
 #include "postgres.h"
 
@@ -41,9 +42,8 @@
 #include "entries.h"
 #include "ledger.h"
 #include "posting_engine.h"
+#include "table_writer.h"
 
-/* How many transfers' legs are written by one INSERT. */
-#define LEG_CHUNK	1024
 
 typedef struct EngineAccountKey
 {
@@ -58,6 +58,7 @@ typedef struct EngineAccount
 	currency_code currency;		/* of that leg: all must be the account's */
 	amount_int	debits;			/* the statement's legs, summed per side */
 	amount_int	credits;
+	Datum		ledger_text;	/* key.ledger as text */
 	/* set once locked */
 	AccountRow	row;			/* volumes before the statement, then running */
 } EngineAccount;
@@ -81,48 +82,10 @@ typedef struct Transfer
 	Monetary	amount;
 } Transfer;
 
-/* One chunk of legs, as the INSERT's arrays take them. */
-typedef struct LegChunk
-{
-	int			n;
-	Datum		ledger[2 * LEG_CHUNK];
-	Datum		transfer_id[2 * LEG_CHUNK];
-	Datum		account_id[2 * LEG_CHUNK];
-	Datum		debit[2 * LEG_CHUNK];
-	Datum		amount[2 * LEG_CHUNK];
-	Datum		balance_after[2 * LEG_CHUNK];
-	Monetary	amounts[2 * LEG_CHUNK];
-	Monetary	balances[2 * LEG_CHUNK];
-} LegChunk;
-
-static LedgerPlan apply_account_plan = {
-	"UPDATE payments.accounts "
-	"   SET debits_posted = debits_posted OPERATOR(@monetary@.+) $3, "
-	"       credits_posted = credits_posted OPERATOR(@monetary@.+) $4 "
-	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2 "
-	"   AND status OPERATOR(pg_catalog.=) 'open' "
-	"   AND currency OPERATOR(@monetary@.=) @monetary@.currency($3) "
-	"RETURNING " ACCOUNT_COLUMNS,
-	4, {TEXTOID, INT8OID, MONETARY_PARAM, MONETARY_PARAM}
-};
-
 static LedgerPlan account_row_plan = {
 	"SELECT " ACCOUNT_COLUMNS " FROM payments.accounts "
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
-};
-
-static LedgerPlan insert_legs_plan = {
-	"INSERT INTO payments.postings "
-	"       (ledger, transfer_id, account_id, side, amount, balance_after, created_at) "
-	"SELECT l.ledger, l.transfer_id, l.account_id, "
-	"       CASE WHEN l.debit THEN 'debit' ELSE 'credit' END, "
-	"       l.amount, l.balance_after, $7 "
-	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-	"                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-	"       AS l(ledger, transfer_id, account_id, debit, amount, balance_after)",
-	7, {TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID,
-	MONETARY_ARRAY_PARAM, MONETARY_ARRAY_PARAM, TIMESTAMPTZOID}
 };
 
 /* Reads a transfer of the transition table; NOT NULL has vetted it. */
@@ -208,7 +171,53 @@ compare_accounts(const void *x, const void *y)
 	return a->key.id < b->key.id ? -1 : a->key.id > b->key.id ? 1 : 0;
 }
 
-/* Names the account whose update failed, in the error's context. */
+/* The columns of payments.accounts the engine reads and writes. */
+typedef struct AccountColumns
+{
+	int			id;
+	int			ledger;
+	int			currency;
+	int			normal_balance;
+	int			allow_negative;
+	int			status;
+	int			debits_posted;
+	int			credits_posted;
+	int			debits_pending;
+	int			credits_pending;
+} AccountColumns;
+
+static void
+account_columns_init(AccountColumns *c, Relation accounts)
+{
+	c->id = ledger_column(accounts, "id") - 1;
+	c->ledger = ledger_column(accounts, "ledger") - 1;
+	c->currency = ledger_column(accounts, "currency") - 1;
+	c->normal_balance = ledger_column(accounts, "normal_balance") - 1;
+	c->allow_negative = ledger_column(accounts, "allow_negative") - 1;
+	c->status = ledger_column(accounts, "status") - 1;
+	c->debits_posted = ledger_column(accounts, "debits_posted") - 1;
+	c->credits_posted = ledger_column(accounts, "credits_posted") - 1;
+	c->debits_pending = ledger_column(accounts, "debits_pending") - 1;
+	c->credits_pending = ledger_column(accounts, "credits_pending") - 1;
+}
+
+/* An account row as values deformed from it (NOT NULL columns all). */
+static void
+account_from_values(const AccountColumns *c, Datum *values, AccountRow *row)
+{
+	row->id = DatumGetInt64(values[c->id]);
+	row->ledger = TextDatumGetCString(values[c->ledger]);
+	row->currency = DatumGetCurrency(values[c->currency]);
+	row->debit_normal = strcmp(TextDatumGetCString(values[c->normal_balance]), "debit") == 0;
+	row->allow_negative = DatumGetBool(values[c->allow_negative]);
+	row->status = TextDatumGetCString(values[c->status]);
+	row->debits_posted = *DatumGetMonetaryP(values[c->debits_posted]);
+	row->credits_posted = *DatumGetMonetaryP(values[c->credits_posted]);
+	row->debits_pending = *DatumGetMonetaryP(values[c->debits_pending]);
+	row->credits_pending = *DatumGetMonetaryP(values[c->credits_pending]);
+}
+
+/* Names the account being updated, in the error's context. */
 static void
 account_error_context(void *arg)
 {
@@ -219,56 +228,101 @@ account_error_context(void *arg)
 }
 
 /*
- * Step 2 for one account: adds the netted legs to its volumes in one UPDATE
- * that also locks it, where it may take them; otherwise says why not.
- * Leaves in a->row the account as it was before the statement.
+ * Step 2 for one account: locks its latest version, checks it may take the
+ * legs, and adds their netted sums to its volumes.  Leaves in a->row the
+ * account as it was before the statement.
  */
 static void
-lock_and_update(Oid monetary_oid, EngineAccount *a)
+lock_and_update(Oid monetary_oid, TableWriter *accounts, const AccountColumns *cols,
+				EngineAccount *a)
 {
-	Monetary	debits = {a->debits, a->currency};
-	Monetary	credits = {a->credits, a->currency};
-	Datum		args[4] = {CStringGetTextDatum(a->key.ledger), Int64GetDatum(a->key.id),
-	MonetaryPGetDatum(&debits), MonetaryPGetDatum(&credits)};
+	Datum		key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
+	TupleDesc	desc = RelationGetDescr(accounts->rel);
+	Datum	   *values = palloc(desc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(desc->natts * sizeof(bool));
+	Monetary	debits,
+				credits;
 	ErrorContextCallback callback = {error_context_stack, account_error_context, a};
 
-	error_context_stack = &callback;
-	if (ledger_execute_write(ledger_plan(&apply_account_plan, monetary_oid), args, NULL)
-		!= SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "SPI_execute_plan failed applying legs to account %lld",
-			 (long long) a->key.id);
-	if (SPI_processed == 0)
+	if (!table_writer_lock(accounts, key))
 	{
+		/* not in this ledger: in another, or nowhere */
 		AccountRow *row = fetch_account(monetary_oid, a->key.id);
 
 		ledger_check_account(row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
-		/* changed back between the UPDATE and this look-up: a retry will do */
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("account %lld changed while transfers were applied to it",
-						(long long) a->key.id),
-				 errhint("Retry the transaction.")));
+		elog(ERROR, "account %lld of ledger \"%s\" was not found by its key",
+			 (long long) a->key.id, a->key.ledger);
 	}
-	error_context_stack = callback.previous;
+	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), desc, values, nulls);
+	account_from_values(cols, values, &a->row);
+	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
 
-	ledger_read_account(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &a->row);
-	/* back to the volumes before the statement: step 3 adds the legs in order */
-	a->row.debits_posted.units -= a->debits;
-	a->row.credits_posted.units -= a->credits;
+	error_context_stack = &callback;
+	debits.currency = credits.currency = a->currency;
+	amount_check(amount_add(a->row.debits_posted.units, a->debits, &debits.units),
+				 "account volume", a->currency);
+	amount_check(amount_add(a->row.credits_posted.units, a->credits, &credits.units),
+				 "account volume", a->currency);
+	error_context_stack = callback.previous;
+	values[cols->debits_posted] = MonetaryPGetDatum(&debits);
+	values[cols->credits_posted] = MonetaryPGetDatum(&credits);
+	table_writer_update(accounts, values, nulls);
+}
+
+/* The columns of payments.postings, and a leg as its row. */
+typedef struct LegRow
+{
+	int			natts;
+	int			id;
+	int			ledger;
+	int			transfer_id;
+	int			account_id;
+	int			side;
+	int			amount;
+	int			balance_after;
+	int			created_at;
+	Datum	   *values;
+	bool	   *nulls;
+	Datum		debit;			/* 'debit' and 'credit' as text */
+	Datum		credit;
+} LegRow;
+
+static void
+leg_row_init(LegRow *leg, Relation postings, TimestampTz posted_at)
+{
+	leg->natts = RelationGetDescr(postings)->natts;
+	leg->id = ledger_column(postings, "id") - 1;
+	leg->ledger = ledger_column(postings, "ledger") - 1;
+	leg->transfer_id = ledger_column(postings, "transfer_id") - 1;
+	leg->account_id = ledger_column(postings, "account_id") - 1;
+	leg->side = ledger_column(postings, "side") - 1;
+	leg->amount = ledger_column(postings, "amount") - 1;
+	leg->balance_after = ledger_column(postings, "balance_after") - 1;
+	leg->created_at = ledger_column(postings, "created_at") - 1;
+	leg->values = palloc0(leg->natts * sizeof(Datum));
+	leg->nulls = palloc(leg->natts * sizeof(bool));
+	for (int i = 0; i < leg->natts; i++)
+		leg->nulls[i] = true;
+	leg->nulls[leg->id] = leg->nulls[leg->ledger] = leg->nulls[leg->transfer_id] =
+		leg->nulls[leg->account_id] = leg->nulls[leg->side] = leg->nulls[leg->amount] =
+		leg->nulls[leg->balance_after] = leg->nulls[leg->created_at] = false;
+	leg->values[leg->created_at] = TimestampTzGetDatum(posted_at);
+	leg->debit = CStringGetTextDatum("debit");
+	leg->credit = CStringGetTextDatum("credit");
 }
 
 /*
  * Step 3 for one leg: the account's running volumes and balance with it, the
- * limit checked, the leg queued.
+ * limit checked, the leg written.
  */
 static void
-apply_leg(LegChunk *chunk, EngineAccount *a, const Transfer *t, bool debit)
+apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *t,
+		  bool debit)
 {
 	AccountRow *row = &a->row;
 	amount_int	before = ledger_posted_balance(row);
 	amount_int	available_before = ledger_available_balance(row);
-	amount_int	after;
-	int			i = chunk->n++;
+	Monetary	balance_after;
 
 	if (debit)
 		amount_check(amount_add(row->debits_posted.units, t->amount.units,
@@ -278,9 +332,11 @@ apply_leg(LegChunk *chunk, EngineAccount *a, const Transfer *t, bool debit)
 		amount_check(amount_add(row->credits_posted.units, t->amount.units,
 								&row->credits_posted.units),
 					 "account volume", row->currency);
-	after = ledger_posted_balance(row);
+	balance_after.units = ledger_posted_balance(row);
+	balance_after.currency = row->currency;
 
-	if (!row->allow_negative && after < before && ledger_available_balance(row) < 0)
+	if (!row->allow_negative && balance_after.units < before &&
+		ledger_available_balance(row) < 0)
 	{
 		Monetary	had = {available_before, row->currency};
 
@@ -294,46 +350,15 @@ apply_leg(LegChunk *chunk, EngineAccount *a, const Transfer *t, bool debit)
 				 errledger("accounts", NULL, "accounts_available_not_negative")));
 	}
 
-	chunk->ledger[i] = PointerGetDatum(NULL);	/* filled at flush */
-	chunk->transfer_id[i] = Int64GetDatum(t->id);
-	chunk->account_id[i] = Int64GetDatum(row->id);
-	chunk->debit[i] = BoolGetDatum(debit);
-	chunk->amounts[i] = t->amount;
-	chunk->balances[i].units = after;
-	chunk->balances[i].currency = row->currency;
-	chunk->amount[i] = MonetaryPGetDatum(&chunk->amounts[i]);
-	chunk->balance_after[i] = MonetaryPGetDatum(&chunk->balances[i]);
-}
-
-/* Writes the chunk's legs in one INSERT. */
-static void
-flush_legs(Oid monetary_oid, LegChunk *chunk, const char **leg_ledgers,
-		   TimestampTz posted_at)
-{
-	Datum		args[7];
-	int			n = chunk->n;
-
-	if (n == 0)
-		return;
-	for (int i = 0; i < n; i++)
-		chunk->ledger[i] = CStringGetTextDatum(leg_ledgers[i]);
-	args[0] = PointerGetDatum(construct_array(chunk->ledger, n, TEXTOID, -1, false,
-											  TYPALIGN_INT));
-	args[1] = PointerGetDatum(construct_array(chunk->transfer_id, n, INT8OID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[2] = PointerGetDatum(construct_array(chunk->account_id, n, INT8OID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(chunk->debit, n, BOOLOID, 1, true,
-											  TYPALIGN_CHAR));
-	args[4] = PointerGetDatum(construct_array(chunk->amount, n, monetary_oid,
-											  sizeof(Monetary), false, TYPALIGN_DOUBLE));
-	args[5] = PointerGetDatum(construct_array(chunk->balance_after, n, monetary_oid,
-											  sizeof(Monetary), false, TYPALIGN_DOUBLE));
-	args[6] = TimestampTzGetDatum(posted_at);
-	if (ledger_execute_write(ledger_plan(&insert_legs_plan, monetary_oid), args, NULL)
-		!= SPI_OK_INSERT || SPI_processed != (uint64) n)
-		elog(ERROR, "writing %d legs failed", n);
-	chunk->n = 0;
+	/* drawn under the account's lock: per account, leg ids follow leg order */
+	leg->values[leg->id] = Int64GetDatum(ledger_nextval(SEQ_POSTINGS));
+	leg->values[leg->ledger] = a->ledger_text;
+	leg->values[leg->transfer_id] = Int64GetDatum(t->id);
+	leg->values[leg->account_id] = Int64GetDatum(row->id);
+	leg->values[leg->side] = debit ? leg->debit : leg->credit;
+	leg->values[leg->amount] = MonetaryPGetDatum(&t->amount);
+	leg->values[leg->balance_after] = MonetaryPGetDatum(&balance_after);
+	table_writer_insert(postings, leg->values, leg->nulls);
 }
 
 void
@@ -352,9 +377,10 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	EngineAccount **order;
 	EngineAccount *a;
 	long		naccounts;
-	LegChunk   *chunk;
-	const char **leg_ledgers;
-	TimestampTz posted_at;
+	TableWriter accounts_writer,
+				postings;
+	AccountColumns account_cols;
+	LegRow		leg;
 	Transfer	t;
 
 	cols.id = ledger_column(rel, "id");
@@ -397,17 +423,20 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	for (long i = 0; (a = hash_seq_search(&seq)) != NULL; i++)
 		order[i] = a;
 	qsort(order, naccounts, sizeof(EngineAccount *), compare_accounts);
+	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
+	account_columns_init(&account_cols, accounts_writer.rel);
 	for (long i = 0; i < naccounts; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		lock_and_update(monetary_oid, order[i]);
+		order[i]->ledger_text = CStringGetTextDatum(order[i]->key.ledger);
+		lock_and_update(monetary_oid, &accounts_writer, &account_cols, order[i]);
 	}
+	table_writer_close(&accounts_writer);
 
 	/* 3. the legs in transfer order: running balances, limits, postings */
-	posted_at = GetCurrentTimestamp();	/* under every lock: legs' times follow their order */
-	chunk = palloc(sizeof(LegChunk));
-	chunk->n = 0;
-	leg_ledgers = palloc(2 * LEG_CHUNK * sizeof(char *));
+	table_writer_open(&postings, ledger_relation(REL_POSTINGS));
+	/* under every lock: per account, legs' times follow their order */
+	leg_row_init(&leg, postings.rel, GetCurrentTimestamp());
 	tuplestore_rescan(transfers);
 	while (tuplestore_gettupleslot(transfers, true, false, slot))
 	{
@@ -421,22 +450,12 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		to = find_account(accounts, t.ledger, t.to_account, false, NULL);
 		if (from == NULL || to == NULL)
 			elog(ERROR, "transfer %lld changed between the engine's passes", (long long) t.id);
+		apply_leg(&postings, &leg, from, &t, true);
+		apply_leg(&postings, &leg, to, &t, false);
 		MemoryContextSwitchTo(engine_cxt);
-		leg_ledgers[chunk->n] = from->key.ledger;
-		apply_leg(chunk, from, &t, true);
-		leg_ledgers[chunk->n] = to->key.ledger;
-		apply_leg(chunk, to, &t, false);
-		if (chunk->n == 2 * LEG_CHUNK)
-		{
-			MemoryContextSwitchTo(row_cxt);
-			flush_legs(monetary_oid, chunk, leg_ledgers, posted_at);
-			MemoryContextSwitchTo(engine_cxt);
-		}
 		MemoryContextReset(row_cxt);
 	}
-	MemoryContextSwitchTo(row_cxt);
-	flush_legs(monetary_oid, chunk, leg_ledgers, posted_at);
-	MemoryContextSwitchTo(engine_cxt);
+	table_writer_close(&postings);
 
 done:
 	tuplestore_rescan(transfers);	/* for whatever trigger reads it next */

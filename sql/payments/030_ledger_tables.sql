@@ -27,9 +27,7 @@ CREATE TABLE payments.accounts (
     debits_pending  monetary NOT NULL,
     credits_pending monetary NOT NULL,
     CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id),
-    CONSTRAINT accounts_ledger_name_key UNIQUE (ledger, name),
-    CONSTRAINT accounts_ledger_length CHECK (octet_length(ledger) BETWEEN 1 AND 64),
-    CONSTRAINT accounts_name_length CHECK (octet_length(name) BETWEEN 1 AND 256)
+    CONSTRAINT accounts_ledger_name_key UNIQUE (ledger, name)
 );
 ALTER SEQUENCE payments.accounts_id_seq OWNED BY payments.accounts.id;
 -- look-ups by id alone (single-node users; the ledger's account cache)
@@ -37,8 +35,8 @@ CREATE INDEX accounts_id_idx ON payments.accounts (id);
 COMMENT ON TABLE payments.accounts IS
     'ledger accounts and their running volumes; balance = normal-side volume minus the other side';
 COMMENT ON COLUMN payments.accounts.id IS 'assigned by the ledger from accounts_id_seq; unique across ledgers';
-COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes';
-COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes';
+COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes (account_guard)';
+COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes (account_guard)';
 COMMENT ON COLUMN payments.accounts.normal_balance IS
     'the side that increases the balance: debit (assets, expenses) or credit (liabilities, income, user wallets)';
 COMMENT ON COLUMN payments.accounts.allow_negative IS
@@ -84,7 +82,7 @@ COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
 
 CREATE SEQUENCE payments.postings_id_seq;
 CREATE TABLE payments.postings (
-    id              bigint NOT NULL DEFAULT nextval('payments.postings_id_seq'),
+    id              bigint NOT NULL,        -- drawn by the ledger as each leg is applied
     ledger          text NOT NULL,
     transfer_id     bigint NOT NULL,
     account_id      bigint NOT NULL,

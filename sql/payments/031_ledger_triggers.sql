@@ -6,17 +6,17 @@
 --
 -- Those that run SQL run as the extension's owner, so that whoever may insert
 -- a transfer need not (and should not) be able to write postings or volumes.
--- The guards run no SQL and resolve no names: they need neither rights nor a
--- search_path, and a SET clause would cost every row they guard.
+-- All are C and resolve no name through the caller's search_path: the guards
+-- run no SQL, and every statement the others prepare names each table,
+-- function and operator with its schema (test/sql/security.sql), so they
+-- carry no SET search_path, which would cost every call.
 
 CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
 CREATE FUNCTION payments.transfer_before_insert() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_before_insert' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_before_insert' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C
-    SECURITY DEFINER SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.account_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_account_guard' LANGUAGE C;
 CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
@@ -30,7 +30,7 @@ COMMENT ON FUNCTION payments.transfer_before_insert() IS
 COMMENT ON FUNCTION payments.transfer_apply() IS
     'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
 COMMENT ON FUNCTION payments.account_guard() IS
-    'trigger: assigns a new account''s id; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+    'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
     'trigger: postings and entries are written only by the ledger itself';
 COMMENT ON FUNCTION payments.history_guard() IS

@@ -1,7 +1,8 @@
 -- 030_ledger_throughput.sh: the floor, the bare writes any ledger must make
 -- for one transfer, on plain tables (floor.*) of the ledger's shape with
--- bigint amounts and no triggers: insert the transfer, update both balances,
--- insert both postings with the balances after.
+-- bigint amounts and no triggers: insert the transfer (with its id and its
+-- entry's id drawn from sequences), update both balances, insert both
+-- postings with the balances after.
 --
 -- One statement, so one round trip and one plan (pgbench -M prepared), like
 -- the one call of post_transfer().  Its one UPDATE locks the two account rows
@@ -22,7 +23,7 @@ WITH transfer AS (
     UPDATE floor.accounts
        SET debits_posted = debits_posted + CASE WHEN id = :f::bigint THEN :cents::bigint ELSE 0 END,
            credits_posted = credits_posted + CASE WHEN id = :t::bigint THEN :cents::bigint ELSE 0 END
-     WHERE id IN (:f::bigint, :t::bigint)
+     WHERE ledger = 'bench' AND id IN (:f::bigint, :t::bigint)
     RETURNING id, credits_posted - debits_posted AS balance_after
 )
 INSERT INTO floor.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)

@@ -24,7 +24,7 @@ SET search_path = public, payments;
 
 CREATE SCHEMA floor;
 CREATE TABLE floor.accounts (
-    id              bigint PRIMARY KEY,
+    id              bigint NOT NULL,
     ledger          text NOT NULL DEFAULT 'default',
     name            text NOT NULL,
     currency        text NOT NULL,
@@ -39,11 +39,14 @@ CREATE TABLE floor.accounts (
     credits_posted  bigint NOT NULL,
     debits_pending  bigint NOT NULL,
     credits_pending bigint NOT NULL,
+    PRIMARY KEY (ledger, id),
     UNIQUE (ledger, name)
 );
+CREATE INDEX ON floor.accounts (id);
 CREATE SEQUENCE floor.transfers_id_seq;
+CREATE SEQUENCE floor.entries_id_seq;
 CREATE TABLE floor.transfers (
-    id              bigint PRIMARY KEY DEFAULT nextval('floor.transfers_id_seq'),
+    id              bigint NOT NULL DEFAULT nextval('floor.transfers_id_seq'),
     ledger          text NOT NULL,
     idempotency_key text,
     from_account    bigint NOT NULL,
@@ -56,23 +59,27 @@ CREATE TABLE floor.transfers (
     expires_at      timestamptz,
     metadata        jsonb,
     created_at      timestamptz NOT NULL,
+    entry_id        bigint NOT NULL DEFAULT nextval('floor.entries_id_seq'),
+    PRIMARY KEY (ledger, id),
     UNIQUE (ledger, idempotency_key)
 );
-CREATE INDEX ON floor.transfers (from_account, created_at);
-CREATE INDEX ON floor.transfers (to_account, created_at);
+CREATE INDEX ON floor.transfers (ledger, from_account, created_at);
+CREATE INDEX ON floor.transfers (ledger, to_account, created_at);
+CREATE INDEX ON floor.transfers (ledger, entry_id);
 CREATE SEQUENCE floor.postings_id_seq;
 CREATE TABLE floor.postings (
-    id              bigint PRIMARY KEY DEFAULT nextval('floor.postings_id_seq'),
+    id              bigint NOT NULL DEFAULT nextval('floor.postings_id_seq'),
     ledger          text NOT NULL,
     transfer_id     bigint NOT NULL,
     account_id      bigint NOT NULL,
     side            text NOT NULL CHECK (side IN ('debit', 'credit')),
     amount          bigint NOT NULL,
     balance_after   bigint NOT NULL,
-    created_at      timestamptz NOT NULL
+    created_at      timestamptz NOT NULL,
+    PRIMARY KEY (ledger, id)
 );
-CREATE INDEX ON floor.postings (account_id, created_at, id);
-CREATE INDEX ON floor.postings (transfer_id);
+CREATE INDEX ON floor.postings (ledger, account_id, created_at, id);
+CREATE INDEX ON floor.postings (ledger, transfer_id);
 
 -- the history, once --------------------------------------------------------
 
@@ -128,10 +135,10 @@ SELECT id, 'bench', CASE WHEN id = 1001 THEN 'source' ELSE 'user-' || id END, 'U
        now() - interval '31 days', d, c, 0, 0
   FROM vols;
 
-INSERT INTO payments.transfers (id, ledger, from_account, to_account, amount, created_at)
-SELECT id, 'bench', f, t, monetary(cents / 100.0, 'USD'), at FROM hist ORDER BY id;
-INSERT INTO floor.transfers (id, ledger, from_account, to_account, amount, created_at)
-SELECT id, 'bench', f, t, cents, at FROM hist ORDER BY id;
+INSERT INTO payments.transfers (id, ledger, from_account, to_account, amount, created_at, entry_id)
+SELECT id, 'bench', f, t, monetary(cents / 100.0, 'USD'), at, id FROM hist ORDER BY id;
+INSERT INTO floor.transfers (id, ledger, from_account, to_account, amount, created_at, entry_id)
+SELECT id, 'bench', f, t, cents, at, id FROM hist ORDER BY id;
 
 INSERT INTO payments.postings (id, ledger, transfer_id, account_id, side, amount,
                                balance_after, created_at)
@@ -148,5 +155,7 @@ RESET session_replication_role;
 SELECT setval('payments.accounts_id_seq', 1001);
 SELECT setval('payments.transfers_id_seq', (SELECT max(id) FROM hist));
 SELECT setval('floor.transfers_id_seq', (SELECT max(id) FROM hist));
+SELECT setval('payments.entries_id_seq', (SELECT max(id) FROM hist));
+SELECT setval('floor.entries_id_seq', (SELECT max(id) FROM hist));
 SELECT setval('payments.postings_id_seq', (SELECT max(id) FROM legs));
 SELECT setval('floor.postings_id_seq', (SELECT max(id) FROM legs));

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Stress test of the ledger: 8 pgbench clients for 20 seconds post random
 # transfers among 50 accounts that may not go negative, with amounts large
-# enough that many are refused for insufficient funds.  Then it asserts:
+# enough that many are refused for insufficient funds: three in four calls
+# post one transfer, one in four an entry of three (a -> b, b -> c, c -> a,
+# in random directions, so that entries lock their accounts in opposite
+# orders), all or none.  Then it asserts:
 #  - verify_ledger() returns no row;
 #  - no account with allow_negative false is negative, now or after any of
 #    its legs (postings.balance_after);
 #  - per currency, debit-normal and credit-normal balances agree;
 #  - the transfers are exactly the successful calls: as many, the same ids,
 #    and each with the call's accounts, amount and idempotency key; no
-#    refused call left a transfer behind;
+#    refused call left a transfer behind; an entry's transfers share its
+#    entry_id and no other transfer has it;
 #  - no deadlock and no unexpected error: pgbench reports no failed or aborted
 #    transaction, and the server log has no "deadlock detected" in database
 #    payments and no error from the clients' backends during the run.
@@ -54,7 +58,8 @@ CREATE TABLE ledger_stress.calls (
     transfer_id bigint,            -- null: refused
     from_id     bigint NOT NULL,
     to_id       bigint NOT NULL,
-    amount      monetary NOT NULL
+    amount      monetary NOT NULL,
+    entry_key   text               -- the entry's, for a transfer of post_transfers()
 );
 CREATE SEQUENCE ledger_stress.keys;
 
@@ -81,13 +86,40 @@ DECLARE
 BEGIN
     BEGIN
         transfer := payments.post_transfer(from_id, to_id, amount, key);
-    EXCEPTION WHEN check_violation THEN
-        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
-        IF message NOT LIKE 'insufficient funds in account %' THEN
-            RAISE;
-        END IF;
+    EXCEPTION WHEN SQLSTATE '23L01' THEN    -- insufficient funds
+        NULL;
     END;
     INSERT INTO ledger_stress.calls VALUES (key, transfer, from_id, to_id, amount);
+END
+$$;
+
+-- One entry of three transfers around users a, b, c (distinct), in the
+-- direction given: a -> b -> c -> a, or the reverse.
+CREATE FUNCTION ledger_stress.entry(a int, b int, c int, reverse boolean, cents bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    entry_key text := 'stress-entry-' || nextval('ledger_stress.keys');
+    ids bigint[];
+    ring int[] := CASE WHEN reverse THEN ARRAY[a, c, b, a] ELSE ARRAY[a, b, c, a] END;
+    requests payments.transfer_request[];
+BEGIN
+    IF a = b OR b = c OR a = c THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(ROW((SELECT id FROM ledger_stress.accounts WHERE n = ring[i]),
+                         (SELECT id FROM ledger_stress.accounts WHERE n = ring[i + 1]),
+                         monetary((cents + i) / 100.0, 'USD'),
+                         entry_key || '-' || i, NULL)::payments.transfer_request ORDER BY i)
+      INTO requests FROM generate_series(1, 3) i;
+    BEGIN
+        ids := payments.post_transfers(requests, entry_key);
+    EXCEPTION WHEN SQLSTATE '23L01' THEN    -- insufficient funds, for the whole entry
+        NULL;
+    END;
+    INSERT INTO ledger_stress.calls
+    SELECT r.idempotency_key, ids[r.i], r.from_account, r.to_account, r.amount, entry_key
+      FROM unnest(requests) WITH ORDINALITY AS r(from_account, to_account, amount,
+                                                 idempotency_key, metadata, i);
 END
 $$;
 SQL
@@ -98,12 +130,21 @@ cat >"$WORK/transfer.sql" <<EOF
 \set cents random(1, 150000)
 SELECT ledger_stress.call(:f, :t, :cents);
 EOF
+cat >"$WORK/entry.sql" <<EOF
+\set a random(1, $ACCOUNTS)
+\set b random(1, $ACCOUNTS)
+\set c random(1, $ACCOUNTS)
+\set reverse random(0, 1)
+\set cents random(1, 60000)
+SELECT ledger_stress.entry(:a, :b, :c, :reverse = 1, :cents);
+EOF
 
 APP=ledger-stress-$$
 log_start=$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)
 rc=0
 PGAPPNAME=$APP pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_TO_RUN" -M prepared \
-        --failures-detailed -f "$WORK/transfer.sql" >"$WORK/pgbench.out" 2>&1 &
+        --failures-detailed -f "$WORK/transfer.sql@3" -f "$WORK/entry.sql@1" \
+        >"$WORK/pgbench.out" 2>&1 &
 pgbench_pid=$!
 # The clients' backends, to find their lines in the server log.
 sleep 2
@@ -184,6 +225,22 @@ SELECT 'refusals left no trace', count(*) = 0, count(*) || ' refused keys have a
  WHERE c.transfer_id IS NULL;
 SELECT 'refusals happened', count(*) > 0, count(*) || ' refusals'
   FROM ledger_stress.calls WHERE transfer_id IS NULL;
+SELECT 'entries are all or none', count(*) = 0,
+       count(*) || ' entries partly posted' || coalesce(', e.g. ' || min(entry_key), '')
+  FROM (SELECT entry_key FROM ledger_stress.calls WHERE entry_key IS NOT NULL
+         GROUP BY entry_key HAVING count(transfer_id) NOT IN (0, 3)) e;
+SELECT 'an entry is one entry_id, its own', count(*) = 0,
+       count(*) || ' entries whose transfers do not share an entry_id of their own'
+  FROM (SELECT c.entry_key FROM ledger_stress.calls c
+          JOIN payments.transfers t ON t.ledger = :l AND t.id = c.transfer_id
+         WHERE c.entry_key IS NOT NULL
+         GROUP BY c.entry_key
+        HAVING count(DISTINCT t.entry_id) <> 1
+            OR (SELECT count(*) FROM payments.transfers u
+                 WHERE u.ledger = :l AND u.entry_id = min(t.entry_id)) <> 3) e;
+SELECT 'entries posted', count(DISTINCT entry_key) > 0,
+       count(DISTINCT entry_key) || ' entries posted'
+  FROM ledger_stress.calls WHERE entry_key IS NOT NULL AND transfer_id IS NOT NULL;
 SELECT 'counts', true, count(transfer_id) || ' ' || count(*) FILTER (WHERE transfer_id IS NULL)
   FROM ledger_stress.calls;
 SQL

@@ -21,7 +21,7 @@ $node->safe_psql('postgres', q{
 	SELECT payments.post_transfer('source', 'w' || i, '1000.00 USD', 'fund-' || i)
 	  FROM generate_series(1, 20) i;
 	-- what each client saw committed, written in the same transaction
-	CREATE TABLE committed (transfer_id bigint PRIMARY KEY);
+	CREATE TABLE committed (transfer_id bigint PRIMARY KEY, of_entry boolean NOT NULL DEFAULT false);
 	-- pgbench ends a client at its first error, and refusals for
 	-- insufficient funds are expected here
 	CREATE FUNCTION try_transfer(a int, b int, cents int) RETURNS void
@@ -30,13 +30,28 @@ $node->safe_psql('postgres', q{
 	    INSERT INTO committed
 	    SELECT payments.post_transfer('w' || a, 'w' || b,
 	                                  monetary(cents / 100.0, 'USD'));
-	EXCEPTION WHEN check_violation THEN
+	EXCEPTION WHEN SQLSTATE '23L01' THEN
+	    NULL;
+	END $$;
+	-- an entry of two transfers, a -> b and b -> c, all or none
+	CREATE FUNCTION try_entry(a int, b int, c int, cents int) RETURNS void
+	LANGUAGE plpgsql AS $$
+	BEGIN
+	    INSERT INTO committed
+	    SELECT unnest(payments.post_transfers(ARRAY[
+	        ROW(payments.account_id('w' || a), payments.account_id('w' || b),
+	            monetary(cents / 100.0, 'USD'), NULL, NULL),
+	        ROW(payments.account_id('w' || b), payments.account_id('w' || c),
+	            monetary(cents / 2 / 100.0, 'USD'), NULL, NULL)]::payments.transfer_request[])),
+	           true;
+	EXCEPTION WHEN SQLSTATE '23L01' THEN
 	    NULL;
 	END $$;
 });
 
-# Each pgbench transaction posts one transfer and records its id in the same
-# transaction; a refusal (insufficient funds) leaves neither.
+# Each pgbench transaction posts one transfer, or an entry of two (one in
+# three), and records the ids in the same transaction; a refusal
+# (insufficient funds) leaves neither.
 my $script = $node->basedir . '/transfer.sql';
 PostgreSQL::Test::Utils::append_to_file($script, q{
 \set a random(1, 20)
@@ -44,10 +59,17 @@ PostgreSQL::Test::Utils::append_to_file($script, q{
 \set cents random(1, 30000)
 SELECT try_transfer(:a, (:a + :b - 1) % 20 + 1, :cents);
 });
+my $entry_script = $node->basedir . '/entry.sql';
+PostgreSQL::Test::Utils::append_to_file($entry_script, q{
+\set a random(1, 20)
+\set b random(1, 18)
+\set cents random(1, 30000)
+SELECT try_entry(:a, (:a + :b - 1) % 20 + 1, (:a + :b) % 20 + 1, :cents);
+});
 
 my ($out, $err) = ('', '');
 my $pgbench = IPC::Run::start(
-	[ 'pgbench', '-n', '-c', '8', '-T', '60', '-f', $script,
+	[ 'pgbench', '-n', '-c', '8', '-T', '60', '-f', "$script\@2", '-f', "$entry_script\@1",
 	  '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'>', \$out, '2>', \$err);
 
@@ -79,6 +101,15 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{
 	SELECT sum(balance) FROM payments.account_balances WHERE name LIKE 'w%'}),
 	'20000.00 USD', 'the wallets still hold exactly what was funded');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM (SELECT t.entry_id FROM payments.transfers t
+	                        JOIN committed c ON c.transfer_id = t.id
+	                       GROUP BY t.entry_id
+	                      HAVING count(*) <> CASE WHEN bool_and(c.of_entry) THEN 2 ELSE 1 END
+	                          OR bool_and(c.of_entry) <> bool_or(c.of_entry)) e}),
+	'0', 'every recovered entry is whole: two transfers, or one');
+cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM committed WHERE of_entry'),
+	'>', 0, 'entries of two transfers were among them');
 is($node->safe_psql('postgres', q{
 	SELECT payments.post_transfer('source', 'w7', '1000.00 USD', 'fund-7')
 	     = (SELECT id FROM payments.transfers WHERE idempotency_key = 'fund-7')}),

@@ -1,0 +1,186 @@
+/*
+ * table_writer.c
+ *	  Writing rows of the ledger's own tables directly.
+ *
+ * The posting engine writes the legs of every transfer.  Through SPI each
+ * statement would be planned, initialised, checked against the table's
+ * constraints (parsed anew each time) and taken through its triggers, the
+ * guard that refuses any writer but the ledger among them.  The engine is
+ * the ledger: it writes the rows itself, heap tuple and index entries, as
+ * PostgreSQL writes its own catalogs and as COPY does, and updates
+ * accounts the way UPDATE does: find the row by its primary key, lock its
+ * latest version, replace it.  What that skips is for other writers: the
+ * rows it writes are whole and valid by construction, and no trigger on
+ * those tables fires for them (logical decoding and replication see them as
+ * any insert or update).
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "table_writer.h"
+
+void
+table_writer_open(TableWriter *w, Oid relid)
+{
+	w->rel = table_open(relid, RowExclusiveLock);
+	w->estate = CreateExecutorState();
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	ExecOpenIndices(w->rri, false);
+	w->slot = table_slot_create(w->rel, NULL);
+	w->cid = GetCurrentCommandId(true);
+	w->pkey = NULL;
+	w->pkey_scan = NULL;
+}
+
+/* The primary key's index, and a scan key per column with its equality. */
+static void
+open_primary_key(TableWriter *w)
+{
+	Oid			pkey = RelationGetPrimaryKeyIndex(w->rel);
+	int			ncols;
+
+	if (!OidIsValid(pkey))
+		elog(ERROR, "table \"%s\" has no primary key", RelationGetRelationName(w->rel));
+	w->pkey = index_open(pkey, RowExclusiveLock);
+	ncols = IndexRelationGetNumberOfKeyAttributes(w->pkey);
+	w->pkey_scan = palloc(ncols * sizeof(ScanKeyData));
+	for (int i = 0; i < ncols; i++)
+	{
+		Oid			type = w->pkey->rd_opcintype[i];
+		Oid			eq = get_opfamily_member(w->pkey->rd_opfamily[i], type, type,
+											 BTEqualStrategyNumber);
+
+		if (!OidIsValid(eq))
+			elog(ERROR, "no equality for column %d of index \"%s\"", i + 1,
+				 RelationGetRelationName(w->pkey));
+		ScanKeyEntryInitialize(&w->pkey_scan[i], 0, i + 1, BTEqualStrategyNumber,
+							   InvalidOid, w->pkey->rd_indcollation[i],
+							   get_opcode(eq), (Datum) 0);
+	}
+}
+
+bool
+table_writer_lock(TableWriter *w, Datum *key)
+{
+	int			ncols;
+	IndexScanDesc scan;
+	Snapshot	snapshot = GetActiveSnapshot();
+	bool		found;
+	TM_FailureData tmfd;
+	TM_Result	result;
+
+	if (w->pkey == NULL)
+		open_primary_key(w);
+	ncols = IndexRelationGetNumberOfKeyAttributes(w->pkey);
+	for (int i = 0; i < ncols; i++)
+		w->pkey_scan[i].sk_argument = key[i];
+
+	scan = index_beginscan(w->rel, w->pkey, snapshot, ncols, 0);
+	index_rescan(scan, w->pkey_scan, ncols, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, w->slot);
+	index_endscan(scan);
+	if (!found)
+		return false;
+
+	result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
+							  LockTupleNoKeyExclusive, LockWaitBlock,
+							  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							  &tmfd);
+	switch (result)
+	{
+		case TM_Ok:
+			return true;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update"),
+						 errhint("Retry the transaction.")));
+			/* the row went away (accounts are never deleted): as if not found */
+			return false;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) result,
+				 RelationGetRelationName(w->rel));
+	}
+	pg_unreachable();
+}
+
+void
+table_writer_update(TableWriter *w, Datum *values, bool *nulls)
+{
+	TupleDesc	desc = RelationGetDescr(w->rel);
+	ItemPointerData tid = w->slot->tts_tid;
+#if PG_VERSION_NUM >= 160000
+	TU_UpdateIndexes update_indexes;
+#else
+	bool		update_indexes;
+#endif
+
+	ExecClearTuple(w->slot);
+	memcpy(w->slot->tts_values, values, desc->natts * sizeof(Datum));
+	memcpy(w->slot->tts_isnull, nulls, desc->natts * sizeof(bool));
+	ExecStoreVirtualTuple(w->slot);
+
+	/* the row is locked: no concurrent change can get in the way */
+	simple_table_tuple_update(w->rel, &tid, w->slot, GetActiveSnapshot(), &update_indexes);
+	/* a HOT update (no indexed column changed) needs no index entry */
+#if PG_VERSION_NUM >= 160000
+	if (update_indexes != TU_None && w->rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+										NULL, NIL, update_indexes == TU_Summarizing));
+#else
+	if (update_indexes && w->rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+										NULL, NIL));
+#endif
+	ResetPerTupleExprContext(w->estate);
+}
+
+void
+table_writer_insert(TableWriter *w, Datum *values, bool *nulls)
+{
+	TupleDesc	desc = RelationGetDescr(w->rel);
+	List	   *conflicts;
+
+	ExecClearTuple(w->slot);
+	memcpy(w->slot->tts_values, values, desc->natts * sizeof(Datum));
+	memcpy(w->slot->tts_isnull, nulls, desc->natts * sizeof(bool));
+	ExecStoreVirtualTuple(w->slot);
+
+	table_tuple_insert(w->rel, w->slot, w->cid, 0, NULL);
+	if (w->rri->ri_NumIndices > 0)
+	{
+#if PG_VERSION_NUM >= 160000
+		conflicts = ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+										  NULL, NIL, false);
+#else
+		conflicts = ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+										  NULL, NIL);
+#endif
+		list_free(conflicts);
+	}
+	/* index expressions, if a DBA added any, are evaluated per row */
+	ResetPerTupleExprContext(w->estate);
+}
+
+void
+table_writer_close(TableWriter *w)
+{
+	if (w->pkey != NULL)
+		index_close(w->pkey, NoLock);
+	ExecDropSingleTupleTableSlot(w->slot);
+	ExecCloseIndices(w->rri);
+	FreeExecutorState(w->estate);
+	table_close(w->rel, NoLock);
+}

@@ -1,0 +1,51 @@
+/*
+ * table_writer.h
+ *	  Writing rows of the ledger's own tables directly, as PostgreSQL writes
+ *	  its catalogs: heap and index entries, no executor, no trigger.
+ */
+#ifndef PAYMENTS_TABLE_WRITER_H
+#define PAYMENTS_TABLE_WRITER_H
+
+#include "postgres.h"
+
+#include "access/skey.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+#include "utils/rel.h"
+
+typedef struct TableWriter
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;		/* the row written, or found and locked */
+	CommandId	cid;
+	Relation	pkey;			/* for table_writer_lock(): the primary key */
+	ScanKeyData *pkey_scan;		/* its columns' equality, one per column */
+} TableWriter;
+
+/* Opens a table (RowExclusiveLock) and its indexes for writing. */
+extern void table_writer_open(TableWriter *w, Oid relid);
+
+/*
+ * Inserts a row given as a whole (values and nulls in column order): the
+ * heap tuple, then an entry in every index, unique ones checked.
+ */
+extern void table_writer_insert(TableWriter *w, Datum *values, bool *nulls);
+
+/*
+ * Finds the row with the primary key's values key (one per key column, in
+ * the key's order) and locks it FOR NO KEY UPDATE, waiting for whoever holds
+ * it.  In READ COMMITTED that is its latest version, as UPDATE would; in
+ * REPEATABLE READ and SERIALIZABLE a version changed since the transaction's
+ * snapshot is a serialization failure (40001).  Leaves the row in w->slot;
+ * returns false when there is none.
+ */
+extern bool table_writer_lock(TableWriter *w, Datum *key);
+
+/* Replaces the row table_writer_lock() left in w->slot by a whole new one. */
+extern void table_writer_update(TableWriter *w, Datum *values, bool *nulls);
+
+extern void table_writer_close(TableWriter *w);
+
+#endif							/* PAYMENTS_TABLE_WRITER_H */
