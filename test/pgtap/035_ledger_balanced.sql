@@ -5,7 +5,8 @@
 -- is disabled cannot commit (09000 at commit), and one inserted while
 -- transfer_statement_start is disabled is refused at once.  Commits are
 -- tried on a second connection (dblink), in transactions that are refused or
--- only prepared and then rolled back: nothing they write stays.  Then
+-- only prepared and then rolled back: nothing they write stays (the
+-- controls need max_prepared_transactions > 0, as the dev cluster has).  Then
 -- verify_ledger(): it finds each kind of damage that only a superuser
 -- bypassing the triggers (session_replication_role = replica) could do.
 BEGIN;
