@@ -4,7 +4,7 @@
 -- for leaving nothing behind.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(147);
+SELECT plan(150);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -136,6 +136,15 @@ SELECT is(pg_temp.error_of(
     ARRAY['428C9', 'a new account''s debits_posted must be zero in its currency USD', NULL,
           'Leave the volumes out of the INSERT: they start at zero and change only through transfers. To restore a dump, restore with session_replication_role = replica.'],
     'the refusal of non-zero volumes hints how to insert and how to restore');
+SELECT * FROM pg_temp.refuses(
+    $$INSERT INTO payments.accounts (id, name, currency) VALUES (999999999, 'tap_x', 'USD')$$,
+    '428C9', 'id of accounts is assigned by the ledger',
+    'INSERT refuses an account id given by the client');
+SELECT is(pg_temp.error_of(
+    $$INSERT INTO payments.accounts (id, name, currency) VALUES (999999999, 'tap_x', 'USD')$$),
+    ARRAY['428C9', 'id of accounts is assigned by the ledger', NULL,
+          'Leave id out of the INSERT. To restore a dump, restore with session_replication_role = replica.'],
+    'the refusal of a given account id hints how to insert and how to restore');
 SELECT * FROM pg_temp.refuses(
     $$INSERT INTO payments.accounts (name, currency, status) VALUES ('tap_x', 'USD', 'closed')$$,
     '55000', 'cannot create a closed account',
@@ -387,11 +396,12 @@ SELECT * FROM pg_temp.refuses(
     format('cannot close account %s: its balance is -5.00 USD', :equity),
     'closing an account with a negative balance is refused');
 
--- pending volumes: no transfer makes them yet, a restore can (replica role)
+-- pending volumes: no transfer makes them yet, a restore can (replica role;
+-- a restore brings the ids the ledger assigned, here drawn as it draws them)
 SET LOCAL session_replication_role = replica;
-INSERT INTO payments.accounts (name, currency, debits_posted, credits_posted, debits_pending, credits_pending)
-VALUES ('tap_pending_out', 'USD', '0 USD', '0 USD', '5.00 USD', '0 USD'),
-       ('tap_pending_in', 'USD', '0 USD', '0 USD', '0 USD', '5.00 USD');
+INSERT INTO payments.accounts (id, name, currency, debits_posted, credits_posted, debits_pending, credits_pending)
+VALUES (nextval('payments.accounts_id_seq'), 'tap_pending_out', 'USD', '0 USD', '0 USD', '5.00 USD', '0 USD'),
+       (nextval('payments.accounts_id_seq'), 'tap_pending_in', 'USD', '0 USD', '0 USD', '0 USD', '5.00 USD');
 -- tap_bob is at 10.00 posted; 13.00 pending outgoing makes its available balance negative
 UPDATE payments.accounts SET debits_pending = '13.00 USD', allow_negative = true WHERE id = :bob;
 -- tap_till (debit-normal) is at 5.00 posted; 2.00 pending outgoing (a pending credit)

@@ -1,12 +1,13 @@
 -- The ledger's rules hold for every path that writes, not only for
 -- post_transfer(): a direct INSERT INTO payments.transfers (one row or many),
 -- INSERT ... ON CONFLICT, MERGE and COPY are checked and applied by the same
--- triggers; postings are written only by the ledger; history is never
+-- triggers; postings and entries are written only by the ledger, which also
+-- assigns every id; history is never
 -- updated, deleted or truncated.  Tests run as the superuser, who holds every
 -- table privilege: the triggers are what refuses.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(167);
+SELECT plan(189);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -36,7 +37,7 @@ RETURNS text LANGUAGE sql AS $$
                   from_account, to_account, amount)
 $$;
 
--- TRUNCATE: refused (first, while no deferred trigger event is pending) ----
+-- TRUNCATE: refused (first, before this transaction has posted anything) ---
 
 SELECT * FROM pg_temp.refuses('TRUNCATE payments.transfers CASCADE', '0A000',
     'cannot truncate payments.transfers', 'TRUNCATE of transfers is refused');
@@ -107,43 +108,50 @@ SELECT * FROM pg_temp.refuses(
              VALUES ('default', -1, %s, '1 USD')$$, :alice), '23503',
     'account -1 does not exist', 'INSERT: an unknown from_account is refused when the ledger is given');
 SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :t_alice, '1 USD'), '23514',
-    format('account %s is in ledger "tap_tenant", not in the transfer''s ledger "default"', :t_alice),
+    format('account %s is in ledger "tap_tenant", not in the ledger "default" of transfer %s',
+           :t_alice, pg_temp.next_transfer_id()),
     'INSERT: a to_account in another ledger is refused');
 SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:t_alice, :alice, '1 USD'), '23514',
-    format('account %s is in ledger "default", not in the transfer''s ledger "tap_tenant"', :alice),
+    format('account %s is in ledger "default", not in the ledger "tap_tenant" of transfer %s',
+           :alice, pg_temp.next_transfer_id()),
     'INSERT: a from_account in another ledger is refused');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (ledger, from_account, to_account, amount)
              VALUES ('tap_nowhere', %s, %s, '1 USD')$$, :alice, :bob), '23514',
-    format('account %s is in ledger "default", not in the transfer''s ledger "tap_nowhere"', :alice),
+    format('account %s is in ledger "default", not in the ledger "tap_nowhere" of transfer %s',
+           :alice, pg_temp.next_transfer_id()),
     'INSERT: a ledger that is not the accounts'' is refused');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (ledger, from_account, to_account, amount)
              VALUES ('tap_tenant', %s, %s, '1 USD')$$, :alice, :bob), '23514',
-    format('account %s is in ledger "default", not in the transfer''s ledger "tap_tenant"', :alice),
+    format('account %s is in ledger "default", not in the ledger "tap_tenant" of transfer %s',
+           :alice, pg_temp.next_transfer_id()),
     'INSERT: an existing ledger that is not the accounts'' is refused');
 SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :eur, '1 USD'), '22000',
-    format('currency mismatch: the transfer is in USD but account %s holds EUR', :eur),
+    format('currency mismatch: transfer %s is in USD but account %s holds EUR',
+           pg_temp.next_transfer_id(), :eur),
     'INSERT: a to_account in another currency is refused');
 SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :meter, '1 USD'), '22000',
-    format('currency mismatch: the transfer is in USD but account %s holds USD/4', :meter),
+    format('currency mismatch: transfer %s is in USD but account %s holds USD/4',
+           pg_temp.next_transfer_id(), :meter),
     'INSERT: USD into a USD/4 account is refused');
 SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :bob, '1.0000 USD/4'), '22000',
-    format('currency mismatch: the transfer is in USD/4 but account %s holds USD', :alice),
+    format('currency mismatch: transfer %s is in USD/4 but account %s holds USD',
+           pg_temp.next_transfer_id(), :alice),
     'INSERT: a USD/4 amount between USD accounts is refused');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:frozen, :bob, '1 USD'), '55000',
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:frozen, :bob, '1 USD'), '55L01',
     format('account %s is frozen', :frozen), 'INSERT: a frozen from_account is refused');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :frozen, '1 USD'), '55000',
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :frozen, '1 USD'), '55L01',
     format('account %s is frozen', :frozen), 'INSERT: a frozen to_account is refused');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:closed, :cash, '1 USD'), '55000',
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:closed, :cash, '1 USD'), '55L02',
     format('account %s is closed', :closed), 'INSERT: a closed from_account is refused');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :closed, '1 USD'), '55000',
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :closed, '1 USD'), '55L02',
     format('account %s is closed', :closed), 'INSERT: a closed to_account is refused');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :bob, '100.01 USD'), '23514',
-    format('insufficient funds in account %s', :alice),
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :bob, '100.01 USD'), '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()),
     'INSERT: a credit-normal account cannot send more than it has');
-SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :receivable, '0.01 USD'), '23514',
-    format('insufficient funds in account %s', :receivable),
+SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :receivable, '0.01 USD'), '23L01',
+    format('insufficient funds in account %s for transfer %s', :receivable, pg_temp.next_transfer_id()),
     'INSERT: a debit-normal account that may not go negative cannot be credited below zero');
 
 -- what this version does not support, or what the ledger assigns
@@ -191,6 +199,24 @@ SELECT is(pg_temp.error_of(format($$INSERT INTO payments.transfers (from_account
           'Leave created_at out of the INSERT. To restore a dump, restore with session_replication_role = replica.'],
     'the refusal of a backdated transfer says how to restore instead');
 SELECT * FROM pg_temp.refuses(
+    format($$INSERT INTO payments.transfers (id, from_account, to_account, amount)
+             VALUES (999999999, %s, %s, '1 USD')$$, :alice, :bob), '428C9',
+    'id of transfers is assigned by the ledger', 'INSERT: a transfer id given is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$INSERT INTO payments.transfers (from_account, to_account, amount, entry_id)
+             VALUES (%s, %s, '1 USD', (SELECT entry_id FROM payments.transfers WHERE id = %s))$$,
+           :alice, :bob, :d1), '428C9',
+    'entry_id of transfers is assigned by the ledger',
+    'INSERT: an entry_id given is refused, even that of an existing entry');
+SELECT * FROM pg_temp.refuses(
+    format($$INSERT INTO payments.transfers (id, from_account, to_account, amount)
+             VALUES (nextval('payments.transfers_id_seq'), %s, %s, '1 USD')$$, :alice, :bob), '428C9',
+    'id of transfers is assigned by the ledger', 'INSERT: an id drawn from the ledger''s own sequence is refused too');
+SELECT * FROM pg_temp.refuses(
+    pg_temp.insert_transfer(:cash, :alice, '100000000000000000.01 USD'), '22003',
+    'transfer amount 100000000000000000.01 USD is larger than the most one transfer may move, 100000000000000000.00 USD',
+    'INSERT: an amount above the cap of 10^19 minor units is refused');
+SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (ledger, from_account, to_account, amount)
              VALUES ('default', NULL, %s, '1 USD')$$, :bob),
     '23502', 'null value in column "from_account" of relation "transfers" violates not-null constraint',
@@ -225,17 +251,19 @@ SELECT throws_ok(
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount)
              VALUES (%s, %s, '10.00 USD'), (%s, %s, '1000.00 USD')$$, :cash, :alice, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id() + 1),
     'a multi-row INSERT whose second row overdraws leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount)
              VALUES (%s, %s, '60.00 USD'), (%s, %s, '60.00 USD')$$, :alice, :bob, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id() + 1),
     'two rows that each fit but together overdraw are refused as a whole');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount)
              VALUES (%s, %s, '10.00 USD'), (%s, %s, '1.00 USD')$$, :cash, :alice, :alice, :frozen),
-    '55000', format('account %s is frozen', :frozen),
+    '55L01', format('account %s is frozen', :frozen),
     'a multi-row INSERT whose second row touches a frozen account leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount)
@@ -245,7 +273,8 @@ SELECT * FROM pg_temp.refuses(
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount)
              SELECT %s, %s, '1.00 USD' FROM generate_series(1, 101)$$, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id() + 100),
     'INSERT ... SELECT of 101 one-dollar rows from an account holding 100 is refused as a whole');
 
 WITH inserted AS (
@@ -336,7 +365,8 @@ SELECT * FROM pg_temp.refuses(
                 ON t.ledger = 'default' AND t.idempotency_key = v.k
               WHEN NOT MATCHED THEN INSERT (from_account, to_account, amount, idempotency_key)
                                     VALUES (v.f, v.o, v.a, v.k)$$, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()),
     'MERGE cannot overdraw either');
 SELECT * FROM pg_temp.refuses(
     $$MERGE INTO payments.transfers t USING (VALUES ('tap-m-1')) AS v (k)
@@ -359,9 +389,10 @@ SELECT lives_ok(
     'COPY of three transfers');
 SELECT results_eq(
     $$SELECT t.ledger, t.idempotency_key, t.amount::text, t.status, count(p.id)
-        FROM payments.transfers t LEFT JOIN payments.postings p ON p.transfer_id = t.id
+        FROM payments.transfers t
+        LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
        WHERE t.id > (SELECT id FROM payments.transfers WHERE idempotency_key = 'tap-m-1')
-       GROUP BY t.id ORDER BY t.id$$,
+       GROUP BY t.ledger, t.id ORDER BY t.id$$,
     $$VALUES ('default', 'tap-c-1', '30.00 USD', 'posted', 2::bigint),
              ('default', NULL, '12.50 USD', 'posted', 2::bigint),
              ('tap_tenant', 'tap-c-3', '3.00 USD', 'posted', 2::bigint)$$,
@@ -374,25 +405,28 @@ SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
                       ARRAY[format('%s,%s,10.00 USD', :cash, :alice),
                             format('%s,%s,1000.00 USD', :alice, :bob)]),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id() + 1),
     'COPY whose second row overdraws leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
                       ARRAY[format('%s,%s,10.00 USD', :cash, :alice),
                             format('%s,%s,1.00 EUR', :alice, :bob)]),
-    '22000', format('currency mismatch: the transfer is in EUR but account %s holds USD', :alice),
+    '22000', format('currency mismatch: transfer %s is in EUR but account %s holds USD',
+           pg_temp.next_transfer_id() + 1, :alice),
     'COPY whose second row is in another currency leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
                       ARRAY[format('%s,%s,10.00 USD', :cash, :alice),
                             format('%s,%s,1.00 USD', :alice, :frozen)]),
-    '55000', format('account %s is frozen', :frozen),
+    '55L01', format('account %s is frozen', :frozen),
     'COPY whose second row touches a frozen account leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
                       ARRAY[format('%s,%s,10.00 USD', :cash, :alice),
                             format('%s,%s,1.00 USD', :alice, :t_alice)]),
-    '23514', format('account %s is in ledger "tap_tenant", not in the transfer''s ledger "default"', :t_alice),
+    '23514', format('account %s is in ledger "tap_tenant", not in the ledger "default" of transfer %s',
+           :t_alice, pg_temp.next_transfer_id() + 1),
     'COPY whose second row crosses ledgers leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
@@ -402,6 +436,16 @@ SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount, created_at)',
                       ARRAY[format('%s,%s,1.00 USD,2020-01-01', :alice, :bob)]),
     '428C9', 'created_at of transfers is assigned by the ledger', 'COPY of a backdated transfer is refused');
+SELECT * FROM pg_temp.refuses(
+    pg_temp.copy_from('payments.transfers (id, from_account, to_account, amount)',
+                      ARRAY[format('999999999,%s,%s,1.00 USD', :alice, :bob)]),
+    '428C9', 'id of transfers is assigned by the ledger', 'COPY of a transfer with its id is refused');
+SELECT * FROM pg_temp.refuses(
+    pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
+                      ARRAY[format('%s,%s,10.00 USD', :cash, :alice),
+                            format('%s,%s,100000000000000000.01 USD', :cash, :alice)]),
+    '22003', 'transfer amount 100000000000000000.01 USD is larger than the most one transfer may move, 100000000000000000.00 USD',
+    'COPY whose second row is above the cap leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount, status)',
                       ARRAY[format('%s,%s,1.00 USD,pending', :alice, :bob)]),
@@ -414,7 +458,7 @@ SELECT * FROM pg_temp.refuses(
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)',
                       ARRAY[format('default,%s,%s,credit,1.00 USD,43.50 USD,2020-01-01', :d1, :alice)]),
-    '0A000', 'postings are written only by the ledger', 'COPY into postings is refused');
+    '0A000', 'payments.postings is written only by the ledger', 'COPY into postings is refused');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.accounts (name, currency, credits_posted)',
                       ARRAY['tap_copied,USD,1000.00 USD']),
@@ -426,18 +470,41 @@ SELECT * FROM pg_temp.refuses(
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
              VALUES ('default', %s, %s, 'credit', '1.00 USD', '43.50 USD', now())$$, :d1, :alice),
-    '0A000', 'postings are written only by the ledger', 'INSERT into postings is refused');
+    '0A000', 'payments.postings is written only by the ledger', 'INSERT into postings is refused');
 SELECT is(pg_temp.error_of(
     format($$INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
              VALUES ('default', %s, %s, 'credit', '1.00 USD', '43.50 USD', now())$$, :d1, :alice)),
-    ARRAY['0A000', 'postings are written only by the ledger', NULL,
-          'Insert into payments.transfers, or call payments.post_transfer().'],
+    ARRAY['0A000', 'payments.postings is written only by the ledger', NULL,
+          'Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers().'],
     'the refusal says how to write postings');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
              SELECT ledger, transfer_id, account_id, side, amount, balance_after, created_at
                FROM payments.postings WHERE transfer_id = %s$$, :d1),
-    '0A000', 'postings are written only by the ledger', 'INSERT ... SELECT copying legs is refused');
+    '0A000', 'payments.postings is written only by the ledger', 'INSERT ... SELECT copying legs is refused');
+
+-- entries are written only by the ledger (post_transfers() writes their rows)
+
+SELECT payments.post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                               'tap-e-1', '{"batch": 1}') AS e_ids \gset
+SELECT entry_id AS e1 FROM payments.transfers WHERE id = (:'e_ids'::bigint[])[1] \gset
+SELECT * FROM pg_temp.refuses(
+    $$INSERT INTO payments.entries (ledger, id, idempotency_key, metadata, created_at)
+      VALUES ('default', 999999999, 'tap-e-forged', NULL, now())$$,
+    '0A000', 'payments.entries is written only by the ledger', 'INSERT into entries is refused');
+SELECT * FROM pg_temp.refuses(
+    pg_temp.copy_from('payments.entries (ledger, id, idempotency_key, created_at)',
+                      ARRAY['default,999999999,tap-e-forged,2020-01-01']),
+    '0A000', 'payments.entries is written only by the ledger', 'COPY into entries is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$UPDATE payments.entries SET metadata = '{"batch": 2}' WHERE id = %s$$, :e1),
+    '0A000', 'cannot update payments.entries', 'UPDATE of an entry is refused');
+SELECT * FROM pg_temp.refuses(
+    format($$DELETE FROM payments.entries WHERE id = %s$$, :e1),
+    '0A000', 'cannot delete from payments.entries', 'DELETE of an entry is refused');
+SELECT * FROM pg_temp.refuses(
+    'TRUNCATE payments.entries', '0A000', 'cannot truncate payments.entries',
+    'TRUNCATE of entries is refused');
 
 -- history is never updated or deleted -------------------------------------------------
 

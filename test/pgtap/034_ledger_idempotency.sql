@@ -87,7 +87,7 @@ SELECT * FROM pg_temp.refuses(
     'a used key with the accounts swapped (by name) is refused');
 SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'tap-k-1')$$, :cash, :alice)),
     ARRAY['23I01', 'idempotency key "tap-k-1" was already used for a different transfer',
-          format('Transfer %s in ledger "default" was posted with this key, with other accounts, amount or metadata.', :k1),
+          format('Transfer %s in ledger "default" was posted with this key, with other accounts, amounts or metadata.', :k1),
           'Replay a key only with the request it was first sent with; a new request needs a new key.'],
     'the refusal names the transfer that holds the key, and says what to do');
 
@@ -150,12 +150,14 @@ SELECT results_eq(
 
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '500.00 USD', 'tap-k-2')$$, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice), 'a refused transfer with a key');
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()), 'a refused transfer with a key');
 SELECT is_empty($$SELECT * FROM payments.transfers WHERE idempotency_key = 'tap-k-2'$$,
                 'leaves no transfer with its key');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '500.00 USD', 'tap-k-2')$$, :alice, :bob),
-    '23514', format('insufficient funds in account %s', :alice),
+    '23L01',
+    format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()),
     'its replay is checked again, and refused again');
 SELECT post_transfer(:alice, :bob, '50.00 USD', 'tap-k-2') AS k2 \gset
 SELECT is(balance(:bob), '52.00 USD'::monetary, 'a valid request with the refused key is posted (2.00 + 50.00)');
@@ -175,7 +177,7 @@ SELECT * FROM pg_temp.replays(
     'a replay after the account was frozen returns the original id');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '50.00 USD', 'tap-k-3')$$, :alice, :bob),
-    '55000', format('account %s is frozen', :alice), 'while a new key is refused');
+    '55L01', format('account %s is frozen', :alice), 'while a new key is refused');
 SELECT set_account_status(:alice, 'open') AS done \gset
 SELECT post_transfer(:alice, :bob, balance(:alice), 'tap-k-drain') AS drain \gset
 SELECT is(balance(:alice), '0.00 USD'::monetary, 'tap_alice is drained');

@@ -1,177 +1,307 @@
--- The deferred constraint trigger: no path can commit a transfer whose legs
--- do not balance.  It is shown firing by taking away, inside a rolled-back
--- subtransaction, what normally writes the legs.  Then verify_ledger(): it
--- finds each kind of damage that only a superuser bypassing the triggers
--- (session_replication_role = replica) could do.
+-- No path can commit a transfer the posting engine did not apply.  The
+-- engine runs once per statement (the AFTER INSERT FOR EACH STATEMENT trigger
+-- transfer_apply), in the entry the BEFORE STATEMENT trigger
+-- transfer_statement_start opened; a transfer inserted while transfer_apply
+-- is disabled cannot commit (09000 at commit), and one inserted while
+-- transfer_statement_start is disabled is refused at once.  Commits are
+-- tried on a second connection (dblink), in transactions that are refused or
+-- only prepared and then rolled back: nothing they write stays (the
+-- controls need max_prepared_transactions > 0, as the dev cluster has).  Then
+-- verify_ledger(): it finds each kind of damage that only a superuser
+-- bypassing the triggers (session_replication_role = replica) could do.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(23);
+SELECT plan(35);
+
+\ir lib/ledger_helpers.sql
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
--- Inserts one transfer with the trigger that writes its legs disabled, runs
--- extra (SQL that may write legs itself), then asks for the deferred check
--- at once.  Everything is undone (ALTER TABLE included) by an inner
--- exception block.  Returns {legs after the INSERT, sqlstate, message with
--- the transfer id as N, detail}.
-CREATE FUNCTION pg_temp.check_without_legs(from_account bigint, to_account bigint,
-                                           amount monetary, extra text DEFAULT NULL)
-RETURNS text[] LANGUAGE plpgsql AS $$
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SELECT dblink_connect('tap_elsewhere',
+    format('host=%s port=%s dbname=%s user=%s',
+           split_part(current_setting('unix_socket_directories'), ',', 1),
+           current_setting('port'), current_database(), current_user)) AS connected \gset
+-- this file's transaction must not hold up the other connection's for long
+SELECT dblink_exec('tap_elsewhere', 'SET lock_timeout = ''10s''') AS done \gset
+SELECT dblink_exec('tap_elsewhere', 'SET client_min_messages = error') AS done \gset
+
+-- Runs statements on the second connection one after another, stopping at
+-- the first error, then rolls back whatever it left open (a transaction, or
+-- the prepared transaction tap_035).  Returns {the number of the statement
+-- that failed or 0, sqlstate, message, detail, hint}.
+CREATE FUNCTION pg_temp.elsewhere(statements text[]) RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
-    new_id bigint;
-    legs bigint;
+    i int := 0;
+    s text;
+    result text[] := ARRAY['0', '00000', NULL, NULL, NULL];
     state text;
     msg text;
     detail text;
+    hint text;
 BEGIN
-    BEGIN
-        ALTER TABLE payments.transfers DISABLE TRIGGER transfer_after_insert;
-        ALTER TABLE payments.postings DISABLE TRIGGER posting_guard;
-        INSERT INTO payments.transfers (from_account, to_account, amount)
-        VALUES (check_without_legs.from_account, check_without_legs.to_account,
-                check_without_legs.amount)
-        RETURNING id INTO new_id;
-        IF extra IS NOT NULL THEN
-            EXECUTE replace(extra, '$transfer', new_id::text);
-        END IF;
-        SELECT count(*) INTO legs FROM payments.postings p WHERE p.transfer_id = new_id;
-        SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE;
-        RAISE EXCEPTION 'the deferred check let transfer % through', new_id;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                                detail = PG_EXCEPTION_DETAIL;
-        RETURN ARRAY[legs::text, state,
-                     replace(msg, format('transfer %s ', new_id), 'transfer N '), nullif(detail, '')];
-    END;
+    FOREACH s IN ARRAY statements LOOP
+        i := i + 1;
+        BEGIN
+            -- a query's result is not wanted (nor allowed by dblink_exec)
+            IF s ~* '^\s*SELECT\s' THEN
+                s := format('DO $elsewhere$ BEGIN PERFORM %s; END $elsewhere$',
+                            regexp_replace(s, '^\s*SELECT\s', '', 'i'));
+            END IF;
+            PERFORM dblink_exec('tap_elsewhere', s);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                    detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+            result := ARRAY[i::text, state, msg, nullif(detail, ''), nullif(hint, '')];
+            EXIT;
+        END;
+    END LOOP;
+    PERFORM dblink_exec('tap_elsewhere', 'ROLLBACK');
+    IF EXISTS (SELECT FROM pg_prepared_xacts WHERE gid = 'tap_035') THEN
+        PERFORM dblink_exec('tap_elsewhere', 'ROLLBACK PREPARED ''tap_035''');
+    END IF;
+    RETURN result;
 END
 $$;
 
--- the trigger ----------------------------------------------------------------
+-- The start of a transaction on the second connection: two accounts of
+-- ledger tap_elsewhere, the source funded.  $from and $to in later
+-- statements name them.
+CREATE FUNCTION pg_temp.elsewhere_accounts() RETURNS text[] LANGUAGE sql AS $$
+    SELECT ARRAY[
+        'BEGIN',
+        $s$SELECT payments.create_account('tap_x_cash', 'USD', 'debit', true, ledger => 'tap_elsewhere')$s$,
+        $s$SELECT payments.create_account('tap_x_alice', 'USD', ledger => 'tap_elsewhere')$s$]
+$$;
+CREATE FUNCTION pg_temp.accounts_named(sql text) RETURNS text LANGUAGE sql AS $$
+    SELECT replace(replace(sql, '$from', $s$payments.account_id('tap_x_cash', 'tap_elsewhere')$s$),
+                   '$to', $s$payments.account_id('tap_x_alice', 'tap_elsewhere')$s$)
+$$;
+CREATE FUNCTION pg_temp.insert_elsewhere(amounts text) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.accounts_named(format(
+        $s$INSERT INTO payments.transfers (from_account, to_account, amount)
+           SELECT $from, $to, a::monetary FROM unnest(%L::text[]) AS a$s$, amounts))
+$$;
 
-SELECT has_trigger('payments', 'transfers', 'transfer_check_balanced',
-                   'transfers has the trigger transfer_check_balanced');
-SELECT trigger_is('payments', 'transfers', 'transfer_check_balanced',
-                  'payments', 'transfer_check_balanced',
-                  'it runs payments.transfer_check_balanced()');
+-- the triggers -----------------------------------------------------------------
+
+SELECT trigger_is('payments', 'transfers', 'transfer_statement_start',
+                  'payments', 'transfer_statement_start',
+                  'transfers has the trigger transfer_statement_start, running payments.transfer_statement_start()');
 SELECT results_eq(
-    $$SELECT t.tgconstraint <> 0, t.tgdeferrable, t.tginitdeferred,
-             (t.tgtype & 1) <> 0 AS for_each_row, (t.tgtype & 2) <> 0 AS before,
+    $$SELECT t.tgconstraint = 0, (t.tgtype & 1) <> 0 AS for_each_row, (t.tgtype & 2) <> 0 AS before,
              (t.tgtype & 4) <> 0 AS on_insert, (t.tgtype & 8) <> 0 AS on_delete,
              (t.tgtype & 16) <> 0 AS on_update, t.tgenabled
         FROM pg_trigger t WHERE t.tgrelid = 'payments.transfers'::regclass
-         AND t.tgname = 'transfer_check_balanced'$$,
-    $$VALUES (true, true, true, true, false, true, false, false, 'O'::"char")$$,
-    'it is a constraint trigger AFTER INSERT FOR EACH ROW, DEFERRABLE INITIALLY DEFERRED, enabled');
+         AND t.tgname = 'transfer_statement_start'$$,
+    $$VALUES (true, false, true, true, false, false, 'O'::"char")$$,
+    'it fires BEFORE INSERT FOR EACH STATEMENT, enabled');
+SELECT trigger_is('payments', 'transfers', 'transfer_apply', 'payments', 'transfer_apply',
+                  'transfers has the trigger transfer_apply, running payments.transfer_apply()');
+SELECT results_eq(
+    $$SELECT t.tgconstraint = 0, (t.tgtype & 1) <> 0 AS for_each_row, (t.tgtype & 2) <> 0 AS before,
+             (t.tgtype & 4) <> 0 AS on_insert, (t.tgtype & 8) <> 0 AS on_delete,
+             (t.tgtype & 16) <> 0 AS on_update, t.tgnewtable, t.tgoldtable, t.tgenabled
+        FROM pg_trigger t WHERE t.tgrelid = 'payments.transfers'::regclass
+         AND t.tgname = 'transfer_apply'$$,
+    $$VALUES (true, false, false, true, false, false, 'new_transfers'::name, NULL::name, 'O'::"char")$$,
+    'it fires AFTER INSERT FOR EACH STATEMENT over the transition table new_transfers, enabled, not deferred');
+SELECT hasnt_trigger('payments', 'transfers', 'transfer_after_insert',
+                     'the row trigger transfer_after_insert is gone');
+SELECT hasnt_trigger('payments', 'transfers', 'transfer_check_balanced',
+                     'the deferred trigger transfer_check_balanced is gone');
 
--- it fires: a transfer without its legs cannot commit ------------------------
+-- transfer_apply disabled: the transfers cannot commit ---------------------------
+-- (first, while this file's transaction holds no lock on payments.transfers)
+
+SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'COMMIT']),
+    ARRAY['6', '09000', '1 transfers were inserted but not applied',
+          'The trigger transfer_apply on payments.transfers did not run for them.',
+          'Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply.'],
+    'a transfer inserted while transfer_apply is disabled: the INSERT passes, the COMMIT is refused');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD, 2.00 USD, 3.00 USD}'),
+        'COMMIT']))[1:3],
+    ARRAY['6', '09000', '3 transfers were inserted but not applied'],
+    'a multi-row INSERT while transfer_apply is disabled cannot commit; the refusal counts its rows');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD, 2.00 USD}'),
+        pg_temp.insert_elsewhere('{3.00 USD}'),
+        'COMMIT']))[1:3],
+    ARRAY['7', '09000', '3 transfers were inserted but not applied'],
+    'two statements while transfer_apply is disabled cannot commit; the refusal counts the rows of both');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{2.00 USD}'),
+        'COMMIT']))[1:3],
+    ARRAY['8', '09000', '1 transfers were inserted but not applied'],
+    'transfers applied later in the transaction do not make up for one that was not');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        'ALTER TABLE payments.postings DISABLE TRIGGER posting_guard',
+        pg_temp.insert_elsewhere('{4.00 USD}'),
+        pg_temp.accounts_named($s$
+            INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
+            SELECT t.ledger, t.id, l.a, l.s, t.amount, t.amount, t.created_at
+              FROM payments.transfers t,
+                   LATERAL (VALUES (t.from_account, 'debit'), (t.to_account, 'credit')) AS l (a, s)
+             WHERE t.from_account = $from$s$),
+        'COMMIT']))[1:3],
+    ARRAY['8', '09000', '1 transfers were inserted but not applied'],
+    'not even with both legs written by hand: what the engine did not apply cannot commit');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'PREPARE TRANSACTION ''tap_035''']))[1:3],
+    ARRAY['6', '09000', '1 transfers were inserted but not applied'],
+    'nor can it be prepared for a two-phase commit');
+SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'SAVEPOINT unapplied',
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'ROLLBACK TO SAVEPOINT unapplied',
+        pg_temp.insert_elsewhere('{2.00 USD}'),
+        'PREPARE TRANSACTION ''tap_035''']),
+    ARRAY['0', '00000', NULL, NULL, NULL],
+    'a transfer left unapplied in a savepoint that is rolled back does not stop the transaction');
+
+-- transfer_statement_start disabled: refused at once ---------------------------------
+
+SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start',
+        pg_temp.insert_elsewhere('{1.00 USD}')]),
+    ARRAY['5', '09000', 'a transfer was inserted outside a statement the ledger opened',
+          'The trigger transfer_statement_start on payments.transfers did not run.',
+          'Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_statement_start.'],
+    'a transfer inserted while transfer_statement_start is disabled is refused at once');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start',
+        pg_temp.accounts_named($s$SELECT payments.post_transfer($from, $to, '1.00 USD')$s$)]))[1:3],
+    ARRAY['5', '09000', 'a transfer was inserted outside a statement the ledger opened'],
+    'so is post_transfer()');
+-- An earlier statement of the transaction that was not applied leaves its
+-- entry open: a statement without its own must not slip into it (and, by
+-- ending it, let the unapplied transfers commit).
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply',
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start',
+        pg_temp.insert_elsewhere('{2.00 USD}')]))[1:3],
+    ARRAY['8', '09000', 'a transfer was inserted outside a statement the ledger opened'],
+    'a transfer inserted while transfer_statement_start is disabled is refused at once, also after an unapplied statement');
+SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        pg_temp.insert_elsewhere('{1.00 USD}'),
+        'ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply',
+        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start',
+        format('DO $do$ BEGIN %s; EXCEPTION WHEN OTHERS THEN NULL; END $do$',
+               pg_temp.insert_elsewhere('{2.00 USD}')),
+        'ALTER TABLE payments.transfers ENABLE TRIGGER transfer_statement_start',
+        'PREPARE TRANSACTION ''tap_035''']))[1:3],
+    ARRAY['10', '09000', '1 transfers were inserted but not applied'],
+    'and with its refusal caught, the unapplied transfer still cannot be prepared or committed');
+
+SELECT is_empty($$SELECT * FROM pg_prepared_xacts WHERE gid = 'tap_035'$$,
+                'the second connection left no prepared transaction');
+SELECT is((SELECT array_agg(format('%s %s', tgname, tgenabled) ORDER BY tgname) FROM pg_trigger
+            WHERE tgrelid IN ('payments.transfers'::regclass, 'payments.postings'::regclass)
+              AND tgname IN ('transfer_statement_start', 'transfer_apply', 'posting_guard')),
+          ARRAY['posting_guard O', 'transfer_apply O', 'transfer_statement_start O'],
+          'and every trigger it disabled is enabled');
+SELECT is((SELECT count(*) FROM payments.accounts WHERE ledger = 'tap_elsewhere'), 0::bigint,
+          'and nothing it wrote stayed');
+
+-- the same, within this transaction --------------------------------------------------
 
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT create_account('tap_bob', 'USD') AS bob \gset
 
--- The check runs without a search_path of its own: an operator planted
--- ahead of pg_catalog on the caller's path must not be the one it uses.
+SAVEPOINT unapplied;
+ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply;
+INSERT INTO payments.transfers (from_account, to_account, amount)
+VALUES (:cash, :alice, '1.00 USD') RETURNING id AS unapplied \gset
+SELECT results_eq(
+    format($$SELECT (SELECT count(*) FROM payments.postings WHERE transfer_id = %s),
+                    balance(%s)$$, :unapplied, :alice),
+    $$VALUES (0::bigint, '0.00 USD'::monetary)$$,
+    'with transfer_apply disabled, the INSERT writes the row only: no legs, no volumes');
+ROLLBACK TO SAVEPOINT unapplied;
+SELECT * FROM pg_temp.refuses(
+    format($q$DO $do$ BEGIN
+        ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start;
+        INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '1.00 USD');
+    END $do$ $q$, :cash, :alice),
+    '09000', 'a transfer was inserted outside a statement the ledger opened',
+    'with transfer_statement_start disabled, an INSERT is refused at once');
+SELECT is((SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
+              AND tgname = 'transfer_statement_start'), 'O'::"char",
+          'and the trigger is enabled again');
+
+-- The engine runs as the extension's owner with its own search_path: an
+-- operator planted ahead of pg_catalog on the caller's path is not used.
 CREATE SCHEMA tap_evil;
 CREATE FUNCTION tap_evil.eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'hijacked';
 END $$;
+CREATE FUNCTION tap_evil.eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'hijacked';
+END $$;
 CREATE OPERATOR tap_evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = tap_evil.eq);
-SELECT throws_ok(format($q$
-    DO $do$
-    DECLARE
-        id bigint;
-    BEGIN
-        -- legs for the planted operator to be called on, were it used
-        PERFORM payments.post_transfer(%1$s, %2$s, '7.00 USD');
-        SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE;
-        SET CONSTRAINTS payments.transfer_check_balanced DEFERRED;
-        ALTER TABLE payments.transfers DISABLE TRIGGER transfer_after_insert;
-        INSERT INTO payments.transfers (from_account, to_account, amount)
-        VALUES (%1$s, %2$s, '7.00 USD') RETURNING transfers.id INTO id;
+CREATE OPERATOR tap_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = tap_evil.eq);
+SELECT lives_ok(format($q$
+    DO $do$ BEGIN
         SET LOCAL search_path = tap_evil, pg_catalog, public, payments;
-        SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE;
-    END $do$ $q$, :cash, :alice),
-    '23514', NULL,
-    'the deferred check resolves no operator through the caller''s search_path');
+        INSERT INTO payments.transfers (from_account, to_account, amount)
+        VALUES (%1$s, %2$s, '7.00 USD'), (%2$s, %3$s, '1.00 USD');
+        PERFORM payments.post_transfer(%1$s, %2$s, '1.00 USD', 'tap-evil-1');
+        PERFORM payments.post_transfers(ARRAY[ROW(%1$s, %2$s, '1.00 USD', 'tap-evil-2', NULL)]
+                                        ::payments.transfer_request[], 'tap-evil-entry');
+        PERFORM payments.post_transfers(ARRAY[ROW(%1$s, %2$s, '1.00 USD', 'tap-evil-2', NULL)]
+                                        ::payments.transfer_request[], 'tap-evil-entry');
+        SET LOCAL search_path = public, payments;   -- before pgTAP reports
+    END $do$ $q$, :cash, :alice, :bob),
+    'the engine and the API resolve no operator through the caller''s search_path');
+SET search_path = public, payments;
 
-SELECT is(
-    pg_temp.check_without_legs(:cash, :alice, '1.00 USD'),
-    ARRAY['0', '23514', 'transfer N is unbalanced',
-          format('It has 0 legs; a posted transfer has one debit of 1.00 USD from account %s and one credit of it to account %s.', :cash, :alice)],
-    'a transfer inserted without legs: the INSERT passes (the check is deferred), the check refuses it');
-SELECT is(
-    pg_temp.check_without_legs(:cash, :alice, '2.00 USD', $$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'default', $transfer, from_account, 'debit', amount, amount, now()
-          FROM payments.transfers WHERE id = $transfer$$),
-    ARRAY['1', '23514', 'transfer N is unbalanced',
-          format('It has 1 legs; a posted transfer has one debit of 2.00 USD from account %s and one credit of it to account %s.', :cash, :alice)],
-    'a transfer with only its debit leg is refused');
-SELECT is(
-    (pg_temp.check_without_legs(:cash, :alice, '3.00 USD', $$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'default', $transfer, from_account, 'debit', amount, amount, now()
-          FROM payments.transfers WHERE id = $transfer
-        UNION ALL
-        SELECT 'default', $transfer, to_account, 'credit', '0.30 USD', '0.30 USD', now()
-          FROM payments.transfers WHERE id = $transfer$$))[1:3],
-    ARRAY['2', '23514', 'transfer N is unbalanced'],
-    'a transfer whose credit leg is less than its amount is refused');
-SELECT is(
-    (pg_temp.check_without_legs(:cash, :alice, '4.00 USD', format($$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'default', $transfer, from_account, 'debit', amount, amount, now()
-          FROM payments.transfers WHERE id = $transfer
-        UNION ALL
-        SELECT 'default', $transfer, %s, 'credit', amount, amount, now()
-          FROM payments.transfers WHERE id = $transfer$$, :bob)))[1:3],
-    ARRAY['2', '23514', 'transfer N is unbalanced'],
-    'a transfer whose credit leg goes to another account is refused');
-SELECT is(
-    (pg_temp.check_without_legs(:cash, :alice, '5.00 USD', $$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'tap_elsewhere', $transfer, a, s, amount, amount, now()
-          FROM payments.transfers, LATERAL (VALUES (from_account, 'debit'), (to_account, 'credit')) AS l (a, s)
-         WHERE id = $transfer$$))[1:3],
-    ARRAY['2', '23514', 'transfer N is unbalanced'],
-    'a transfer whose legs are in another ledger is refused');
-SELECT is(
-    (pg_temp.check_without_legs(:cash, :alice, '6.00 USD', $$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'default', $transfer, a, s, amount, amount, now()
-          FROM payments.transfers,
-               LATERAL (VALUES (from_account, 'debit'), (to_account, 'credit'), (to_account, 'credit')) AS l (a, s)
-         WHERE id = $transfer$$))[1:3],
-    ARRAY['3', '23514', 'transfer N is unbalanced'],
-    'a transfer with an extra leg is refused');
-SELECT is(
-    (pg_temp.check_without_legs(:cash, :alice, '7.00 USD', $$
-        INSERT INTO payments.postings (ledger, transfer_id, account_id, side, amount, balance_after, created_at)
-        SELECT 'default', $transfer, a, s, amount, amount, now()
-          FROM payments.transfers, LATERAL (VALUES (from_account, 'debit'), (to_account, 'credit')) AS l (a, s)
-         WHERE id = $transfer$$))[1:3],
-    ARRAY['2', 'P0001', 'the deferred check let transfer N through'],
-    'control: the same transfer with its two right legs passes the check');
-SELECT is_empty($$SELECT * FROM payments.transfers WHERE from_account = $$ || :cash,
-                'the helper left no transfer behind');
-SELECT is(
-    (SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
-        AND tgname = 'transfer_after_insert'), 'O'::"char",
-    'and the trigger that writes the legs is enabled again');
-
--- every posted transfer passes it -------------------------------------------------
+-- every posted transfer is applied ----------------------------------------------------
 
 SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '10.00 USD')$$, :cash, :alice),
                 'post_transfer()');
 SELECT lives_ok(format($$INSERT INTO payments.transfers (from_account, to_account, amount)
                          VALUES (%s, %s, '1.00 USD'), (%s, %s, '2.00 USD')$$, :cash, :alice, :alice, :bob),
                 'a multi-row INSERT');
-SELECT lives_ok('SET CONSTRAINTS payments.transfer_check_balanced IMMEDIATE',
-                'the deferred check passes for them');
-SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD')$$, :alice, :bob),
-                'with the check immediate, post_transfer() passes it at once');
-SET CONSTRAINTS ALL DEFERRED;
+SELECT is_empty($$SELECT t.id FROM payments.transfers t
+                   WHERE (SELECT count(*) FROM payments.postings p
+                           WHERE p.ledger = t.ledger AND p.transfer_id = t.id) <> 2$$,
+                'every transfer of this transaction has its two legs');
+SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
+        pg_temp.accounts_named($s$SELECT payments.post_transfer($from, $to, '1.00 USD')$s$),
+        pg_temp.insert_elsewhere('{1.00 USD, 2.00 USD}'),
+        pg_temp.accounts_named($s$SELECT payments.post_transfers(ARRAY[ROW($from, $to, '1.00 USD', NULL, NULL),
+                                                                       ROW($to, $from, '1.00 USD', NULL, NULL)]
+                                                                 ::payments.transfer_request[])$s$),
+        pg_temp.accounts_named($s$
+            INSERT INTO payments.transfers (from_account, to_account, amount, idempotency_key)
+            VALUES ($from, $to, '1.00 USD', 'tap-x-1') ON CONFLICT DO NOTHING$s$),
+        pg_temp.accounts_named($s$
+            INSERT INTO payments.transfers (from_account, to_account, amount, idempotency_key)
+            VALUES ($from, $to, '1.00 USD', 'tap-x-1') ON CONFLICT DO NOTHING$s$),
+        'PREPARE TRANSACTION ''tap_035''']),
+    ARRAY['0', '00000', NULL, NULL, NULL],
+    'control: a transaction whose transfers were all applied, on every path, can be prepared to commit');
 
 -- verify_ledger() finds what only a trigger bypass could do ------------------------
 
@@ -179,10 +309,11 @@ SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds
 
 SET LOCAL session_replication_role = replica;
 -- a transfer without legs
-INSERT INTO payments.transfers (ledger, from_account, to_account, amount, created_at)
-VALUES ('default', :cash, :bob, '9.00 USD', now()) RETURNING id AS bare \gset
+INSERT INTO payments.transfers (id, entry_id, ledger, from_account, to_account, amount, created_at)
+VALUES (nextval('payments.transfers_id_seq'), nextval('payments.entries_id_seq'), 'default',
+        :cash, :bob, '9.00 USD', now()) RETURNING id AS bare \gset
 SET LOCAL session_replication_role = origin;
-SELECT is(balance(:bob), '5.00 USD'::monetary,
+SELECT is(balance(:bob), '3.00 USD'::monetary,
           'with session_replication_role = replica, a transfer row goes in without touching the volumes');
 SELECT results_eq(
     'SELECT problem, account_id, transfer_id FROM payments.verify_ledger()',
@@ -200,8 +331,8 @@ SELECT bag_eq(
                     ('debits and credits differ', NULL, NULL)$$, :bare, :bob),
     'verify_ledger() finds volumes that differ from the legs and books that do not balance');
 SELECT is((SELECT detail FROM payments.verify_ledger() WHERE problem = 'debits and credits differ'),
-          'USD: debits 16.00, credits 1011.00',
-          'it names the currency and both totals');
+          'default USD: debits 23.00, credits 1020.00',
+          'it names the ledger, the currency and both totals');
 
 SET LOCAL session_replication_role = replica;
 -- a leg with a wrong running balance, and a leg without a transfer
@@ -214,5 +345,6 @@ SELECT bag_has(
                     ('posting without a transfer', %s, -1)$$, :alice, :alice),
     'verify_ledger() finds a wrong running balance and a leg without a transfer');
 
+SELECT dblink_disconnect('tap_elsewhere') AS done \gset
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,15 +6,22 @@
 -- cache of accounts' ledgers must also forget accounts a rollback undid.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(14);
--- no deferred trigger event may be pending when the tables are dropped
-SET CONSTRAINTS ALL IMMEDIATE;
+SELECT plan(17);
+
+\ir lib/ledger_helpers.sql
 
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT post_transfer(:cash, :alice, '10.00 USD', 'tap-re-1') AS t1 \gset
 SELECT post_transfer('tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
 INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (:alice, :cash, '0.50 USD');
+SELECT post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
+                            ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                      'tap-re-entry', '{"n": 1}') AS e1 \gset
+SELECT is(post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
+                               ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                         'tap-re-entry', '{"n": 1}'), :'e1'::bigint[],
+          'the session has replayed an entry');
 SELECT is(balance('tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
 SELECT payments.set_rate('EUR', 'USD', 1.1, '2024-01-01');
 SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
@@ -47,8 +54,19 @@ SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD', 'tap
 SELECT lives_ok(format($$INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '0.50 USD')$$,
                        :alice, :cash),
                 'a direct INSERT works in the same session');
+SELECT post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
+                            ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                      'tap-re-entry', '{"n": 1}') AS e2 \gset
+SELECT is((SELECT array_agg(id ORDER BY id) FROM payments.transfers
+            WHERE entry_id = (SELECT id FROM payments.entries WHERE idempotency_key = 'tap-re-entry')),
+          :'e2'::bigint[], 'post_transfers() works in the same session, with an entry key used before');
+SELECT is(post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
+                               ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                         'tap-re-entry', '{"n": 1}'), :'e2'::bigint[],
+          'and its entry key replays from the new tables');
 SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD')$$, :alice, :cash),
-                 '23514', format('insufficient funds in account %s', :alice),
+                 '23L01', format('insufficient funds in account %s for transfer %s', :alice,
+                                 pg_temp.next_transfer_id()),
                  'the balance limit still holds');
 SELECT is(balance('tap_alice'), '21.50 USD'::monetary, 'the balance counts only the new transfers');
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');

@@ -5,9 +5,7 @@
 -- under session_replication_role = replica.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(33);
--- no deferred trigger event may be pending when the tables are dropped
-SET CONSTRAINTS ALL IMMEDIATE;
+SELECT plan(37);
 
 SELECT has_function('payments', 'drop_guard', ARRAY[]::name[], 'payments.drop_guard() exists');
 SELECT is((SELECT ROW(evtevent, evtenabled, evttags)::text FROM pg_event_trigger
@@ -29,12 +27,16 @@ SELECT payments.create_account('life_bank', 'USD', 'debit', true) AS bank,
        payments.create_account('life_alice', 'USD') AS alice \gset
 SELECT payments.post_transfer(:bank, :alice, '10.00 USD', 'life-1');
 SELECT payments.post_transfer(:alice, :bank, '1.00 USD');
+SELECT payments.post_transfers(ARRAY[ROW(:bank, :alice, '1.00 USD', NULL, NULL),
+                                     ROW(:alice, :bank, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                               'life-entry', '{"batch": 1}');
 SELECT is(current_setting('payments.allow_drop'), 'off', 'payments.allow_drop is off by default');
 
 CREATE TEMP TABLE before AS
 SELECT (SELECT count(*) FROM payments.transfers) AS transfers,
        (SELECT count(*) FROM payments.postings) AS postings,
-       (SELECT count(*) FROM payments.accounts) AS accounts;
+       (SELECT count(*) FROM payments.accounts) AS accounts,
+       (SELECT count(*) FROM payments.entries) AS entries;
 
 -- Each way of dropping it, refused with the same message.
 SELECT throws_like(stmt, 'cannot drop extension payments: its ledger holds % transfers',
@@ -71,9 +73,9 @@ SELECT has_extension('payments', 'payments is still installed');
 SELECT has_extension('monetary', 'monetary is still installed');
 SELECT has_schema('payments', 'schema payments is still there');
 SELECT results_eq('SELECT (SELECT count(*) FROM payments.transfers), (SELECT count(*) FROM payments.postings),
-                          (SELECT count(*) FROM payments.accounts)',
-                  'SELECT transfers, postings, accounts FROM before',
-                  'every transfer, posting and account is still there');
+                          (SELECT count(*) FROM payments.accounts), (SELECT count(*) FROM payments.entries)',
+                  'SELECT transfers, postings, accounts, entries FROM before',
+                  'every transfer, posting, account and entry is still there');
 SELECT is(payments.balance(:alice), '9.00 USD'::monetary, 'and the balances are unchanged');
 
 -- Replica mode (restores, logical replication's apply, some poolers)
@@ -95,6 +97,14 @@ SELECT throws_ok('TRUNCATE payments.transfers CASCADE', '0A000',
                  'cannot truncate payments.transfers', 'TRUNCATE of transfers is refused in replica mode');
 SELECT throws_ok(format('DELETE FROM payments.accounts WHERE id = %s', :alice), '0A000',
                  'cannot delete from payments.accounts', 'DELETE of accounts is refused in replica mode');
+SELECT throws_ok('UPDATE payments.entries SET metadata = ''{}''', '0A000',
+                 'cannot update payments.entries', 'UPDATE of entries is refused in replica mode');
+SELECT throws_ok('DELETE FROM payments.entries', '0A000',
+                 'cannot delete from payments.entries', 'DELETE of entries is refused in replica mode');
+SELECT throws_ok('TRUNCATE payments.entries', '0A000',
+                 'cannot truncate payments.entries', 'TRUNCATE of entries is refused in replica mode');
+SELECT is((SELECT count(*) FROM payments.entries WHERE idempotency_key = 'life-entry'), 1::bigint,
+          'the entry is still there');
 SET LOCAL session_replication_role = origin;
 SELECT is(payments.balance(:alice), '9.00 USD'::monetary, 'the balances are still unchanged');
 

@@ -1,12 +1,13 @@
 -- The ledger's contract with DBAs: the objects of DESIGN.md section 4 with
--- their columns, indexes and triggers; privileges (PUBLIC may neither read
+-- their columns, keys (every one starting with ledger), indexes and
+-- triggers; privileges (PUBLIC may neither read
 -- nor write the ledger; an application role granted the API can post but
 -- not touch the tables; an analyst role granted SELECT can read but neither
 -- write nor post); SECURITY DEFINER functions with a fixed search_path;
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(136);
+SELECT plan(167);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -36,6 +37,7 @@ INSERT INTO api VALUES
     ('create_account(text, currency, text, boolean, jsonb, text)', 'volatile', true),
     ('post_transfer(bigint, bigint, monetary, text, jsonb)', 'volatile', true),
     ('post_transfer(text, text, monetary, text, jsonb, text)', 'volatile', true),
+    ('post_transfers(payments.transfer_request[], text, jsonb)', 'volatile', true),
     ('set_account_status(bigint, text)', 'volatile', true),
     ('set_account_status(text, text, text)', 'volatile', true),
     ('account_id(text, text)', 'stable', false),
@@ -47,14 +49,16 @@ INSERT INTO api VALUES
     ('verify_ledger()', 'stable', false),
     ('statement(bigint, timestamp with time zone, timestamp with time zone)', 'stable', false);
 CREATE TEMP TABLE trigger_functions (name text);
-INSERT INTO trigger_functions VALUES ('transfer_before_insert'), ('transfer_after_insert'),
-    ('transfer_check_balanced'), ('account_guard'), ('posting_guard'), ('history_guard');
+INSERT INTO trigger_functions VALUES ('transfer_statement_start'), ('transfer_before_insert'),
+    ('transfer_apply'), ('account_guard'), ('ledger_write_guard'), ('history_guard');
 
 -- tables, columns, views ----------------------------------------------------------
 
 SELECT has_table('payments', 'accounts', 'table payments.accounts exists');
 SELECT has_table('payments', 'transfers', 'table payments.transfers exists');
 SELECT has_table('payments', 'postings', 'table payments.postings exists');
+SELECT has_table('payments', 'entries', 'table payments.entries exists');
+SELECT has_type('payments', 'transfer_request', 'type payments.transfer_request exists');
 SELECT has_view('payments', 'account_balances', 'view payments.account_balances exists');
 SELECT has_view('payments', 'trial_balance', 'view payments.trial_balance exists');
 
@@ -79,7 +83,7 @@ SELECT set_has(
              ('from_account', 'bigint', true), ('to_account', 'bigint', true), ('amount', 'monetary', true),
              ('status', 'text', true), ('pending_id', 'bigint', false), ('reverses', 'bigint', false),
              ('expires_at', 'timestamp with time zone', false), ('metadata', 'jsonb', false),
-             ('created_at', 'timestamp with time zone', true)$$,
+             ('created_at', 'timestamp with time zone', true), ('entry_id', 'bigint', true)$$,
     'payments.transfers has the columns of the contract');
 SELECT set_has(
     $$SELECT * FROM pg_temp.columns_of('payments.postings')$$,
@@ -87,12 +91,26 @@ SELECT set_has(
              ('side', 'text', true), ('amount', 'monetary', true), ('balance_after', 'monetary', true),
              ('created_at', 'timestamp with time zone', true)$$,
     'payments.postings has the columns of the contract');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.columns_of('payments.entries')$$,
+    $$VALUES ('ledger', 'text', true), ('id', 'bigint', true), ('idempotency_key', 'text', false),
+             ('metadata', 'jsonb', false), ('created_at', 'timestamp with time zone', true)$$,
+    'payments.entries has the columns of the contract, and no other');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.columns_of('payments.transfer_request')$$,
+    $$VALUES ('from_account', 'bigint', false), ('to_account', 'bigint', false),
+             ('amount', 'monetary', false), ('idempotency_key', 'text', false), ('metadata', 'jsonb', false)$$,
+    'payments.transfer_request is (from_account, to_account, amount, idempotency_key, metadata)');
 SELECT col_default_is('payments', 'accounts', 'ledger', 'default', 'accounts.ledger defaults to ''default''');
 SELECT col_default_is('payments', 'accounts', 'normal_balance', 'credit', 'accounts.normal_balance defaults to ''credit''');
 SELECT col_default_is('payments', 'accounts', 'allow_negative', 'false', 'accounts.allow_negative defaults to false');
 SELECT col_default_is('payments', 'accounts', 'status', 'open', 'accounts.status defaults to ''open''');
 SELECT col_default_is('payments', 'transfers', 'status', 'posted', 'transfers.status defaults to ''posted''');
 SELECT col_hasnt_default('payments', 'transfers', 'ledger', 'transfers.ledger has no default: it is taken from the accounts');
+SELECT col_hasnt_default('payments', 'accounts', 'id', 'accounts.id has no default: the ledger assigns it');
+SELECT col_hasnt_default('payments', 'transfers', 'id', 'transfers.id has no default: the ledger assigns it');
+SELECT col_hasnt_default('payments', 'transfers', 'entry_id', 'transfers.entry_id has no default: the ledger assigns it');
+SELECT col_hasnt_default('payments', 'transfers', 'created_at', 'transfers.created_at has no default: the ledger assigns it');
 
 -- indexes ---------------------------------------------------------------------------
 
@@ -106,49 +124,75 @@ LANGUAGE sql AS $$
      WHERE i.indrelid = rel AND k.ord <= i.indnkeyatts
      GROUP BY i.indexrelid, i.indisunique
 $$;
-SELECT set_has(
+SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.accounts')$$,
-    $$VALUES (ARRAY['id'], true), (ARRAY['ledger', 'name'], true)$$,
-    'accounts: unique id, unique name within a ledger');
-SELECT set_has(
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'name'], true), (ARRAY['id'], false)$$,
+    'accounts: unique (ledger, id), unique name within a ledger, and an index on id alone');
+SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.transfers')$$,
-    $$VALUES (ARRAY['id'], true), (ARRAY['ledger', 'idempotency_key'], true)$$,
-    'transfers: unique id, unique idempotency key within a ledger');
-SELECT set_has(
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true),
+             (ARRAY['ledger', 'from_account', 'created_at'], false),
+             (ARRAY['ledger', 'to_account', 'created_at'], false),
+             (ARRAY['ledger', 'entry_id'], false)$$,
+    'transfers: unique (ledger, id), unique idempotency key within a ledger, indexes by account and time and by entry');
+SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.postings')$$,
-    $$VALUES (ARRAY['id'], true), (ARRAY['account_id', 'created_at', 'id'], false),
-             (ARRAY['transfer_id'], false)$$,
-    'postings: unique id, an index for statements and balances as of a time (account_id, created_at, id), one for a transfer''s legs');
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'account_id', 'created_at', 'id'], false),
+             (ARRAY['ledger', 'transfer_id'], false)$$,
+    'postings: unique (ledger, id), an index for statements and balances as of a time, one for a transfer''s legs');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.entries')$$,
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true)$$,
+    'entries: unique (ledger, id), unique idempotency key within a ledger');
+SELECT col_is_pk('payments', 'accounts', ARRAY['ledger', 'id'], 'the primary key of accounts is (ledger, id)');
+SELECT col_is_pk('payments', 'transfers', ARRAY['ledger', 'id'], 'the primary key of transfers is (ledger, id)');
+SELECT col_is_pk('payments', 'postings', ARRAY['ledger', 'id'], 'the primary key of postings is (ledger, id)');
+SELECT col_is_pk('payments', 'entries', ARRAY['ledger', 'id'], 'the primary key of entries is (ledger, id)');
+SELECT is_empty(
+    $$SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
+       WHERE c.conrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
+                            'payments.postings'::regclass, 'payments.entries'::regclass)
+         AND c.contype IN ('p', 'u', 'f', 'x')
+         AND (SELECT attname FROM pg_attribute
+               WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'$$,
+    'every key of every ledger table starts with ledger');
 SELECT ok((SELECT bool_and(i.indisvalid AND i.indisready)
              FROM pg_index i WHERE i.indrelid IN ('payments.accounts'::regclass,
-                  'payments.transfers'::regclass, 'payments.postings'::regclass)),
+                  'payments.transfers'::regclass, 'payments.postings'::regclass,
+                  'payments.entries'::regclass)),
           'every index of the ledger tables is valid');
 
 -- triggers ----------------------------------------------------------------------------
 
+SELECT trigger_is('payments', 'transfers', 'transfer_statement_start', 'payments', 'transfer_statement_start',
+                  'transfers: transfer_statement_start runs payments.transfer_statement_start()');
 SELECT trigger_is('payments', 'transfers', 'transfer_before_insert', 'payments', 'transfer_before_insert',
                   'transfers: transfer_before_insert runs payments.transfer_before_insert()');
-SELECT trigger_is('payments', 'transfers', 'transfer_after_insert', 'payments', 'transfer_after_insert',
-                  'transfers: transfer_after_insert runs payments.transfer_after_insert()');
-SELECT trigger_is('payments', 'transfers', 'transfer_check_balanced', 'payments', 'transfer_check_balanced',
-                  'transfers: transfer_check_balanced runs payments.transfer_check_balanced()');
+SELECT trigger_is('payments', 'transfers', 'transfer_apply', 'payments', 'transfer_apply',
+                  'transfers: transfer_apply runs payments.transfer_apply()');
 SELECT trigger_is('payments', 'transfers', 'transfer_history_guard', 'payments', 'history_guard',
                   'transfers: transfer_history_guard runs payments.history_guard()');
 SELECT trigger_is('payments', 'transfers', 'transfer_truncate_guard', 'payments', 'history_guard',
                   'transfers: transfer_truncate_guard runs payments.history_guard()');
-SELECT trigger_is('payments', 'postings', 'posting_guard', 'payments', 'posting_guard',
-                  'postings: posting_guard runs payments.posting_guard()');
+SELECT trigger_is('payments', 'postings', 'posting_guard', 'payments', 'ledger_write_guard',
+                  'postings: posting_guard runs payments.ledger_write_guard()');
 SELECT trigger_is('payments', 'postings', 'posting_history_guard', 'payments', 'history_guard',
                   'postings: posting_history_guard runs payments.history_guard()');
 SELECT trigger_is('payments', 'postings', 'posting_truncate_guard', 'payments', 'history_guard',
                   'postings: posting_truncate_guard runs payments.history_guard()');
+SELECT trigger_is('payments', 'entries', 'entry_guard', 'payments', 'ledger_write_guard',
+                  'entries: entry_guard runs payments.ledger_write_guard()');
+SELECT trigger_is('payments', 'entries', 'entry_history_guard', 'payments', 'history_guard',
+                  'entries: entry_history_guard runs payments.history_guard()');
+SELECT trigger_is('payments', 'entries', 'entry_truncate_guard', 'payments', 'history_guard',
+                  'entries: entry_truncate_guard runs payments.history_guard()');
 SELECT trigger_is('payments', 'accounts', 'account_guard', 'payments', 'account_guard',
                   'accounts: account_guard runs payments.account_guard()');
 SELECT trigger_is('payments', 'accounts', 'account_history_guard', 'payments', 'history_guard',
                   'accounts: account_history_guard runs payments.history_guard()');
 SELECT trigger_is('payments', 'accounts', 'account_truncate_guard', 'payments', 'history_guard',
                   'accounts: account_truncate_guard runs payments.history_guard()');
-SELECT set_has(
+SELECT set_eq(
     $$SELECT c.relname::text, t.tgname::text,
              CASE WHEN t.tgtype & 2 <> 0 THEN 'BEFORE' WHEN t.tgtype & 64 <> 0 THEN 'INSTEAD OF' ELSE 'AFTER' END AS timing,
              CASE WHEN t.tgtype & 1 <> 0 THEN 'ROW' ELSE 'STATEMENT' END AS level,
@@ -159,18 +203,24 @@ SELECT set_has(
              t.tgdeferrable, t.tginitdeferred, t.tgenabled::text
         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
        WHERE c.relnamespace = 'payments'::regnamespace AND NOT t.tgisinternal$$,
-    $$VALUES ('transfers', 'transfer_before_insert', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
-             ('transfers', 'transfer_after_insert', 'AFTER', 'ROW', 'INSERT', false, false, 'O'),
-             ('transfers', 'transfer_check_balanced', 'AFTER', 'ROW', 'INSERT', true, true, 'O'),
+    $$VALUES ('transfers', 'transfer_statement_start', 'BEFORE', 'STATEMENT', 'INSERT', false, false, 'O'),
+             ('transfers', 'transfer_before_insert', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
+             ('transfers', 'transfer_apply', 'AFTER', 'STATEMENT', 'INSERT', false, false, 'O'),
              ('transfers', 'transfer_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
              ('transfers', 'transfer_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('postings', 'posting_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
              ('postings', 'posting_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
              ('postings', 'posting_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('entries', 'entry_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
+             ('entries', 'entry_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('entries', 'entry_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('accounts', 'account_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE', false, false, 'O'),
              ('accounts', 'account_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
              ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
-    'each trigger fires at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
+    'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
+SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
+              AND tgname = 'transfer_apply'), 'new_transfers'::name,
+          'transfer_apply reads the statement''s rows from the transition table new_transfers');
 
 -- functions: definer, search_path, volatility ---------------------------------------------
 
@@ -180,6 +230,10 @@ SELECT has_function('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'mone
                     'post_transfer(from_account, to_account, amount, idempotency_key, metadata) exists');
 SELECT has_function('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'],
                     'post_transfer() by name, with a trailing ledger, exists');
+SELECT has_function('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
+                    'post_transfers(transfers, idempotency_key, metadata) exists');
+SELECT function_returns('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
+                        'bigint[]', 'post_transfers() returns the ids as bigint[]');
 SELECT has_function('payments', 'balance', ARRAY['bigint', 'timestamp with time zone'], 'balance(account, at) exists');
 SELECT has_function('payments', 'balance', ARRAY['text', 'timestamp with time zone', 'text'], 'balance() by name exists');
 SELECT has_function('payments', 'available_balance', ARRAY['bigint'], 'available_balance(account) exists');
@@ -196,11 +250,16 @@ SELECT is(pg_get_function_arguments('payments.post_transfer(bigint, bigint, mone
 SELECT is(pg_get_function_arguments('payments.balance(bigint, timestamptz)'::regprocedure),
           'account bigint, at timestamp with time zone DEFAULT NULL::timestamp with time zone',
           'balance() has the argument names and defaults of the contract');
+SELECT is(pg_get_function_arguments('payments.post_transfers(payments.transfer_request[], text, jsonb)'::regprocedure),
+          'transfers transfer_request[], idempotency_key text DEFAULT NULL::text, metadata jsonb DEFAULT NULL::jsonb',
+          'post_transfers() has the argument names and defaults of the contract');
 
 SELECT is_definer('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'monetary', 'text', 'jsonb'],
                   'post_transfer() by id is SECURITY DEFINER');
 SELECT is_definer('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'],
                   'post_transfer() by name is SECURITY DEFINER');
+SELECT is_definer('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
+                  'post_transfers() is SECURITY DEFINER');
 SELECT is_definer('payments', 'create_account', ARRAY['text', 'currency', 'text', 'boolean', 'jsonb', 'text'],
                   'create_account() is SECURITY DEFINER');
 SELECT is_definer('payments', 'set_account_status', ARRAY['bigint', 'text'], 'set_account_status() by id is SECURITY DEFINER');
@@ -209,18 +268,20 @@ SELECT is_definer('payments', 'balance', ARRAY['bigint', 'timestamp with time zo
 SELECT is_definer('payments', 'balance', ARRAY['text', 'timestamp with time zone', 'text'], 'balance() by name is SECURITY DEFINER');
 SELECT is_definer('payments', 'available_balance', ARRAY['bigint'], 'available_balance() by id is SECURITY DEFINER');
 SELECT is_definer('payments', 'available_balance', ARRAY['text', 'text'], 'available_balance() by name is SECURITY DEFINER');
--- The triggers that write postings and volumes run as the owner; the guards
--- and the deferred check need no rights, and their SET clause would cost
--- every row: they resolve no names (the check's one query is qualified).
+-- The triggers that assign ids and write postings and volumes run as the
+-- owner; the guards and the one that opens a statement's entry need no
+-- rights, and their SET clause would cost every row: they resolve no names.
 SELECT is_definer('payments', name, ARRAY[]::name[], format('trigger function %s() is SECURITY DEFINER', name))
-  FROM trigger_functions WHERE name IN ('transfer_before_insert', 'transfer_after_insert') ORDER BY name;
+  FROM trigger_functions WHERE name IN ('transfer_before_insert', 'transfer_apply') ORDER BY name;
 SELECT isnt_definer('payments', name, ARRAY[]::name[], format('trigger function %s() is not SECURITY DEFINER', name))
-  FROM trigger_functions WHERE name NOT IN ('transfer_before_insert', 'transfer_after_insert') ORDER BY name;
+  FROM trigger_functions WHERE name NOT IN ('transfer_before_insert', 'transfer_apply') ORDER BY name;
 
 SELECT volatility_is('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'monetary', 'text', 'jsonb'], 'volatile',
                      'post_transfer() by id is VOLATILE');
 SELECT volatility_is('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'], 'volatile',
                      'post_transfer() by name is VOLATILE');
+SELECT volatility_is('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'], 'volatile',
+                     'post_transfers() is VOLATILE');
 SELECT volatility_is('payments', 'create_account', ARRAY['text', 'currency', 'text', 'boolean', 'jsonb', 'text'], 'volatile',
                      'create_account() is VOLATILE');
 SELECT volatility_is('payments', 'set_account_status', ARRAY['bigint', 'text'], 'volatile', 'set_account_status() by id is VOLATILE');
@@ -246,8 +307,8 @@ CREATE TEMP VIEW extension_functions AS
       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'payments'
       JOIN pg_language l ON l.oid = p.prolang;
-SELECT cmp_ok((SELECT count(*) FROM extension_functions WHERE prosecdef), '>=', 15::bigint,
-              'the extension has its SECURITY DEFINER functions (at least the 13 of the API and 2 triggers)');
+SELECT cmp_ok((SELECT count(*) FROM extension_functions WHERE prosecdef), '>=', 16::bigint,
+              'the extension has its SECURITY DEFINER functions (at least the 14 of the API and 2 triggers)');
 SELECT is_empty(
     $$SELECT signature, proconfig FROM extension_functions
        WHERE prosecdef AND proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, payments, pg_temp']$$,
@@ -274,9 +335,12 @@ SELECT is_empty(
 SELECT is_empty(
     $$SELECT c.relname FROM pg_class c
        WHERE c.oid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass, 'payments.postings'::regclass,
-                       'payments.account_balances'::regclass, 'payments.trial_balance'::regclass)
+                       'payments.entries'::regclass, 'payments.account_balances'::regclass,
+                       'payments.trial_balance'::regclass)
          AND obj_description(c.oid, 'pg_class') IS NULL$$,
     'every table and view of the ledger has a COMMENT');
+SELECT isnt(obj_description('payments.transfer_request'::regtype, 'pg_type'), NULL,
+            'payments.transfer_request has a COMMENT');
 
 -- pg_dump keeps the ledger's data ------------------------------------------------------
 
@@ -285,17 +349,19 @@ SELECT set_eq(
         FROM pg_extension e, unnest(e.extconfig) c
         JOIN pg_class r ON r.oid = c JOIN pg_namespace n ON n.oid = r.relnamespace
        WHERE e.extname = 'payments' AND format('%I.%I', n.nspname, r.relname) IN
-             ('payments.accounts', 'payments.transfers', 'payments.postings',
-              'payments.accounts_id_seq', 'payments.transfers_id_seq', 'payments.postings_id_seq')$$,
-    $$VALUES ('payments.accounts'), ('payments.transfers'), ('payments.postings'),
-             ('payments.accounts_id_seq'), ('payments.transfers_id_seq'), ('payments.postings_id_seq')$$,
-    'the three tables and their id sequences are registered with pg_extension_config_dump');
+             ('payments.accounts', 'payments.transfers', 'payments.postings', 'payments.entries',
+              'payments.accounts_id_seq', 'payments.transfers_id_seq', 'payments.postings_id_seq',
+              'payments.entries_id_seq')$$,
+    $$VALUES ('payments.accounts'), ('payments.transfers'), ('payments.postings'), ('payments.entries'),
+             ('payments.accounts_id_seq'), ('payments.transfers_id_seq'), ('payments.postings_id_seq'),
+             ('payments.entries_id_seq')$$,
+    'the four tables and their id sequences are registered with pg_extension_config_dump');
 SELECT is(
     (SELECT array_agg(coalesce(f, '') ORDER BY f) FROM pg_extension e,
             unnest(e.extconfig, e.extcondition) AS u (c, f)
       WHERE e.extname = 'payments' AND c IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
-                                              'payments.postings'::regclass)),
-    ARRAY['', '', ''],
+                                              'payments.postings'::regclass, 'payments.entries'::regclass)),
+    ARRAY['', '', '', ''],
     'pg_dump keeps every row of them (no filter)');
 
 -- PUBLIC: nothing ---------------------------------------------------------------------------
@@ -303,11 +369,13 @@ SELECT is(
 SELECT table_privs_are('payments', 'accounts', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.accounts');
 SELECT table_privs_are('payments', 'transfers', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.transfers');
 SELECT table_privs_are('payments', 'postings', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.postings');
+SELECT table_privs_are('payments', 'entries', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.entries');
 SELECT table_privs_are('payments', 'account_balances', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.account_balances');
 SELECT table_privs_are('payments', 'trial_balance', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on payments.trial_balance');
 SELECT sequence_privs_are('payments', 'accounts_id_seq', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on accounts_id_seq');
 SELECT sequence_privs_are('payments', 'transfers_id_seq', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on transfers_id_seq');
 SELECT sequence_privs_are('payments', 'postings_id_seq', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on postings_id_seq');
+SELECT sequence_privs_are('payments', 'entries_id_seq', 'public', ARRAY[]::name[], 'PUBLIC has no privilege on entries_id_seq');
 SELECT function_privs_are('payments', split_part(signature, '(', 1),
                           string_to_array(rtrim(split_part(signature, '(', 2), ')'), ', ')::name[],
                           'public', ARRAY[]::name[], format('PUBLIC may not execute %s', signature))
@@ -324,6 +392,7 @@ GRANT EXECUTE ON FUNCTION
     payments.create_account(text, currency, text, boolean, jsonb, text),
     payments.post_transfer(bigint, bigint, monetary, text, jsonb),
     payments.post_transfer(text, text, monetary, text, jsonb, text),
+    payments.post_transfers(payments.transfer_request[], text, jsonb),
     payments.balance(bigint, timestamptz),
     payments.balance(text, timestamptz, text),
     payments.available_balance(bigint),
@@ -344,6 +413,15 @@ SELECT is((pg_temp.as_role('tap_ledger_app',
               format($$SELECT payments.post_transfer(%s, %s, '5.00 USD')$$,
                      account_id('tap_alice'), account_id('tap_cash'))))[1], '00000',
           'the application role posts a transfer by id');
+SELECT pg_temp.as_role('tap_ledger_app',
+    format($$SELECT payments.post_transfers(ARRAY[ROW(%1$s, %2$s, '1.00 USD', NULL, NULL),
+                                                  ROW(%2$s, %1$s, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
+                                            'tap-app-entry', '{"app": true}')$$,
+           account_id('tap_cash'), account_id('tap_alice'))) AS app_e1 \gset
+SELECT is(:'app_e1'::text[],
+          ARRAY['00000', (SELECT array_agg(id ORDER BY id)::text FROM payments.transfers
+                           WHERE entry_id = (SELECT id FROM payments.entries WHERE idempotency_key = 'tap-app-entry'))],
+          'the application role posts an entry with post_transfers(), and gets its ids');
 SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.balance('tap_alice')$$), ARRAY['00000', '20.00 USD'],
           'the application role reads a balance');
 SELECT is(pg_temp.as_role('tap_ledger_app', format('SELECT payments.available_balance(%s)', account_id('tap_alice'))),
@@ -351,7 +429,7 @@ SELECT is(pg_temp.as_role('tap_ledger_app', format('SELECT payments.available_ba
 SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.set_account_status('tap_alice', 'frozen')$$))[1], '00000',
           'the application role freezes an account');
 SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '1.00 USD')$$),
-          ARRAY['55000', format('account %s is frozen', account_id('tap_alice'))],
+          ARRAY['55L01', format('account %s is frozen', account_id('tap_alice'))],
           'the rules hold for the application role');
 SELECT is(pg_temp.as_role('tap_ledger_app',
               format($$INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '1.00 USD')$$,
@@ -363,6 +441,11 @@ SELECT is(pg_temp.as_role('tap_ledger_app',
                 VALUES ('default', 1, 1, 'credit', '1.00 USD', '1.00 USD', now())$$),
           ARRAY['42501', 'permission denied for table postings'],
           'the application role may not INSERT INTO payments.postings');
+SELECT is(pg_temp.as_role('tap_ledger_app',
+              $$INSERT INTO payments.entries (ledger, id, idempotency_key, metadata, created_at)
+                VALUES ('default', 1, 'tap-forged', NULL, now())$$),
+          ARRAY['42501', 'permission denied for table entries'],
+          'the application role may not INSERT INTO payments.entries');
 SELECT is(pg_temp.as_role('tap_ledger_app', $$UPDATE payments.accounts SET status = 'open' WHERE name = 'tap_alice'$$),
           ARRAY['42501', 'permission denied for table accounts'],
           'the application role may not UPDATE payments.accounts');
@@ -393,7 +476,11 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT count(*) FROM payments.
 SELECT is(pg_temp.as_role('tap_ledger_analyst',
               $$SELECT string_agg(side || ' ' || balance_after::text, ', ' ORDER BY id) FROM payments.postings p
                  WHERE p.account_id = (SELECT id FROM payments.accounts WHERE ledger = 'default' AND name = 'tap_alice')$$),
-          ARRAY['00000', 'credit 25.00 USD, debit 20.00 USD'], 'the analyst reads payments.postings and payments.accounts');
+          ARRAY['00000', 'credit 25.00 USD, debit 20.00 USD, credit 21.00 USD, debit 20.00 USD'],
+          'the analyst reads payments.postings and payments.accounts');
+SELECT is(pg_temp.as_role('tap_ledger_analyst',
+              $$SELECT metadata::text FROM payments.entries WHERE idempotency_key = 'tap-app-entry'$$),
+          ARRAY['00000', '{"app": true}'], 'the analyst reads payments.entries');
 SELECT is(pg_temp.as_role('tap_ledger_analyst',
               $$SELECT sum(amount)::text FROM payments.transfers WHERE idempotency_key = 'tap-app-1'$$),
           ARRAY['00000', '25.00 USD'], 'the analyst adds up amounts with sum()');
@@ -423,6 +510,11 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst',
               format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, account_id('tap_cash'), account_id('tap_alice'))),
           ARRAY['42501', 'permission denied for function post_transfer'],
           'the analyst may not call post_transfer() by id');
+SELECT is(pg_temp.as_role('tap_ledger_analyst',
+              format($$SELECT payments.post_transfers(ARRAY[ROW(%s, %s, '1.00 USD', NULL, NULL)]::payments.transfer_request[])$$,
+                     account_id('tap_cash'), account_id('tap_alice'))),
+          ARRAY['42501', 'permission denied for function post_transfers'],
+          'the analyst may not call post_transfers()');
 SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.create_account('tap_mine', 'USD')$$),
           ARRAY['42501', 'permission denied for function create_account'],
           'the analyst may not call create_account()');

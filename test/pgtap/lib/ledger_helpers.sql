@@ -1,16 +1,21 @@
 -- Helpers of the ledger's pgTAP files, created in pg_temp (gone with each
 -- file's rollback); included with \ir lib/ledger_helpers.sql.
 
--- Everything a refusal must leave as it was.
+-- Everything a refusal must leave as it was: transfers (with their entries),
+-- postings, entries and accounts with their volumes.
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
-    SELECT format('transfers: %s | postings: %s | accounts: %s',
-        (SELECT coalesce(string_agg(format('%s %s %s %s->%s %s', id, ledger,
+    SELECT format('transfers: %s | postings: %s | entries: %s | accounts: %s',
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s->%s %s', id, ledger, entry_id,
                                            coalesce(idempotency_key, '-'), from_account,
                                            to_account, amount), ', ' ORDER BY id), '')
            FROM payments.transfers),
         (SELECT coalesce(string_agg(format('%s %s %s %s %s', id, transfer_id, account_id,
                                            side, balance_after), ', ' ORDER BY id), '')
            FROM payments.postings),
+        (SELECT coalesce(string_agg(format('%s %s %s %s', ledger, id,
+                                           coalesce(idempotency_key, '-'), metadata),
+                                    ', ' ORDER BY ledger, id), '')
+           FROM payments.entries),
         (SELECT coalesce(string_agg(format('%s %s %s %s %s %s %s/%s/%s/%s', id, ledger, name,
                                            status, allow_negative, metadata, debits_posted,
                                            credits_posted, debits_pending, credits_pending),
@@ -44,4 +49,33 @@ EXCEPTION WHEN OTHERS THEN
                             detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
     RETURN ARRAY[state, msg, nullif(detail, ''), nullif(hint, '')];
 END
+$$;
+
+-- {sqlstate, schema, table, column, constraint}: the diagnostic fields of the
+-- error sql raises (DESIGN.md section 7: those PostgreSQL's own constraint
+-- errors set).
+CREATE FUNCTION pg_temp.error_fields_of(sql text) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    state text;
+    schema_name text;
+    table_name text;
+    column_name text;
+    constraint_name text;
+BEGIN
+    EXECUTE sql;
+    RETURN ARRAY['00000', NULL, NULL, NULL, NULL];
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, schema_name = SCHEMA_NAME,
+                            table_name = TABLE_NAME, column_name = COLUMN_NAME,
+                            constraint_name = CONSTRAINT_NAME;
+    RETURN ARRAY[state, nullif(schema_name, ''), nullif(table_name, ''),
+                 nullif(column_name, ''), nullif(constraint_name, '')];
+END
+$$;
+
+-- The id the next transfer will get (messages name the transfer they refuse):
+-- the ledger draws ids from transfers_id_seq, one at a time.
+CREATE FUNCTION pg_temp.next_transfer_id() RETURNS bigint LANGUAGE sql AS $$
+    SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END
+      FROM payments.transfers_id_seq
 $$;
