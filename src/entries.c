@@ -1,16 +1,14 @@
 /*
  * entries.c
- *	  Which entry each inserted transfer belongs to, and that every statement
- *	  that inserted transfers had them applied.
+ *	  Which entry each inserted transfer belongs to.
  *
  * A BEFORE STATEMENT trigger opens a statement's entry, the BEFORE ROW
- * trigger draws its id per ledger and counts the rows, and the posting
- * engine (the AFTER STATEMENT trigger) closes it.  Statements nest (a
- * function called while one inserts may insert too), so open entries form a
- * stack.  An entry opened in a subtransaction that aborts goes with it, its
- * rows being gone too.  At commit no entry may still be open with rows: that
- * would be transfers the engine never applied (its trigger disabled), which
- * therefore cannot commit.
+ * trigger draws its id per ledger, and the posting engine (the AFTER
+ * STATEMENT trigger) closes it.  Statements nest (a function called while one
+ * inserts may insert too), so open entries form a stack.  An entry opened in
+ * a subtransaction that aborts goes with it, its rows being gone too.  The
+ * three triggers refuse to run unless all three fire (ledger_triggers.c), so
+ * no statement leaves its entry open, nor its rows unapplied.
  */
 #include "postgres.h"
 
@@ -31,16 +29,15 @@ typedef struct LedgerEntry
 /* A statement's ledgers are few, looked at in turn; beyond that, hashed. */
 #define FEW_LEDGERS		8
 
-typedef struct OpenEntry
+struct OpenEntry
 {
 	struct OpenEntry *outer;
 	SubTransactionId subid;
 	TimestampTz posted_at;
-	uint64		rows;
 	int			nledgers;
 	LedgerEntry ledgers[FEW_LEDGERS];
 	HTAB	   *more_ledgers;
-} OpenEntry;
+};
 
 /* In TopTransactionContext: gone, with the memory, at the end of the transaction. */
 static OpenEntry *open_entries = NULL;
@@ -56,19 +53,6 @@ entries_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
-			for (OpenEntry *e = open_entries; e != NULL; e = e->outer)
-				if (e->rows > 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-							 errmsg("%llu transfers were inserted but not applied",
-									(unsigned long long) e->rows),
-							 errdetail("The trigger transfer_apply on payments.transfers did not run for them."),
-							 errhint("Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply."),
-							 errledger("transfers", NULL, NULL)));
-			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_ABORT:
@@ -76,6 +60,8 @@ entries_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			open_entries = NULL;
 			preassigned_entry = 0;
+			break;
+		default:
 			break;
 	}
 }
@@ -117,27 +103,31 @@ entries_statement_begin(void)
 	open_entries = e;
 }
 
-static OpenEntry *
-current_entry(void)
+static void
+no_open_entry(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+			 errmsg("a transfer was inserted outside a statement the ledger opened"),
+			 errdetail("The trigger transfer_statement_start on payments.transfers did not run for its statement."),
+			 errhint("Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_statement_start.")));
+}
+
+OpenEntry *
+entries_current(void)
 {
 	if (open_entries == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 errmsg("a transfer was inserted outside a statement the ledger opened"),
-				 errdetail("The trigger transfer_statement_start on payments.transfers did not run."),
-				 errhint("Enable the trigger: ALTER TABLE payments.transfers ENABLE TRIGGER transfer_statement_start.")));
+		no_open_entry();
 	return open_entries;
 }
 
 int64
-entries_entry_for(const char *ledger)
+entries_entry_for(OpenEntry *e, const char *ledger)
 {
-	OpenEntry  *e = current_entry();
 	LedgerEntry *l;
 	char		key[LEDGER_NAME_MAX_BYTES + 1];
 	bool		found;
 
-	e->rows++;
 	for (int i = 0; i < e->nledgers; i++)
 		if (strcmp(e->ledgers[i].ledger, ledger) == 0)
 			return e->ledgers[i].entry_id;
@@ -170,15 +160,17 @@ entries_entry_for(const char *ledger)
 }
 
 TimestampTz
-entries_statement_time(void)
+entries_statement_time(OpenEntry *e)
 {
-	return current_entry()->posted_at;
+	return e->posted_at;
 }
 
 void
 entries_statement_end(void)
 {
-	open_entries = current_entry()->outer;
+	if (open_entries == NULL)
+		no_open_entry();
+	open_entries = open_entries->outer;
 }
 
 void

@@ -12,15 +12,20 @@
 
 #include "datatype/timestamp.h"
 
+typedef struct OpenEntry OpenEntry;
+
 /* Before a statement that inserts into payments.transfers. */
 extern void entries_statement_begin(void);
+
+/* At the first of its rows: the entry the statement opened. */
+extern OpenEntry *entries_current(void);
 
 /*
  * For each of its rows: the entry of the row's ledger in the statement
  * (drawn on first use), and the time the statement's transfers are posted.
  */
-extern int64 entries_entry_for(const char *ledger);
-extern TimestampTz entries_statement_time(void);
+extern int64 entries_entry_for(OpenEntry *e, const char *ledger);
+extern TimestampTz entries_statement_time(OpenEntry *e);
 
 /* After the posting engine has applied the statement's rows. */
 extern void entries_statement_end(void);

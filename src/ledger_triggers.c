@@ -14,6 +14,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "utils/reltrigger.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
@@ -86,6 +87,51 @@ check_length(HeapTuple tuple, Relation rel, const char *name, int max_bytes)
 				 errtablecol(rel, ledger_column(rel, name))));
 }
 
+/*
+ * The ledger's three insert triggers on payments.transfers apply a transfer
+ * together: one opens the statement's entry, one checks and assigns each
+ * row, one applies the rows.  Their owner can disable one, which would let
+ * rows through half done, so each refuses to run unless the others fire
+ * too.  (With all three off, as under session_replication_role = replica,
+ * rows come in as they are, which is what a restore wants.)
+ */
+static const char *const transfer_triggers[] = {
+	"transfer_statement_start", "transfer_before_insert", "transfer_apply"
+};
+
+static bool
+trigger_fires(const Trigger *t)
+{
+	if (t->tgenabled == TRIGGER_DISABLED)
+		return false;
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return t->tgenabled == TRIGGER_FIRES_ON_REPLICA || t->tgenabled == TRIGGER_FIRES_ALWAYS;
+	return t->tgenabled == TRIGGER_FIRES_ON_ORIGIN || t->tgenabled == TRIGGER_FIRES_ALWAYS;
+}
+
+static void
+require_transfer_triggers(Relation rel)
+{
+	TriggerDesc *desc = rel->trigdesc;
+
+	for (int i = 0; i < lengthof(transfer_triggers); i++)
+	{
+		bool		fires = false;
+
+		for (int j = 0; desc != NULL && j < desc->numtriggers && !fires; j++)
+			fires = strcmp(desc->triggers[j].tgname, transfer_triggers[i]) == 0 &&
+				trigger_fires(&desc->triggers[j]);
+		if (!fires)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("trigger %s on payments.transfers does not fire", transfer_triggers[i]),
+					 errdetail("The triggers transfer_statement_start, transfer_before_insert and transfer_apply post a transfer together; without one of them, transfers would be posted half done."),
+					 errhint("ALTER TABLE payments.transfers ENABLE TRIGGER %s.",
+							 transfer_triggers[i]),
+					 errtable(rel)));
+	}
+}
+
 /* BEFORE INSERT ... FOR EACH STATEMENT on transfers: opens its entry. */
 Datum
 ledger_transfer_statement_start(PG_FUNCTION_ARGS)
@@ -97,6 +143,7 @@ ledger_transfer_statement_start(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "transfer_statement_start must fire BEFORE INSERT FOR EACH STATEMENT");
+	require_transfer_triggers(trigdata->tg_relation);
 	entries_statement_begin();
 	return PointerGetDatum(NULL);
 }
@@ -122,6 +169,7 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	Monetary   *amount;
 	Datum		status;
 	char	   *ledger;
+	OpenEntry  *entry = fcinfo->flinfo->fn_extra;
 	int			cols[4];
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -131,6 +179,12 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "transfer_before_insert must fire BEFORE INSERT FOR EACH ROW");
+	/* the first row of the statement (the FmgrInfo is the statement's) */
+	if (entry == NULL)
+	{
+		require_transfer_triggers(rel);
+		fcinfo->flinfo->fn_extra = entry = entries_current();
+	}
 
 	from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &from_null));
 	to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &to_null));
@@ -207,9 +261,9 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	cols[0] = ledger_column(rel, "id");
 	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
 	cols[1] = ledger_column(rel, "entry_id");
-	values[1] = Int64GetDatum(entries_entry_for(ledger));
+	values[1] = Int64GetDatum(entries_entry_for(entry, ledger));
 	cols[2] = ledger_column(rel, "created_at");
-	values[2] = TimestampTzGetDatum(entries_statement_time());
+	values[2] = TimestampTzGetDatum(entries_statement_time(entry));
 	cols[3] = ledger_column(rel, "ledger");
 	values[3] = CStringGetTextDatum(ledger);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel),
@@ -229,6 +283,7 @@ ledger_transfer_apply(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
 		trigdata->tg_newtable == NULL)
 		elog(ERROR, "transfer_apply must fire AFTER INSERT FOR EACH STATEMENT with a NEW TABLE");
+	require_transfer_triggers(trigdata->tg_relation);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -323,7 +378,11 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		check_length(tuple, rel, "name", ACCOUNT_NAME_MAX_BYTES);
 		currency = DatumGetCurrency(get_column(tuple, rel, "currency", &isnull));
 		if (isnull)
-			return PointerGetDatum(tuple);	/* NOT NULL refuses it */
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"currency\" of relation \"%s\" violates not-null constraint",
+							RelationGetRelationName(rel)),
+					 errtablecol(rel, ledger_column(rel, "currency"))));
 		for (int i = 0; i < lengthof(volume_columns); i++)
 			if (!monetary_column_is_zero(tuple, rel, volume_columns[i], currency))
 				ereport(ERROR,

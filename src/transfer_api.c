@@ -33,12 +33,17 @@ PG_FUNCTION_INFO_V1(ledger_account_checked);
 static void
 key_reused(const char *key, const char *what, int64 id, const char *ledger)
 {
+	bool		entry = strcmp(what, "entry") == 0;
+
 	ereport(ERROR,
 			(errcode(ERRCODE_IDEMPOTENCY_KEY_REUSED),
 			 errmsg("idempotency key \"%s\" was already used for a different %s", key, what),
 			 errdetail("%s %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata.",
-					   strcmp(what, "entry") == 0 ? "Entry" : "Transfer", (long long) id, ledger),
-			 errhint("Replay a key only with the request it was first sent with; a new request needs a new key.")));
+					   entry ? "Entry" : "Transfer", (long long) id, ledger),
+			 errhint("Replay a key only with the request it was first sent with; a new request needs a new key."),
+			 errledger(entry ? "entries" : "transfers", "idempotency_key",
+					   entry ? "entries_ledger_idempotency_key_key" :
+					   "transfers_ledger_idempotency_key_key")));
 }
 
 /* post_transfer ------------------------------------------------------------ */
@@ -453,7 +458,8 @@ check_transfer_keys(const EntryRequest *req)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("idempotency key \"%s\" is given to two transfers of the entry",
 						TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 1, &isnull)))));
+														  SPI_tuptable->tupdesc, 1, &isnull))),
+				 errledger("transfers", "idempotency_key", NULL)));
 	ereport(ERROR,
 			(errcode(ERRCODE_IDEMPOTENCY_KEY_REUSED),
 			 errmsg("idempotency key \"%s\" was already used for transfer %lld",
@@ -461,7 +467,8 @@ check_transfer_keys(const EntryRequest *req)
 													  SPI_tuptable->tupdesc, 1, &isnull)),
 					(long long) DatumGetInt64(used)),
 			 errdetail("A transfer's own key in an entry marks it as new: it may not have been posted before."),
-			 errhint("To retry a whole entry safely, give post_transfers() an idempotency_key.")));
+			 errhint("To retry a whole entry safely, give post_transfers() an idempotency_key."),
+			 errledger("transfers", "idempotency_key", "transfers_ledger_idempotency_key_key")));
 }
 
 /* The entry's transfers, in request order: the ids come back ascending. */
@@ -538,11 +545,16 @@ ledger_post_transfers(PG_FUNCTION_ARGS)
 	req.key = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	req.metadata = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	if (req.key != 0 &&
-		VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) > IDEMPOTENCY_KEY_MAX_BYTES)
+		(VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) < 1 ||
+		 VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) > IDEMPOTENCY_KEY_MAX_BYTES))
 		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("idempotency key of an entry must be at most %d bytes long",
-						IDEMPOTENCY_KEY_MAX_BYTES)));
+				(errcode(VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) < 1 ?
+						 ERRCODE_STRING_DATA_LENGTH_MISMATCH :
+						 ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("idempotency_key of entries must be 1 to %d bytes long, not %d",
+						IDEMPOTENCY_KEY_MAX_BYTES,
+						(int) VARSIZE_ANY_EXHDR(DatumGetPointer(req.key))),
+				 errledger("entries", "idempotency_key", NULL)));
 
 	entry_id = ledger_nextval(SEQ_ENTRIES);
 	if (req.key != 0 || req.metadata != 0)

