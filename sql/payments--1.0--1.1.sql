@@ -29,13 +29,12 @@ COMMENT ON EVENT TRIGGER payments_drop_guard IS
 -- The posting engine (issue 8) ------------------------------------------------
 --
 -- Cost on a large ledger.  Every key of every table gains the ledger, so
--- three primary keys and five indexes of transfers and postings are built
--- anew: on 10^8 postings, minutes, with the tables locked.  A DBA can build
--- them beforehand, without blocking writes, under the names <index>_1_1:
+-- the primary keys of transfers and postings and two indexes of postings are
+-- built anew: on 10^8 postings, minutes, with the tables locked.  A DBA can
+-- build them beforehand, without blocking writes, under the names
+-- <index>_1_1:
 --
 --   CREATE UNIQUE INDEX CONCURRENTLY transfers_pkey_1_1 ON payments.transfers (ledger, id);
---   CREATE INDEX CONCURRENTLY transfers_from_account_idx_1_1 ON payments.transfers (ledger, from_account, created_at);
---   CREATE INDEX CONCURRENTLY transfers_to_account_idx_1_1 ON payments.transfers (ledger, to_account, created_at);
 --   CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id);
 --   CREATE INDEX CONCURRENTLY postings_account_idx_1_1 ON payments.postings (ledger, account_id, created_at, id);
 --   CREATE INDEX CONCURRENTLY postings_transfer_idx_1_1 ON payments.postings (ledger, transfer_id);
@@ -204,13 +203,10 @@ ALTER TABLE payments.transfers ALTER COLUMN id DROP DEFAULT,
     ADD COLUMN entry_id bigint NOT NULL DEFAULT 0;
 ALTER TABLE payments.transfers ALTER COLUMN entry_id DROP DEFAULT,
     DROP CONSTRAINT transfers_pkey;
+-- an account's transfers are found through its postings (postings_account_idx)
 DROP INDEX payments.transfers_from_account_idx, payments.transfers_to_account_idx;
 SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_pkey',
     'CREATE UNIQUE INDEX transfers_pkey ON payments.transfers USING btree (ledger, id)', true);
-SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_from_account_idx',
-    'CREATE INDEX transfers_from_account_idx ON payments.transfers USING btree (ledger, from_account, created_at)', false);
-SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_to_account_idx',
-    'CREATE INDEX transfers_to_account_idx ON payments.transfers USING btree (ledger, to_account, created_at)', false);
 SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_entry_idx',
     'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (ledger, entry_id)', false);
 COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';

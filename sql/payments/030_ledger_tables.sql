@@ -67,8 +67,10 @@ CREATE TABLE payments.transfers (
     CONSTRAINT transfers_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
 );
 ALTER SEQUENCE payments.transfers_id_seq OWNED BY payments.transfers.id;
-CREATE INDEX transfers_from_account_idx ON payments.transfers (ledger, from_account, created_at);
-CREATE INDEX transfers_to_account_idx ON payments.transfers (ledger, to_account, created_at);
+-- No index by from_account or to_account: every transfer's two legs are
+-- postings, and postings_account_idx finds an account's transfers on either
+-- side, in time order; two more random-order index entries per transfer
+-- would cost every write for a question postings already answer.
 CREATE INDEX transfers_entry_idx ON payments.transfers (ledger, entry_id);
 COMMENT ON TABLE payments.transfers IS
     'money moved inside one ledger: from_account is debited, to_account credited; never updated or deleted';

@@ -63,8 +63,6 @@ CREATE TABLE floor.transfers (
     PRIMARY KEY (ledger, id),
     UNIQUE (ledger, idempotency_key)
 );
-CREATE INDEX ON floor.transfers (ledger, from_account, created_at);
-CREATE INDEX ON floor.transfers (ledger, to_account, created_at);
 CREATE INDEX ON floor.transfers (ledger, entry_id);
 CREATE SEQUENCE floor.postings_id_seq;
 CREATE TABLE floor.postings (
