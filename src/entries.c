@@ -48,6 +48,33 @@ static char preassigned_ledger[LEDGER_NAME_MAX_BYTES + 1];
 
 static bool callbacks_registered = false;
 
+/* Pops the innermost open entry, freeing it: a transaction may run millions. */
+static void
+pop_entry(void)
+{
+	OpenEntry  *e = open_entries;
+
+	open_entries = e->outer;
+	if (e->more_ledgers != NULL)
+		hash_destroy(e->more_ledgers);
+	pfree(e);
+}
+
+/*
+ * Ledgers longer than the limit exist only from before release 1.1, whose
+ * accounts cannot transact any more.
+ */
+static void
+check_ledger_length(const char *ledger)
+{
+	if (strlen(ledger) > LEDGER_NAME_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("ledger \"%.64s...\" is longer than %d bytes", ledger, LEDGER_NAME_MAX_BYTES),
+				 errdetail("Ledgers named before release 1.1 with longer names cannot take new transfers."),
+				 errledger("accounts", "ledger", NULL)));
+}
+
 static void
 entries_xact_callback(XactEvent event, void *arg)
 {
@@ -74,7 +101,7 @@ entries_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	/* entries opened in it or in its children, which began after it */
 	while (open_entries != NULL && open_entries->subid >= mySubid)
-		open_entries = open_entries->outer;
+		pop_entry();
 	preassigned_entry = 0;
 }
 
@@ -132,8 +159,7 @@ entries_entry_for(OpenEntry *e, const char *ledger)
 		if (strcmp(e->ledgers[i].ledger, ledger) == 0)
 			return e->ledgers[i].entry_id;
 
-	if (strlen(ledger) > LEDGER_NAME_MAX_BYTES)
-		elog(ERROR, "ledger name longer than %d bytes", LEDGER_NAME_MAX_BYTES);
+	check_ledger_length(ledger);
 	if (e->nledgers < FEW_LEDGERS)
 	{
 		l = &e->ledgers[e->nledgers++];
@@ -170,14 +196,13 @@ entries_statement_end(void)
 {
 	if (open_entries == NULL)
 		no_open_entry();
-	open_entries = open_entries->outer;
+	pop_entry();
 }
 
 void
 entries_preassign(int64 entry_id, const char *ledger)
 {
-	if (strlen(ledger) > LEDGER_NAME_MAX_BYTES)
-		elog(ERROR, "ledger name longer than %d bytes", LEDGER_NAME_MAX_BYTES);
+	check_ledger_length(ledger);
 	strlcpy(preassigned_ledger, ledger, sizeof(preassigned_ledger));
 	preassigned_entry = entry_id;
 }

@@ -131,13 +131,18 @@ errledger(const char *table, const char *column, const char *constraint)
 
 /* accounts ---------------------------------------------------------------- */
 
+/*
+ * A transfer's account that does not exist breaks the transfer's rule, as a
+ * foreign key would (named on transfers); any other look-up names accounts.
+ */
 void
-ledger_account_missing(int64 account)
+ledger_account_missing(int64 account, bool by_transfer)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 			 errmsg("account %lld does not exist", (long long) account),
-			 errledger("transfers", NULL, "transfers_account_exists")));
+			 by_transfer ? errledger("transfers", NULL, "transfers_account_exists") :
+			 errledger("accounts", "id", NULL)));
 	pg_unreachable();
 }
 
@@ -204,7 +209,7 @@ ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
 					 const char *ledger, currency_code currency)
 {
 	if (a == NULL)
-		ledger_account_missing(account);
+		ledger_account_missing(account, true);
 	if (strcmp(a->ledger, ledger) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -298,9 +303,12 @@ account_ledger_remember(int64 account, const char *ledger)
 
 	if (account_ledger_context == NULL)
 	{
+		/* blocks of at most 1 MB, so that the byte bound is one too */
 		account_ledger_context = AllocSetContextCreate(TopMemoryContext,
 													   "payments account ledgers",
-													   ALLOCSET_DEFAULT_SIZES);
+													   ALLOCSET_DEFAULT_MINSIZE,
+													   ALLOCSET_DEFAULT_INITSIZE,
+													   1024 * 1024);
 		CacheRegisterRelcacheCallback(account_ledger_cache_reset, (Datum) 0);
 		RegisterXactCallback(account_ledger_xact_abort, NULL);
 		RegisterSubXactCallback(account_ledger_subxact_abort, NULL);
@@ -345,7 +353,7 @@ ledger_account_ledger(int64 account)
 						 values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
 	if (SPI_processed == 0)
-		ledger_account_missing(account);
+		ledger_account_missing(account, true);
 	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1, &isnull));
 	account_ledger_remember(account, ledger);

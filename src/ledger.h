@@ -96,9 +96,9 @@ extern amount_int ledger_available_balance(const AccountRow *a);
  */
 extern void ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
 								 const char *ledger, currency_code currency);
-extern void ledger_account_missing(int64 account) pg_attribute_noreturn();
+extern void ledger_account_missing(int64 account, bool by_transfer) pg_attribute_noreturn();
 
-/* Runs a plan that writes postings, volumes or entries, which only the ledger may. */
+/* Runs a plan that writes entries, which only the ledger may (ledger_write_guard). */
 extern int	ledger_execute_write(SPIPlanPtr plan, Datum *values, const char *nulls);
 extern bool ledger_is_writing(void);
 

@@ -417,10 +417,6 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		char	   *old_status;
 		char	   *new_status;
 
-		/* the ledger's own volume updates were checked as they were computed */
-		if (ledger_is_writing())
-			return PointerGetDatum(new);
-
 		for (int i = 0; i < lengthof(fixed); i++)
 			if (column_changed(old, new, rel, fixed[i]))
 				ereport(ERROR,

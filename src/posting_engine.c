@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -37,6 +38,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "entries.h"
@@ -246,12 +248,11 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, const AccountColumns *c
 
 	if (!table_writer_lock(accounts, key))
 	{
-		/* not in this ledger: in another, or nowhere */
+		/* not in this ledger: in another, or nowhere (as far as we can see) */
 		AccountRow *row = fetch_account(monetary_oid, a->key.id);
 
 		ledger_check_account(row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
-		elog(ERROR, "account %lld of ledger \"%s\" was not found by its key",
-			 (long long) a->key.id, a->key.ledger);
+		ledger_account_missing(a->key.id, true);
 	}
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), desc, values, nulls);
 	account_from_values(cols, values, &a->row);
@@ -267,6 +268,8 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, const AccountColumns *c
 	values[cols->debits_posted] = MonetaryPGetDatum(&debits);
 	values[cols->credits_posted] = MonetaryPGetDatum(&credits);
 	table_writer_update(accounts, values, nulls);
+	/* the row's strings live in the caller's per-account context */
+	a->row.ledger = a->row.status = NULL;
 }
 
 /* The columns of payments.postings, and a leg as its row. */
@@ -423,13 +426,25 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	for (long i = 0; (a = hash_seq_search(&seq)) != NULL; i++)
 		order[i] = a;
 	qsort(order, naccounts, sizeof(EngineAccount *), compare_accounts);
+	/*
+	 * Find and lock the accounts as UPDATE would, after whatever this
+	 * transaction has done so far (a call nested in the statement may have
+	 * posted): in READ COMMITTED with a fresh snapshot, so that an account
+	 * committed since the statement began is there; otherwise with the
+	 * transaction's.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
 	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
 	account_columns_init(&account_cols, accounts_writer.rel);
 	for (long i = 0; i < naccounts; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		order[i]->ledger_text = CStringGetTextDatum(order[i]->key.ledger);
+		MemoryContextSwitchTo(row_cxt);
 		lock_and_update(monetary_oid, &accounts_writer, &account_cols, order[i]);
+		MemoryContextSwitchTo(engine_cxt);
+		MemoryContextReset(row_cxt);
 	}
 	table_writer_close(&accounts_writer);
 
@@ -456,6 +471,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		MemoryContextReset(row_cxt);
 	}
 	table_writer_close(&postings);
+	PopActiveSnapshot();
 
 done:
 	tuplestore_rescan(transfers);	/* for whatever trigger reads it next */

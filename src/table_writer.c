@@ -53,7 +53,8 @@ open_primary_key(TableWriter *w)
 		elog(ERROR, "table \"%s\" has no primary key", RelationGetRelationName(w->rel));
 	w->pkey = index_open(pkey, RowExclusiveLock);
 	ncols = IndexRelationGetNumberOfKeyAttributes(w->pkey);
-	w->pkey_scan = palloc(ncols * sizeof(ScanKeyData));
+	/* kept as long as the writer, whatever context its caller is in */
+	w->pkey_scan = MemoryContextAlloc(w->estate->es_query_cxt, ncols * sizeof(ScanKeyData));
 	for (int i = 0; i < ncols; i++)
 	{
 		Oid			type = w->pkey->rd_opcintype[i];
@@ -109,11 +110,31 @@ table_writer_lock(TableWriter *w, Datum *key)
 						 errhint("Retry the transaction.")));
 			/* the row went away (accounts are never deleted): as if not found */
 			return false;
+		case TM_SelfModified:
+			/* as UPDATE says it: changed by a later command of this statement */
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("row of \"%s\" to be updated was already modified by an operation triggered by the current command",
+							RelationGetRelationName(w->rel))));
+			break;
 		default:
 			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) result,
 				 RelationGetRelationName(w->rel));
 	}
 	pg_unreachable();
+}
+
+/*
+ * Indexes whose uniqueness is checked at the end of the statement or
+ * transaction (DEFERRABLE) would need a recheck the executor schedules with
+ * its triggers; the ledger's tables have none, and must not get one.
+ */
+static void
+check_no_recheck(TableWriter *w, List *recheck)
+{
+	if (recheck != NIL)
+		elog(ERROR, "table \"%s\" has a deferrable unique index, which the ledger cannot write",
+			 RelationGetRelationName(w->rel));
 }
 
 void
@@ -134,15 +155,20 @@ table_writer_update(TableWriter *w, Datum *values, bool *nulls)
 
 	/* the row is locked: no concurrent change can get in the way */
 	simple_table_tuple_update(w->rel, &tid, w->slot, GetActiveSnapshot(), &update_indexes);
-	/* a HOT update (no indexed column changed) needs no index entry */
+	/*
+	 * A HOT update (no indexed column changed) needs no index entry.  The
+	 * others are inserted as plain ones (update = false): the hint that they
+	 * come from an update, which only steers bottom-up index deletion, would
+	 * need an executor range table the writer does not have.
+	 */
 #if PG_VERSION_NUM >= 160000
 	if (update_indexes != TU_None && w->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-										NULL, NIL, update_indexes == TU_Summarizing));
+		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+												  NULL, NIL, update_indexes == TU_Summarizing));
 #else
 	if (update_indexes && w->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-										NULL, NIL));
+		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+												  NULL, NIL));
 #endif
 	ResetPerTupleExprContext(w->estate);
 }
@@ -151,7 +177,6 @@ void
 table_writer_insert(TableWriter *w, Datum *values, bool *nulls)
 {
 	TupleDesc	desc = RelationGetDescr(w->rel);
-	List	   *conflicts;
 
 	ExecClearTuple(w->slot);
 	memcpy(w->slot->tts_values, values, desc->natts * sizeof(Datum));
@@ -162,13 +187,12 @@ table_writer_insert(TableWriter *w, Datum *values, bool *nulls)
 	if (w->rri->ri_NumIndices > 0)
 	{
 #if PG_VERSION_NUM >= 160000
-		conflicts = ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-										  NULL, NIL, false);
+		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+												  NULL, NIL, false));
 #else
-		conflicts = ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-										  NULL, NIL);
+		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
+												  NULL, NIL));
 #endif
-		list_free(conflicts);
 	}
 	/* index expressions, if a DBA added any, are evaluated per row */
 	ResetPerTupleExprContext(w->estate);

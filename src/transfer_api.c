@@ -212,7 +212,7 @@ account_by_name(Datum ledger, Datum name, bool read_only)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("account \"%s\" does not exist in ledger \"%s\"",
 						TextDatumGetCString(name), TextDatumGetCString(ledger)),
-				 errledger("accounts", "name", "accounts_ledger_name_key")));
+				 errledger("accounts", "name", NULL)));
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 									   &isnull));
 }
@@ -411,35 +411,45 @@ replay_entry(const EntryRequest *req)
 
 /*
  * The transfers' own keys: taken in one global order (advisory locks on
- * their hashes, sorted), so that two entries sharing keys never wait on each
- * other in a cycle; then each must be new, and new within the entry.
+ * buckets of their hashes, sorted), so that two entries sharing keys never
+ * wait on each other in a cycle; then each must be new, and new within the
+ * entry.  Buckets, not keys, so that a call of any size holds at most
+ * TRANSFER_KEY_BUCKETS locks of the shared lock table; two-key advisory
+ * locks with the first key TRANSFER_KEY_LOCK_CLASS (README, For DBAs).
  */
+#define TRANSFER_KEY_LOCK_CLASS	"1885434227"	/* 'pays' */
+#define TRANSFER_KEY_BUCKETS	"1024"
+
 static LedgerPlan lock_transfer_keys_plan = {
-	"SELECT pg_catalog.pg_advisory_xact_lock(s.h) "
-	"  FROM (SELECT DISTINCT pg_catalog.hashtextextended($1 OPERATOR(pg_catalog.||) "
-	"                  E'\\x1f' OPERATOR(pg_catalog.||) k, 0) AS h "
+	"SELECT pg_catalog.pg_advisory_xact_lock(" TRANSFER_KEY_LOCK_CLASS ", s.b) "
+	"  FROM (SELECT DISTINCT (pg_catalog.hashtext($1 OPERATOR(pg_catalog.||) "
+	"                  E'\\x1f' OPERATOR(pg_catalog.||) k) "
+	"                  OPERATOR(pg_catalog.&) (" TRANSFER_KEY_BUCKETS " - 1)) AS b "
 	"          FROM pg_catalog.unnest($2) AS k WHERE k IS NOT NULL ORDER BY 1) s",
 	2, {TEXTOID, TEXTARRAYOID}
 };
 
+/* A key of the request given twice, or used by a transfer of another entry. */
 static LedgerPlan used_transfer_key_plan = {
 	"SELECT k, (SELECT t.id FROM payments.transfers t "
 	"            WHERE t.ledger OPERATOR(pg_catalog.=) $1 "
-	"              AND t.idempotency_key OPERATOR(pg_catalog.=) k), "
+	"              AND t.idempotency_key OPERATOR(pg_catalog.=) k "
+	"              AND t.entry_id OPERATOR(pg_catalog.<>) $3), "
 	"       pg_catalog.count(*) "
 	"  FROM pg_catalog.unnest($2) AS k WHERE k IS NOT NULL "
 	" GROUP BY k "
 	"HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 OR EXISTS "
 	"       (SELECT FROM payments.transfers t WHERE t.ledger OPERATOR(pg_catalog.=) $1 "
-	"           AND t.idempotency_key OPERATOR(pg_catalog.=) k) "
+	"           AND t.idempotency_key OPERATOR(pg_catalog.=) k "
+	"           AND t.entry_id OPERATOR(pg_catalog.<>) $3) "
 	" LIMIT 1",
-	2, {TEXTOID, TEXTARRAYOID}
+	3, {TEXTOID, TEXTARRAYOID, INT8OID}
 };
 
 static void
-check_transfer_keys(const EntryRequest *req)
+check_transfer_keys(const EntryRequest *req, int64 entry_id)
 {
-	Datum		args[2] = {CStringGetTextDatum(req->ledger), req->keys};
+	Datum		args[3] = {CStringGetTextDatum(req->ledger), req->keys, Int64GetDatum(entry_id)};
 	bool		isnull,
 				used_null;
 	Datum		used;
@@ -471,28 +481,33 @@ check_transfer_keys(const EntryRequest *req)
 			 errledger("transfers", "idempotency_key", "transfers_ledger_idempotency_key_key")));
 }
 
-/* The entry's transfers, in request order: the ids come back ascending. */
+/*
+ * The entry's transfers, in request order: RETURNING gives their ids in
+ * insertion order.  With transfer keys, a key a single post_transfer()
+ * committed after check_transfer_keys() looked is skipped, not a 23505: the
+ * caller then finds it and says so.
+ */
+#define INSERT_ENTRY_SQL(on_conflict) \
+	"INSERT INTO payments.transfers " \
+	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) " \
+	"SELECT $1, r.from_account, r.to_account, r.amount, r.idempotency_key, r.metadata " \
+	"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), " \
+	"                 pg_catalog.unnest($5), pg_catalog.unnest($6)) WITH ORDINALITY " \
+	"       AS r(from_account, to_account, amount, idempotency_key, metadata, n) " \
+	" ORDER BY r.n " on_conflict \
+	"RETURNING id"
+
 static LedgerPlan insert_entry_plan = {
-	"INSERT INTO payments.transfers "
-	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) "
-	"SELECT $1, r.from_account, r.to_account, r.amount, r.idempotency_key, r.metadata "
-	"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
-	"                 pg_catalog.unnest($5), pg_catalog.unnest($6)) WITH ORDINALITY "
-	"       AS r(from_account, to_account, amount, idempotency_key, metadata, n) "
-	" ORDER BY r.n "
-	"RETURNING id",
+	INSERT_ENTRY_SQL(""),
 	6, {TEXTOID, INT8ARRAYOID, INT8ARRAYOID, MONETARY_ARRAY_PARAM, TEXTARRAYOID,
 	JSONBARRAYOID}
 };
 
-static int
-compare_int64(const void *x, const void *y)
-{
-	int64		a = DatumGetInt64(*(const Datum *) x);
-	int64		b = DatumGetInt64(*(const Datum *) y);
-
-	return a < b ? -1 : a > b ? 1 : 0;
-}
+static LedgerPlan insert_keyed_entry_plan = {
+	INSERT_ENTRY_SQL("ON CONFLICT (ledger, idempotency_key) DO NOTHING "),
+	6, {TEXTOID, INT8ARRAYOID, INT8ARRAYOID, MONETARY_ARRAY_PARAM, TEXTARRAYOID,
+	JSONBARRAYOID}
+};
 
 static ArrayType *
 insert_entry(const EntryRequest *req, int64 entry_id)
@@ -506,22 +521,30 @@ insert_entry(const EntryRequest *req, int64 entry_id)
 	entries_preassign(entry_id, req->ledger);
 	PG_TRY();
 	{
-		ret = SPI_execute_plan(ledger_plan(&insert_entry_plan, req->monetary_oid), args, NULL,
-							   false, 0);
+		ret = SPI_execute_plan(ledger_plan(req->any_key ? &insert_keyed_entry_plan :
+										   &insert_entry_plan, req->monetary_oid),
+							   args, NULL, false, 0);
 	}
 	PG_FINALLY();
 	{
 		entries_preassign_clear();
 	}
 	PG_END_TRY();
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) req->n)
+	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "inserting the %d transfers of an entry failed", req->n);
+	if (SPI_processed != (uint64) req->n)
+	{
+		int			inserted = (int) SPI_processed;
+
+		/* a key committed meanwhile: names it (23I01) */
+		check_transfer_keys(req, entry_id);
+		elog(ERROR, "%d of the %d transfers of an entry were not inserted",
+			 req->n - inserted, req->n);
+	}
 
 	ids = SPI_palloc(req->n * sizeof(Datum));
 	for (int i = 0; i < req->n; i++)
 		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-	/* drawn in insertion order, which is the request's */
-	qsort(ids, req->n, sizeof(Datum), compare_int64);
 	return construct_array(ids, req->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
@@ -578,7 +601,7 @@ ledger_post_transfers(PG_FUNCTION_ARGS)
 		}
 	}
 	if (req.any_key)
-		check_transfer_keys(&req);
+		check_transfer_keys(&req, entry_id);
 	result = insert_entry(&req, entry_id);
 	MemoryContextSwitchTo(caller_cxt);
 	result = DatumGetArrayTypePCopy(PointerGetDatum(result));
@@ -624,7 +647,7 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_execute_plan failed reading account %lld",
 			 (long long) PG_GETARG_INT64(0));
 	if (SPI_processed == 0)
-		ledger_account_missing(PG_GETARG_INT64(0));
+		ledger_account_missing(PG_GETARG_INT64(0), false);
 	SPI_finish();
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
 }

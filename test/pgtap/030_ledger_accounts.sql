@@ -4,7 +4,7 @@
 -- for leaving nothing behind.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(150);
+SELECT plan(155);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -430,6 +430,39 @@ SELECT * FROM pg_temp.refuses(
     format($$UPDATE payments.accounts SET allow_negative = false WHERE id = %s$$, :bob),
     '23514', format('account %s has a negative available balance of -3.00 USD', :bob),
     'allow_negative true to false is refused while pending debits make the available balance negative');
+
+-- The STABLE look-ups read with their query's snapshot, as the query's own
+-- scans do: an account created by a volatile call earlier in the same query
+-- is not there for them.  (When they ran read-write SPI, which takes a new
+-- snapshot, account_checked() found it and balance() then returned NULL:
+-- half there.)
+SELECT throws_ok(
+    $$SELECT payments.balance(x.id) FROM (SELECT payments.create_account('tap-snap-1', 'USD') AS id OFFSET 0) x$$,
+    '23503', NULL, 'balance(id) does not see an account its query''s snapshot does not hold: an error, not NULL');
+SELECT throws_ok(
+    $$SELECT payments.balance('tap-snap-2') FROM (SELECT payments.create_account('tap-snap-2', 'USD') OFFSET 0) x$$,
+    '23503', 'account "tap-snap-2" does not exist in ledger "default"',
+    'nor does balance(name)');
+SELECT throws_ok(
+    $$SELECT payments.available_balance(x.id) FROM (SELECT payments.create_account('tap-snap-3', 'USD') AS id OFFSET 0) x$$,
+    '23503', NULL, 'nor does available_balance()');
+
+-- The per-session cache of accounts' ledgers is bounded in bytes: 60,000
+-- accounts of a 64-byte ledger, each sending a transfer whose ledger the
+-- cache supplies, would hold about 11 MB of it; the bound is 8 MB (plus the
+-- block being filled).
+SELECT repeat('c', 64) AS big_ledger \gset
+INSERT INTO payments.accounts (ledger, name, currency, normal_balance, allow_negative)
+SELECT :'big_ledger', 'tap-cache-' || g, 'USD', 'debit', true FROM generate_series(1, 60000) g;
+SELECT create_account('tap-cache-sink', 'USD', ledger => :'big_ledger') AS cache_sink \gset
+INSERT INTO payments.transfers (from_account, to_account, amount)
+SELECT id, :cache_sink, '0.01 USD' FROM payments.accounts
+ WHERE ledger = :'big_ledger' AND id <> :cache_sink;
+SELECT is(balance(:cache_sink), '600.00 USD'::monetary, '60,000 accounts of a 64-byte ledger have each sent a transfer');
+-- (the cache's context and its hash table's, which has the same name)
+SELECT cmp_ok((SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts WHERE name = 'payments account ledgers'),
+              '<=', 9 * 1024 * 1024::bigint,
+              'the session''s cache of accounts'' ledgers stayed within its 8 MB bound');
 
 SELECT * FROM finish();
 ROLLBACK;
