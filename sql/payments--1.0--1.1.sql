@@ -42,8 +42,8 @@ COMMENT ON EVENT TRIGGER payments_drop_guard IS
 -- and this script then takes them over, in seconds.  transfers.entry_id is
 -- added with a default, which PostgreSQL stores once, not per row: existing
 -- transfers read entry 0 ("posted before entries existed"); its index is
--- built here, one scan of transfers.  The new checks on accounts read the
--- accounts only.
+-- built here, one scan of transfers.  The accounts' primary key is rebuilt
+-- and accounts_id_idx built: one scan of accounts, seconds at 10^6.
 
 -- reading: every join carries the ledger (first: the old audit leans on the old
 -- primary key of transfers, which goes next)
@@ -162,11 +162,12 @@ CREATE FUNCTION payments.upgrade_1_1_index(tab regclass, name text, definition t
     RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, payments AS $$
 DECLARE
     prebuilt oid := to_regclass(format('payments.%I', name || '_1_1'));
-    wanted text := regexp_replace(definition, '^CREATE (UNIQUE )?INDEX \S+ ', '');
+    -- the definition without the index's name
+    wanted text := regexp_replace(definition, '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1');
 BEGIN
     IF prebuilt IS NOT NULL THEN
         IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = prebuilt)
-           OR regexp_replace(pg_get_indexdef(prebuilt), '^CREATE (UNIQUE )?INDEX \S+ ', '') <> wanted THEN
+           OR regexp_replace(pg_get_indexdef(prebuilt), '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1') <> wanted THEN
             RAISE EXCEPTION 'index payments.%_1_1 is not the index this update builds', name
                 USING DETAIL = format('It should be valid and read: %s', wanted),
                       HINT = format('DROP INDEX CONCURRENTLY payments.%I, and build it again or let the update build it.',
@@ -180,13 +181,36 @@ BEGIN
         END IF;
     ELSIF primary_key THEN
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY %s', tab, name,
-                       regexp_replace(wanted, '^ON \S+ USING btree ', ''));
+                       regexp_replace(wanted, '^CREATE UNIQUE INDEX ON \S+ USING btree ', ''));
     ELSE
         EXECUTE replace(definition, 'CREATE INDEX ' || name || ' ',
                         'CREATE INDEX ' || quote_ident(name) || ' ');
     END IF;
 END
 $$;
+
+-- Ids are the ledger's alone from now on.  A 1.0 loader could choose ids
+-- ahead of the sequences: start each past every id already taken (one
+-- look-up in the old primary keys, on id).
+SELECT pg_catalog.setval('payments.accounts_id_seq', m) FROM (SELECT max(id) AS m FROM payments.accounts) s
+ WHERE m > (SELECT last_value FROM payments.accounts_id_seq);
+SELECT pg_catalog.setval('payments.transfers_id_seq', m) FROM (SELECT max(id) AS m FROM payments.transfers) s
+ WHERE m > (SELECT last_value FROM payments.transfers_id_seq);
+SELECT pg_catalog.setval('payments.postings_id_seq', m) FROM (SELECT max(id) AS m FROM payments.postings) s
+ WHERE m > (SELECT last_value FROM payments.postings_id_seq);
+
+-- Ledgers had no length limit in 1.0; the accounts of a ledger longer than
+-- 64 bytes stay readable but can no longer take transfers (22001).  Say so
+-- now (one scan of accounts).
+DO $$
+DECLARE
+    n bigint := (SELECT count(*) FROM payments.accounts WHERE octet_length(ledger) > 64);
+BEGIN
+    IF n > 0 THEN
+        RAISE WARNING '% accounts are in ledgers longer than 64 bytes', n
+            USING DETAIL = 'From release 1.1 on, transfers to or from them are refused; their balances and history stay readable.';
+    END IF;
+END $$;
 
 -- accounts: the ledger first in the key
 ALTER TABLE payments.accounts ALTER COLUMN id DROP DEFAULT;
@@ -263,7 +287,8 @@ DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced
 CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
 CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
 COMMENT ON FUNCTION payments.transfer_statement_start() IS
@@ -275,13 +300,10 @@ COMMENT ON FUNCTION payments.transfer_apply() IS
 COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 
--- The C functions resolve no name through the caller's path (every statement
--- they prepare is qualified), so they drop the SET clause that cost every call.
+-- The per-row trigger resolves no name through the caller's path (every
+-- statement it prepares is qualified) and nothing nests in it, so it drops
+-- the SET clause that cost every row.
 ALTER FUNCTION payments.transfer_before_insert() RESET search_path;
-ALTER FUNCTION payments.post_transfer(bigint, bigint, monetary, text, jsonb) RESET search_path;
-ALTER FUNCTION payments.post_transfer(text, text, monetary, text, jsonb, text) RESET search_path;
-ALTER FUNCTION payments.account_id(text, text) RESET search_path;
-ALTER FUNCTION payments.account_checked(bigint) RESET search_path;
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
     'trigger: postings and entries are written only by the ledger itself';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_apply(),
@@ -319,7 +341,8 @@ CREATE FUNCTION payments.post_transfers(
         metadata jsonb DEFAULT NULL)
     RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'ledger_post_transfers'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
     'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
 REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;

@@ -3,9 +3,11 @@
 -- for any other INSERT.  What the API adds is idempotency and, for
 -- post_transfers(), an entry of many transfers posted all or none.
 --
--- The C functions carry no SET search_path: every statement they prepare
--- names each table, function and operator with its schema.  The SQL ones
--- have SQL-standard bodies, bound when created, and keep theirs.
+-- Every one runs with a fixed search_path: the statements the C ones prepare
+-- name each table, function and operator with its schema anyway, but
+-- whatever runs nested in them with the owner's rights (a trigger a DBA adds
+-- to payments.transfers, say) must not resolve names through the caller's
+-- path either.
 
 CREATE FUNCTION payments.create_account(
         name text,
@@ -36,7 +38,8 @@ CREATE FUNCTION payments.post_transfer(
         metadata jsonb DEFAULT NULL)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'ledger_post_transfer'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.post_transfer(bigint, bigint, monetary, text, jsonb) IS
     'moves amount from one account to another in their ledger; returns the transfer id (the original one when the idempotency key is replayed)';
 
@@ -49,7 +52,8 @@ CREATE FUNCTION payments.post_transfer(
         ledger text DEFAULT 'default')
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'ledger_post_transfer_by_name'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.post_transfer(text, text, monetary, text, jsonb, text) IS
     'post_transfer() with accounts named within a ledger';
 
@@ -69,21 +73,24 @@ CREATE FUNCTION payments.post_transfers(
         metadata jsonb DEFAULT NULL)
     RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'ledger_post_transfers'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
     'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
 
 CREATE FUNCTION payments.account_id(name text, ledger text DEFAULT 'default')
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'ledger_account_id'
-    LANGUAGE C STABLE STRICT SECURITY DEFINER;
+    LANGUAGE C STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.account_id(text, text) IS
     'the id of the account with this name in the ledger; an error if there is none';
 
 CREATE FUNCTION payments.account_checked(account bigint)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'ledger_account_checked'
-    LANGUAGE C STABLE STRICT SECURITY DEFINER;
+    LANGUAGE C STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
 COMMENT ON FUNCTION payments.account_checked(bigint) IS
     'the account id itself; an error if no such account exists (as the calling query sees the table)';
 

@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(168);
+SELECT plan(171);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -315,12 +315,13 @@ SELECT is_empty(
 SELECT set_eq(
     $$SELECT signature FROM extension_functions
        WHERE prosecdef AND lanname = 'c' AND proconfig IS NULL$$,
-    ARRAY['account_checked(bigint)', 'account_id(text,text)',
-          'post_transfer(bigint,bigint,monetary,text,jsonb)',
-          'post_transfer(text,text,monetary,text,jsonb,text)',
-          'post_transfers(transfer_request[],text,jsonb)',
-          'transfer_apply()', 'transfer_before_insert()'],
-    'the C SECURITY DEFINER functions without SET search_path are exactly those test/sql/security.sql runs under a hostile path (every name they prepare is qualified)');
+    ARRAY['transfer_before_insert()'],
+    'the one C SECURITY DEFINER function without SET search_path is the per-row trigger, in which nothing nests and every name it prepares is qualified (test/sql/security.sql)');
+SELECT is_empty(
+    $$SELECT signature, proconfig FROM extension_functions
+       WHERE prosecdef AND lanname = 'c' AND proconfig IS NOT NULL
+         AND proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, payments, pg_temp']$$,
+    'the other C SECURITY DEFINER functions run with search_path = pg_catalog, payments, pg_temp');
 SELECT is_empty(
     $$SELECT signature FROM extension_functions
        WHERE lanname NOT IN ('c', 'internal') AND NOT body_parsed
@@ -529,6 +530,29 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.create_account
 SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.set_account_status('tap_alice', 'open')$$),
           ARRAY['42501', 'permission denied for function set_account_status'],
           'the analyst may not call set_account_status()');
+
+-- What nests in the API with the owner's rights, such as a trigger a DBA
+-- adds to payments.transfers, runs with the API's fixed path, never the
+-- caller's (through which it could be handed look-alikes of what it calls).
+CREATE TABLE public.tap_seen_path (path text);
+CREATE FUNCTION public.tap_record_path() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.tap_seen_path VALUES (current_setting('search_path'));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tap_record_path AFTER INSERT ON payments.transfers
+    FOR EACH ROW EXECUTE FUNCTION public.tap_record_path();
+SELECT create_account('tap_nest_from', 'USD', 'debit', true) AS nest_from \gset
+SELECT create_account('tap_nest_to', 'USD') AS nest_to \gset
+SET LOCAL search_path = public, payments, pg_catalog;
+SELECT post_transfer(:nest_from, :nest_to, '1.00 USD') AS nested_1 \gset
+SELECT post_transfer('tap_nest_from', 'tap_nest_to', '1.00 USD') AS nested_2 \gset
+SELECT post_transfers(ARRAY[ROW(:nest_from, :nest_to, '1.00 USD', NULL, NULL)]::payments.transfer_request[]) AS nested_3 \gset
+SELECT is((SELECT count(*) FROM public.tap_seen_path), 3::bigint, 'a DBA''s trigger on transfers ran for three API calls');
+SELECT is((SELECT array_agg(DISTINCT path) FROM public.tap_seen_path), ARRAY['pg_catalog, payments, pg_temp'],
+          'under each, with the API''s fixed search_path, not the caller''s');
+DROP TRIGGER tap_record_path ON payments.transfers;
+SET LOCAL search_path = public, payments;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -177,9 +177,24 @@ $node->safe_psql('postgres', 'CREATE DATABASE money_fresh');
 $node->safe_psql('money_fresh', 'CREATE EXTENSION monetary');
 my $money_fresh_schema = schema_of('money_fresh');
 
-for my $v (@{ $released{payments} })
+# Indexes a DBA may build beforehand, CONCURRENTLY, for the update from a
+# version to take over instead of building them with the tables locked.
+my %prebuildable = (
+	'1.0' => [
+		'CREATE UNIQUE INDEX CONCURRENTLY transfers_pkey_1_1 ON payments.transfers (ledger, id)',
+		'CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id)',
+		'CREATE INDEX CONCURRENTLY postings_account_idx_1_1 ON payments.postings (ledger, account_id, created_at, id)',
+		'CREATE INDEX CONCURRENTLY postings_transfer_idx_1_1 ON payments.postings (ledger, transfer_id)',
+	]);
+my $index_oids = q{
+	SELECT string_agg(c.oid::text, ' ' ORDER BY regexp_replace(c.relname, '_1_1$', ''))
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	 WHERE n.nspname = 'payments' AND c.relkind = 'i' AND c.relname IN (%s)};
+
+for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ()) } @{ $released{payments} })
 {
-	my $db = "from_$v";
+	my ($v, $prebuilt) = @$run;
+	my $db = "from_$v" . ($prebuilt ? '_prebuilt' : '');
 	$db =~ s/\./_/g;
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, qq{
@@ -199,6 +214,15 @@ for my $v (@{ $released{payments} })
 		"the $v ledger holds transfers");
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		"verify_ledger() finds nothing wrong at $v");
+	# A loader of release $v could choose ids ahead of the sequence.
+	my $ahead = $node->safe_psql($db, 'SELECT max(id) + 1000 FROM payments.accounts');
+	{
+		local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+		$node->safe_psql($db, qq{
+			INSERT INTO payments.accounts (id, name, currency, debits_posted, credits_posted,
+			                               debits_pending, credits_pending)
+			VALUES ($ahead, 'loaded-ahead', 'USD', '0 USD', '0 USD', '0 USD', '0 USD')});
+	}
 	my $books_before = $node->safe_psql($db, $books);
 	my $at_before = $node->safe_psql($db, $balance_at_sql);
 
@@ -210,13 +234,41 @@ for my $v (@{ $released{payments} })
 	like($stderr, qr/HINT:  Run ALTER EXTENSION monetary UPDATE, then ALTER EXTENSION payments UPDATE\./,
 		'with a hint that says how to finish the upgrade');
 
+	my ($taken_over, @names);
+	if ($prebuilt)
+	{
+		# One built wrongly: the update refuses it and changes nothing.
+		$node->safe_psql($db,
+			'CREATE INDEX CONCURRENTLY postings_transfer_idx_1_1 ON payments.postings (transfer_id)');
+		($ret, $stdout, $stderr) = $node->psql($db, q{
+			ALTER EXTENSION monetary UPDATE;
+			ALTER EXTENSION payments UPDATE;
+		});
+		like($stderr, qr/index payments\.postings_transfer_idx_1_1 is not the index this update builds/,
+			"from $v, a prebuilt index of another definition is refused");
+		is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'payments'}),
+			$v, 'and the update rolled back');
+		$node->safe_psql($db, 'DROP INDEX CONCURRENTLY payments.postings_transfer_idx_1_1');
+		for my $create (@{ $prebuildable{$v} })
+		{
+			$node->safe_psql($db, $create);
+			push @names, $create =~ /INDEX CONCURRENTLY (\S+)/;
+		}
+		$taken_over = $node->safe_psql($db, sprintf($index_oids, join(', ', map { "'$_'" } @names)));
+	}
 	$node->safe_psql($db, q{
 		ALTER EXTENSION monetary UPDATE;
 		ALTER EXTENSION payments UPDATE;
 	});
 	is($node->safe_psql($db, q{SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
 	                            FROM pg_extension WHERE extname IN ('monetary', 'payments')}),
-		"monetary $current, payments $current", "both updated from $v to $current");
+		"monetary $current, payments $current",
+		"both updated from $v to $current" . ($prebuilt ? ', with indexes built beforehand' : ''));
+	if ($prebuilt)
+	{
+		is($node->safe_psql($db, sprintf($index_oids, join(', ', map { "'" . s/_1_1$//r . "'" } @names))),
+			$taken_over, 'the update took the prebuilt indexes over instead of building them');
+	}
 
 	same_text(schema_of($db), $fresh_schema,
 		"updated from $v, the schema is a fresh install's of $current");
@@ -236,6 +288,8 @@ for my $v (@{ $released{payments} })
 		                              t.metadata) = t.id
 		  FROM payments.transfers t WHERE t.idempotency_key = 'meter-2'}),
 		't', 'a key posted by the old version replays to its transfer');
+	cmp_ok($node->safe_psql($db, q{SELECT payments.create_account('opened-after', 'USD')}),
+		'>', $ahead, 'an id a loader took ahead of the sequence is never handed out again');
 	my $last = $node->safe_psql($db, 'SELECT max(id) FROM payments.transfers');
 	cmp_ok($node->safe_psql($db, q{SELECT payments.post_transfer('user1', 'user5', '1.00 EUR')}),
 		'>', $last, 'new transfers continue the id sequence');
