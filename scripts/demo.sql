@@ -33,6 +33,13 @@ SELECT payments.post_transfer(:bank, :alice, '100.00 USD', 'deposit-1') AS depos
 SELECT payments.post_transfer('alice', 'bob', '25.00 USD', 'pay-1',
                               '{"memo": "dinner"}') AS payment;
 SELECT payments.post_transfer('alice', 'fees', '0.25 USD', 'fee-1') AS fee;
+-- A charge split between bob and the fee account is one entry: both
+-- transfers or neither, ids in request order, and its key replays.
+SELECT payments.post_transfers(ARRAY[
+           ROW(:alice, :bob, '9.70 USD', NULL, NULL),
+           ROW(:alice, :fees, '0.30 USD', NULL, NULL)]::payments.transfer_request[],
+       idempotency_key => 'charge-1', metadata => '{"order": 7}') AS charge;
+SELECT id, entry_id, from_account, to_account, amount FROM payments.transfers ORDER BY id;
 -- A network retry replays the key: the same transfer, nothing posted twice.
 SELECT payments.post_transfer('alice', 'bob', '25.00 USD', 'pay-1',
                               '{"memo": "dinner"}') AS replayed_payment;
@@ -45,6 +52,10 @@ SELECT currency(amount), sum(amount), count(*) FROM payments.transfers GROUP BY 
 -- No path can overdraw a wallet, and history cannot be edited.
 \set ON_ERROR_STOP 0
 SELECT payments.post_transfer('bob', 'alice', '1000.00 USD');
+-- an entry whose second transfer would overdraw posts neither
+SELECT payments.post_transfers(ARRAY[
+           ROW(:bob, :alice, '1.00 USD', NULL, NULL),
+           ROW(:bob, :fees, '1000.00 USD', NULL, NULL)]::payments.transfer_request[]);
 UPDATE payments.transfers SET amount = '1.00 USD';
 \set ON_ERROR_STOP 1
 

@@ -2,7 +2,7 @@
 # make test: set up the dev cluster, then run every suite, going on after a
 # failure, show what failed, and end with one line "N passed, N failed"
 # counting tests: a pg_regress test, an isolation spec, a pgTAP file, a TAP
-# file, a stress script.  Exits non-zero if any suite failed.
+# file, a stress script, the demo.  Exits non-zero if any suite failed.
 set -euo pipefail
 source "$(dirname "$0")/cluster.sh"
 
@@ -84,6 +84,19 @@ pgtap() {
     pgtap_db && pg_prove -d payments_tap "$@"
 }
 
+# make run's demo, in a database of its own: it must run to its end, and
+# leave books that verify_ledger() finds nothing wrong with.
+demo() {
+    psql_q -d postgres -c "SET client_min_messages = warning" \
+                       -c "DROP DATABASE IF EXISTS payments_demo WITH (FORCE)" \
+                       -c "CREATE DATABASE payments_demo" &&
+    psql_q -d payments_demo -c "CREATE EXTENSION payments CASCADE" &&
+    { psql_q -d payments_demo -P pager=off -f "$ROOT/scripts/demo.sql" >"$LOG_DIR/demo.out" 2>&1 ||
+      { tail -n 20 "$LOG_DIR/demo.out"; false; }; } &&
+    [[ $(psql_q -d payments_demo -At -c "SELECT count(*) FROM payments.verify_ledger()") == 0 ]] &&
+    echo "scripts/demo.sql runs to its end; verify_ledger() finds nothing"
+}
+
 # initdb refuses root, so TAP tests then run as postgres in a copy it owns.
 tap() {
     if is_root; then
@@ -105,6 +118,7 @@ mapfile -t stress < <(list test/stress '*.sh')
 # The pure C files (amount, currency codes, ISO table) against a reference,
 # without a server: one TAP stream, counted as one test.
 run_suite unit 1 no_count make -C test/unit check
+run_suite demo 1 no_count demo
 run_suite regress-monetary "${#regress_monetary[@]}" regress_failures \
     make "${MAKE_ARGS[@]}" installcheck-regress-monetary
 run_suite regress-payments "${#regress_payments[@]}" regress_failures \

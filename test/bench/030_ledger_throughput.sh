@@ -7,7 +7,7 @@
 # Both start from the same state, in a database of their own: 1000 funded
 # accounts and 200,000 prior transfers (030_ledger_setup.sql), vacuumed and
 # analyzed.  Each configuration (1, 4 and 8 clients, synchronous_commit on and
-# off) runs each script for BENCH_SECONDS (8) seconds, BENCH_REPS (3) times,
+# off) runs each script for BENCH_SECONDS (8) seconds, BENCH_REPS (5) times,
 # back to back, the two alternating which goes first.  The table shows the
 # median tps of each, their ratio post_transfer / floor, and the median of
 # the ratios of the runs made back to back ("paired", which shared the
