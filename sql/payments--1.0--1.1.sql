@@ -29,15 +29,14 @@ COMMENT ON EVENT TRIGGER payments_drop_guard IS
 -- The posting engine (issue 8) ------------------------------------------------
 --
 -- Cost on a large ledger.  Every key of every table gains the ledger, so
--- the primary keys of transfers and postings and two indexes of postings are
--- built anew: on 10^8 postings, minutes, with the tables locked.  A DBA can
--- build them beforehand, without blocking writes, under the names
+-- the primary keys of transfers and postings are built anew: on 10^8
+-- postings, minutes, with the tables locked.  (The other indexes of postings
+-- stay as they are: they lead with ids, unique across ledgers.)  A DBA can
+-- build the keys beforehand, without blocking writes, under the names
 -- <index>_1_1:
 --
 --   CREATE UNIQUE INDEX CONCURRENTLY transfers_pkey_1_1 ON payments.transfers (ledger, id);
 --   CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id);
---   CREATE INDEX CONCURRENTLY postings_account_idx_1_1 ON payments.postings (ledger, account_id, created_at, id);
---   CREATE INDEX CONCURRENTLY postings_transfer_idx_1_1 ON payments.postings (ledger, transfer_id);
 --
 -- and this script then takes them over, in seconds.  transfers.entry_id is
 -- added with a default, which PostgreSQL stores once, not per row: existing
@@ -232,7 +231,7 @@ DROP INDEX payments.transfers_from_account_idx, payments.transfers_to_account_id
 SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_pkey',
     'CREATE UNIQUE INDEX transfers_pkey ON payments.transfers USING btree (ledger, id)', true);
 SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_entry_idx',
-    'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (ledger, entry_id)', false);
+    'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (entry_id)', false);
 COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';
 COMMENT ON COLUMN payments.transfers.idempotency_key IS
     'unique within the ledger (at most 256 bytes): replaying post_transfer() with it returns the original transfer';
@@ -240,16 +239,12 @@ COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
 
--- postings: the ledger first in every key; ids drawn by the engine
+-- postings: the ledger first in the key (its other indexes stay as 1.0
+-- built them); ids drawn by the engine
 ALTER TABLE payments.postings ALTER COLUMN id DROP DEFAULT,
     DROP CONSTRAINT postings_pkey;
-DROP INDEX payments.postings_account_idx, payments.postings_transfer_idx;
 SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
     'CREATE UNIQUE INDEX postings_pkey ON payments.postings USING btree (ledger, id)', true);
-SELECT payments.upgrade_1_1_index('payments.postings', 'postings_account_idx',
-    'CREATE INDEX postings_account_idx ON payments.postings USING btree (ledger, account_id, created_at, id)', false);
-SELECT payments.upgrade_1_1_index('payments.postings', 'postings_transfer_idx',
-    'CREATE INDEX postings_transfer_idx ON payments.postings USING btree (ledger, transfer_id)', false);
 COMMENT ON COLUMN payments.postings.id IS
     'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
 
@@ -287,8 +282,7 @@ DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced
 CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
 CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
 COMMENT ON FUNCTION payments.transfer_statement_start() IS
@@ -301,8 +295,8 @@ COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 
 -- The per-row trigger resolves no name through the caller's path (every
--- statement it prepares is qualified) and nothing nests in it, so it drops
--- the SET clause that cost every row.
+-- statement it prepares is qualified) and no user code nests in it, so it
+-- drops the SET clause that cost every row.
 ALTER FUNCTION payments.transfer_before_insert() RESET search_path;
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
     'trigger: postings and entries are written only by the ledger itself';

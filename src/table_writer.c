@@ -40,6 +40,8 @@ table_writer_open(TableWriter *w, Oid relid)
 	w->cid = GetCurrentCommandId(true);
 	w->pkey = NULL;
 	w->pkey_scan = NULL;
+	w->buffered = NULL;
+	w->nbuffered = 0;
 }
 
 /* The primary key's index, and a scan key per column with its equality. */
@@ -173,34 +175,65 @@ table_writer_update(TableWriter *w, Datum *values, bool *nulls)
 	ResetPerTupleExprContext(w->estate);
 }
 
+/* Writes the buffered rows: heap tuples several to a page, then their index entries. */
+static void
+table_writer_flush(TableWriter *w)
+{
+	if (w->nbuffered == 0)
+		return;
+	table_multi_insert(w->rel, w->buffered, w->nbuffered, w->cid, 0, NULL);
+	for (int i = 0; i < w->nbuffered; i++)
+	{
+		if (w->rri->ri_NumIndices > 0)
+#if PG_VERSION_NUM >= 160000
+			check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->buffered[i], w->estate,
+													  false, false, NULL, NIL, false));
+#else
+			check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->buffered[i], w->estate,
+													  false, false, NULL, NIL));
+#endif
+		/* index expressions, if a DBA added any, are evaluated per row */
+		ResetPerTupleExprContext(w->estate);
+		ExecClearTuple(w->buffered[i]);
+	}
+	w->nbuffered = 0;
+}
+
 void
 table_writer_insert(TableWriter *w, Datum *values, bool *nulls)
 {
 	TupleDesc	desc = RelationGetDescr(w->rel);
+	TupleTableSlot *slot;
 
-	ExecClearTuple(w->slot);
-	memcpy(w->slot->tts_values, values, desc->natts * sizeof(Datum));
-	memcpy(w->slot->tts_isnull, nulls, desc->natts * sizeof(bool));
-	ExecStoreVirtualTuple(w->slot);
-
-	table_tuple_insert(w->rel, w->slot, w->cid, 0, NULL);
-	if (w->rri->ri_NumIndices > 0)
+	/* the buffer lives as long as the writer, whatever context the caller is in */
+	if (w->buffered == NULL)
+		w->buffered = MemoryContextAllocZero(w->estate->es_query_cxt,
+											 TABLE_WRITER_BUFFERED * sizeof(TupleTableSlot *));
+	if (w->buffered[w->nbuffered] == NULL)
 	{
-#if PG_VERSION_NUM >= 160000
-		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-												  NULL, NIL, false));
-#else
-		check_no_recheck(w, ExecInsertIndexTuples(w->rri, w->slot, w->estate, false, false,
-												  NULL, NIL));
-#endif
+		MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
+
+		w->buffered[w->nbuffered] = table_slot_create(w->rel, NULL);
+		MemoryContextSwitchTo(old);
 	}
-	/* index expressions, if a DBA added any, are evaluated per row */
-	ResetPerTupleExprContext(w->estate);
+	slot = w->buffered[w->nbuffered++];
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, desc->natts * sizeof(Datum));
+	memcpy(slot->tts_isnull, nulls, desc->natts * sizeof(bool));
+	ExecStoreVirtualTuple(slot);
+	/* a copy in the slot's own memory: the caller's values may not last */
+	ExecMaterializeSlot(slot);
+	if (w->nbuffered == TABLE_WRITER_BUFFERED)
+		table_writer_flush(w);
 }
 
 void
 table_writer_close(TableWriter *w)
 {
+	table_writer_flush(w);
+	if (w->buffered != NULL)
+		for (int i = 0; i < TABLE_WRITER_BUFFERED && w->buffered[i] != NULL; i++)
+			ExecDropSingleTupleTableSlot(w->buffered[i]);
 	if (w->pkey != NULL)
 		index_close(w->pkey, NoLock);
 	ExecDropSingleTupleTableSlot(w->slot);

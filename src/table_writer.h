@@ -22,14 +22,22 @@ typedef struct TableWriter
 	CommandId	cid;
 	Relation	pkey;			/* for table_writer_lock(): the primary key */
 	ScanKeyData *pkey_scan;		/* its columns' equality, one per column */
+	TupleTableSlot **buffered;	/* rows inserted, not yet written */
+	int			nbuffered;
 } TableWriter;
+
+/* How many inserted rows are written at once, as COPY does. */
+#define TABLE_WRITER_BUFFERED	1000
 
 /* Opens a table (RowExclusiveLock) and its indexes for writing. */
 extern void table_writer_open(TableWriter *w, Oid relid);
 
 /*
- * Inserts a row given as a whole (values and nulls in column order): the
- * heap tuple, then an entry in every index, unique ones checked.
+ * Inserts a row given as a whole (values and nulls in column order; copied,
+ * so the caller may free them): the heap tuple, then an entry in every
+ * index, unique ones checked.  Rows are written TABLE_WRITER_BUFFERED at a
+ * time, several to a heap page and WAL record, and the rest when the writer
+ * is closed: nothing may read the table in between.
  */
 extern void table_writer_insert(TableWriter *w, Datum *values, bool *nulls);
 
@@ -46,6 +54,7 @@ extern bool table_writer_lock(TableWriter *w, Datum *key);
 /* Replaces the row table_writer_lock() left in w->slot by a whole new one. */
 extern void table_writer_update(TableWriter *w, Datum *values, bool *nulls);
 
+/* Writes what is buffered, and closes the table and its indexes. */
 extern void table_writer_close(TableWriter *w);
 
 #endif							/* PAYMENTS_TABLE_WRITER_H */

@@ -8,19 +8,18 @@
 -- a transfer need not (and should not) be able to write postings or volumes.
 -- All are C and resolve no name through the caller's search_path: the guards
 -- run no SQL, and every statement the others prepare names each table,
--- function and operator with its schema (test/sql/security.sql).  The engine
--- also carries SET search_path, once per statement, for what may run nested
--- in it with the owner's rights (an expression index a DBA adds, say);
--- transfer_before_insert, which runs per row, does not: nothing but its own
--- qualified look-ups runs inside it.
+-- function and operator with its schema (test/sql/security.sql), so they
+-- carry no SET search_path, which would cost every row or statement: no
+-- user code runs nested in them (the engine writes postings and volumes
+-- without firing triggers; the API functions, which do fire the triggers a
+-- DBA may add to transfers, carry the SET).
 
 CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
 CREATE FUNCTION payments.transfer_before_insert() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_transfer_before_insert' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp;
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
 CREATE FUNCTION payments.account_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ledger_account_guard' LANGUAGE C;
 CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger

@@ -63,7 +63,7 @@ CREATE TABLE floor.transfers (
     PRIMARY KEY (ledger, id),
     UNIQUE (ledger, idempotency_key)
 );
-CREATE INDEX ON floor.transfers (ledger, entry_id);
+CREATE INDEX ON floor.transfers (entry_id);
 CREATE SEQUENCE floor.postings_id_seq;
 CREATE TABLE floor.postings (
     id              bigint NOT NULL DEFAULT nextval('floor.postings_id_seq'),
@@ -76,8 +76,8 @@ CREATE TABLE floor.postings (
     created_at      timestamptz NOT NULL,
     PRIMARY KEY (ledger, id)
 );
-CREATE INDEX ON floor.postings (ledger, account_id, created_at, id);
-CREATE INDEX ON floor.postings (ledger, transfer_id);
+CREATE INDEX ON floor.postings (account_id, created_at, id);
+CREATE INDEX ON floor.postings (transfer_id);
 
 -- the history, once --------------------------------------------------------
 

@@ -117,6 +117,19 @@ fi
 
 # 2. linear -------------------------------------------------------------------
 
+# linear_insert N: one INSERT ... SELECT of N transfers among the ten
+# linear accounts, in an order that touches all ten over and over
+linear_insert() {
+    cat <<SQL
+INSERT INTO payments.transfers (from_account, to_account, amount)
+SELECT a.id, b.id, '0.01 USD'::monetary * (1 + g % 1000)
+  FROM generate_series(1, $1) g
+  JOIN payments.accounts a ON a.ledger = 'bench' AND a.name = 'linear-' || (1 + g % 10)
+  JOIN payments.accounts b ON b.ledger = 'bench' AND b.name = 'linear-' || (1 + (g + 1 + g / 10) % 10)
+ WHERE (1 + g % 10) <> (1 + (g + 1 + g / 10) % 10);
+SQL
+}
+
 declare -A per_transfer memory
 want 2 && for n in "${LINEAR_NS[@]}"; do
     times=()
@@ -124,12 +137,7 @@ want 2 && for n in "${LINEAR_NS[@]}"; do
         out=$(psql_q -d "$DB" -At <<SQL
 SELECT pg_backend_pid();
 \\timing on
-INSERT INTO payments.transfers (from_account, to_account, amount)
-SELECT a.id, b.id, '0.01 USD'::monetary * (1 + g % 1000)
-  FROM generate_series(1, $n) g
-  JOIN payments.accounts a ON a.ledger = 'bench' AND a.name = 'linear-' || (1 + g % 10)
-  JOIN payments.accounts b ON b.ledger = 'bench' AND b.name = 'linear-' || (1 + (g + 1 + g / 10) % 10)
- WHERE (1 + g % 10) <> (1 + (g + 1 + g / 10) % 10);
+$(linear_insert "$n")
 \\timing off
 SELECT count(*) FROM payments.transfers WHERE false;
 SQL
@@ -147,12 +155,7 @@ SQL
 SELECT pg_backend_pid();
 \\o
 \\! bash "$DIR/lib/sample_rss.sh" "$WORK/pid" "$WORK/stop" "$WORK/peak" &
-INSERT INTO payments.transfers (from_account, to_account, amount)
-SELECT a.id, b.id, '0.01 USD'::monetary * (1 + g % 1000)
-  FROM generate_series(1, $n) g
-  JOIN payments.accounts a ON a.ledger = 'bench' AND a.name = 'linear-' || (1 + g % 10)
-  JOIN payments.accounts b ON b.ledger = 'bench' AND b.name = 'linear-' || (1 + (g + 1 + g / 10) % 10)
- WHERE (1 + g % 10) <> (1 + (g + 1 + g / 10) % 10);
+$(linear_insert "$n")
 \\! touch "$WORK/stop"
 SQL
     for i in $(seq 100); do [[ -s $WORK/peak ]] && break; sleep 0.05; done

@@ -24,12 +24,6 @@ BEGIN
 END
 $$;
 
--- COPY table (columns) FROM PROGRAM printf: the rows as CSV lines.
-CREATE FUNCTION pg_temp.copy_from(target text, csv_lines text[]) RETURNS text LANGUAGE sql AS $$
-    SELECT format('COPY %s FROM PROGRAM %L WITH (FORMAT csv)', target,
-                  format('printf ''%s\n''', array_to_string(csv_lines, '\n')))
-$$;
-
 -- A direct INSERT of one transfer row.
 CREATE FUNCTION pg_temp.insert_transfer(from_account bigint, to_account bigint, amount text)
 RETURNS text LANGUAGE sql AS $$

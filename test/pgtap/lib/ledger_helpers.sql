@@ -79,3 +79,9 @@ CREATE FUNCTION pg_temp.next_transfer_id() RETURNS bigint LANGUAGE sql AS $$
     SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END
       FROM payments.transfers_id_seq
 $$;
+
+-- COPY table (columns) FROM PROGRAM printf: the rows as CSV lines.
+CREATE FUNCTION pg_temp.copy_from(target text, csv_lines text[]) RETURNS text LANGUAGE sql AS $$
+    SELECT format('COPY %s FROM PROGRAM %L WITH (FORMAT csv)', target,
+                  format('printf ''%s\n''', array_to_string(csv_lines, '\n')))
+$$;
