@@ -19,8 +19,8 @@
  *	   statements wait on each other in a cycle.
  *	3. Read the transfers again, in order, from each account's volumes
  *	   before the statement: each leg's running balance, and each limit
- *	   checked as if the transfers had been applied one after another.  Each
- *	   leg is written as it comes, directly (table_writer.c).
+ *	   checked as if the transfers had been applied one after another.  The
+ *	   legs are written directly, as COPY writes rows (table_writer.c).
  *
  * A refusal is an error, which takes the whole statement (and so its
  * updates) back: nothing is partially written.  Memory holds the distinct

@@ -7,7 +7,7 @@
 # Both start from the same state, in a database of their own: 1000 funded
 # accounts and 200,000 prior transfers (030_ledger_setup.sql), vacuumed and
 # analyzed.  Each configuration (1, 4 and 8 clients, synchronous_commit on and
-# off) runs each script for BENCH_SECONDS (8) seconds, BENCH_REPS (5) times,
+# off; BENCH_CLIENTS="1" and BENCH_SYNC="on" narrow them) runs each script for BENCH_SECONDS (8) seconds, BENCH_REPS (5) times,
 # back to back, the two alternating which goes first.  The table shows the
 # median tps of each, their ratio post_transfer / floor, and the median of
 # the ratios of the runs made back to back ("paired", which shared the
@@ -29,8 +29,8 @@ DB=${BENCH_DB:-payments_bench}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 REPS=${BENCH_REPS:-5}
 HISTORY=${BENCH_HISTORY:-200000}
-CLIENTS=(1 4 8)
-SYNC=(on off)
+CLIENTS=(${BENCH_CLIENTS:-1 4 8})
+SYNC=(${BENCH_SYNC:-on off})
 CPUS=$(nproc)
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
