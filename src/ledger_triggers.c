@@ -22,6 +22,7 @@
 
 #include "entries.h"
 #include "ledger.h"
+#include "ledger_triggers.h"
 #include "lifecycle.h"
 #include "posting_engine.h"
 
@@ -149,42 +150,24 @@ ledger_transfer_statement_start(PG_FUNCTION_ARGS)
 }
 
 /*
- * BEFORE INSERT FOR EACH ROW on transfers: the checks that need no other
- * row, the kinds of transfer not supported yet, and what the ledger assigns:
- * id, entry, created_at, and the ledger from the accounts when left out.
+ * The rules a transfer row keeps on its own: accounts and amount given, two
+ * different accounts, 0 < amount <= TRANSFER_AMOUNT_MAX (what keeps every
+ * volume in range forever), posted, no pending or reversal fields, key and
+ * ledger within their lengths.  Checked as each row is inserted, and again
+ * by the engine on the rows it applies, since a trigger added after ours may
+ * have changed them.  inserting: also refuse what the ledger assigns.
  */
-Datum
-ledger_transfer_before_insert(PG_FUNCTION_ARGS)
+void
+ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting)
 {
-	TriggerData *trigdata = trigger_data(fcinfo, "transfer_before_insert");
-	Relation	rel = trigdata->tg_relation;
-	HeapTuple	tuple = trigdata->tg_trigtuple;
 	bool		from_null,
 				to_null,
 				amount_null,
-				status_null,
-				ledger_null;
+				status_null;
 	int64		from_account,
 				to_account;
 	Monetary   *amount;
 	Datum		status;
-	char	   *ledger;
-	OpenEntry  *entry = fcinfo->flinfo->fn_extra;
-	int			cols[4];
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
-
-	payments_require_sql_version();
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		elog(ERROR, "transfer_before_insert must fire BEFORE INSERT FOR EACH ROW");
-	/* the first row of the statement (the FmgrInfo is the statement's) */
-	if (entry == NULL)
-	{
-		require_transfer_triggers(rel);
-		fcinfo->flinfo->fn_extra = entry = entries_current();
-	}
 
 	from_account = DatumGetInt64(get_column(tuple, rel, "from_account", &from_null));
 	to_account = DatumGetInt64(get_column(tuple, rel, "to_account", &to_null));
@@ -206,12 +189,15 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 						column, RelationGetRelationName(rel)),
 				 errtablecol(rel, ledger_column(rel, column))));
 	}
-	if (!column_is_null(tuple, rel, "id"))
-		refuse_assigned_value(rel, "id");
-	if (!column_is_null(tuple, rel, "entry_id"))
-		refuse_assigned_value(rel, "entry_id");
-	if (!column_is_null(tuple, rel, "created_at"))
-		refuse_assigned_value(rel, "created_at");
+	if (inserting)
+	{
+		if (!column_is_null(tuple, rel, "id"))
+			refuse_assigned_value(rel, "id");
+		if (!column_is_null(tuple, rel, "entry_id"))
+			refuse_assigned_value(rel, "entry_id");
+		if (!column_is_null(tuple, rel, "created_at"))
+			refuse_assigned_value(rel, "created_at");
+	}
 
 	if (amount->units <= 0)
 		ereport(ERROR,
@@ -251,10 +237,44 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 				 errtable(rel)));
 	check_length(tuple, rel, "idempotency_key", IDEMPOTENCY_KEY_MAX_BYTES);
 	check_length(tuple, rel, "ledger", LEDGER_NAME_MAX_BYTES);
+}
+
+/*
+ * BEFORE INSERT FOR EACH ROW on transfers: the checks that need no other
+ * row, the kinds of transfer not supported yet, and what the ledger assigns:
+ * id, entry, created_at, and the ledger from the accounts when left out.
+ */
+Datum
+ledger_transfer_before_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "transfer_before_insert");
+	Relation	rel = trigdata->tg_relation;
+	HeapTuple	tuple = trigdata->tg_trigtuple;
+	bool		isnull,
+				ledger_null;
+	char	   *ledger;
+	OpenEntry  *entry = fcinfo->flinfo->fn_extra;
+	int			cols[4];
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	payments_require_sql_version();
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "transfer_before_insert must fire BEFORE INSERT FOR EACH ROW");
+	/* the first row of the statement (the FmgrInfo is the statement's) */
+	if (entry == NULL)
+	{
+		require_transfer_triggers(rel);
+		fcinfo->flinfo->fn_extra = entry = entries_current();
+	}
+	ledger_check_transfer_row(rel, tuple, true);
 
 	ledger_null = column_is_null(tuple, rel, "ledger");
 	if (ledger_null)
-		ledger = ledger_account_ledger(from_account);
+		ledger = ledger_account_ledger(DatumGetInt64(get_column(tuple, rel, "from_account",
+																 &isnull)));
 	else
 		ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &ledger_null));
 

@@ -14,6 +14,13 @@
  * requires).  An event trigger at ddl_command_start, which sees the statement
  * before anything is dropped, refuses such a statement while the ledger holds
  * a transfer, unless the session has set payments.allow_drop.
+ *
+ * Triggers.  The ledger's triggers keep its rules on every write path; its
+ * owner could turn them off with one ALTER TABLE (a habit of bulk fixes:
+ * DISABLE TRIGGER ALL, change, ENABLE) and let transfers in without legs, or
+ * history be changed.  A second event trigger refuses any ALTER TABLE that
+ * would change how one of them fires.  Restores load rows with
+ * session_replication_role = replica instead, which the triggers expect.
  */
 #include "postgres.h"
 
@@ -21,7 +28,12 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
+#include "commands/extension.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
@@ -35,6 +47,7 @@
 #include "lifecycle.h"
 
 PG_FUNCTION_INFO_V1(ledger_drop_guard);
+PG_FUNCTION_INFO_V1(ledger_trigger_guard);
 
 bool		payments_allow_drop = false;
 
@@ -295,4 +308,114 @@ Datum
 ledger_posting_guard(PG_FUNCTION_ARGS)
 {
 	return earlier_release_entry_point("ledger_posting_guard");
+}
+
+/* triggers ------------------------------------------------------------------ */
+
+/* The firing mode (pg_trigger.tgenabled) an ALTER TABLE command sets, or 0. */
+static char
+trigger_mode_set_by(AlterTableType subtype)
+{
+	switch (subtype)
+	{
+		case AT_EnableTrig:
+		case AT_EnableTrigAll:
+		case AT_EnableTrigUser:
+			return TRIGGER_FIRES_ON_ORIGIN;
+		case AT_EnableAlwaysTrig:
+			return TRIGGER_FIRES_ALWAYS;
+		case AT_EnableReplicaTrig:
+			return TRIGGER_FIRES_ON_REPLICA;
+		case AT_DisableTrig:
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			return TRIGGER_DISABLED;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * Refuses cmd if it would change how one of the ledger's triggers on relid
+ * fires: the triggers of the table that run a function of extension
+ * payments, among those the command names (one, all, or all but internal).
+ */
+static void
+refuse_trigger_change(Oid relid, AlterTableCmd *cmd, Oid extension)
+{
+	char		mode = trigger_mode_set_by(cmd->subtype);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (mode == 0)
+		return;
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tuple);
+		bool		named;
+
+		switch (cmd->subtype)
+		{
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+				named = strcmp(NameStr(t->tgname), cmd->name) == 0;
+				break;
+			case AT_EnableTrigUser:
+			case AT_DisableTrigUser:
+				named = !t->tgisinternal;
+				break;
+			default:
+				named = true;
+				break;
+		}
+		if (named && t->tgenabled != mode &&
+			getExtensionOfObject(ProcedureRelationId, t->tgfoid) == extension)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("cannot change how trigger %s on %s fires",
+							NameStr(t->tgname), get_rel_name(relid)),
+					 errdetail("The ledger's triggers keep its rules on every write path: without them, transfers would go in without their legs and history could be changed."),
+					 errhint("Restores load rows with session_replication_role = replica. To change the trigger deliberately, a superuser first runs ALTER EVENT TRIGGER payments_trigger_guard DISABLE.")));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Event trigger at ddl_command_start for ALTER TABLE: refuses a statement
+ * that would disable one of the ledger's triggers, or change when it fires.
+ * The extension's own scripts (CREATE and ALTER EXTENSION) may.
+ */
+Datum
+ledger_trigger_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	AlterTableStmt *stmt;
+	Oid			extension,
+				relid;
+	ListCell   *cell;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger_guard can only be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (creating_extension || !IsA(trigdata->parsetree, AlterTableStmt))
+		PG_RETURN_VOID();
+	stmt = (AlterTableStmt *) trigdata->parsetree;
+	extension = get_extension_oid("payments", true);
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(extension) || !OidIsValid(relid))
+		PG_RETURN_VOID();
+	foreach(cell, stmt->cmds)
+		refuse_trigger_change(relid, lfirst_node(AlterTableCmd, cell), extension);
+	PG_RETURN_VOID();
 }

@@ -43,6 +43,7 @@
 
 #include "entries.h"
 #include "ledger.h"
+#include "ledger_triggers.h"
 #include "posting_engine.h"
 #include "table_writer.h"
 
@@ -404,12 +405,15 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	accounts = hash_create("payments engine accounts", 16, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/* 1. net the legs per account */
+	/* 1. net the legs per account, each row checked as it now is */
 	tuplestore_rescan(transfers);
 	while (tuplestore_gettupleslot(transfers, true, false, slot))
 	{
+		bool		should_free;
+
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(row_cxt);
+		ledger_check_transfer_row(rel, ExecFetchSlotHeapTuple(slot, false, &should_free), false);
 		read_transfer(slot, &cols, &t);
 		add_leg(monetary_oid, accounts, &t, t.from_account, true);
 		add_leg(monetary_oid, accounts, &t, t.to_account, false);

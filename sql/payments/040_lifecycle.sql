@@ -15,3 +15,18 @@ CREATE EVENT TRIGGER payments_drop_guard ON ddl_command_start
 ALTER EVENT TRIGGER payments_drop_guard ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER payments_drop_guard IS
     'refuses DROP EXTENSION payments (or a DROP SCHEMA ... CASCADE or DROP OWNED reaching it) while the ledger holds transfers; SET payments.allow_drop = on to drop deliberately';
+
+-- ALTER TABLE that would disable one of the ledger's triggers, or change when
+-- it fires, is refused (src/lifecycle.c), in replica mode too.
+CREATE FUNCTION payments.trigger_guard() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'ledger_trigger_guard' LANGUAGE C;
+COMMENT ON FUNCTION payments.trigger_guard() IS
+    'event trigger: refuses an ALTER TABLE that would disable a trigger of the ledger or change when it fires';
+REVOKE ALL ON FUNCTION payments.trigger_guard() FROM PUBLIC;
+
+CREATE EVENT TRIGGER payments_trigger_guard ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION payments.trigger_guard();
+ALTER EVENT TRIGGER payments_trigger_guard ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER payments_trigger_guard IS
+    'refuses ALTER TABLE ... DISABLE TRIGGER (or ENABLE REPLICA/ALWAYS) on a trigger of the ledger; a superuser disables this event trigger to change one deliberately';

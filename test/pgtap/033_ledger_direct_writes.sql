@@ -7,7 +7,7 @@
 -- table privilege: the triggers are what refuses.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(189);
+SELECT plan(194);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -536,6 +536,38 @@ SELECT is(pg_temp.error_of(format($$DELETE FROM payments.postings WHERE transfer
     'the refusal to delete legs says how to undo a transfer');
 SELECT throws_ilike('TRUNCATE payments.transfers CASCADE', 'cannot truncate%',
     'TRUNCATE of transfers is refused also in a transaction that has just posted transfers');
+
+-- A BEFORE trigger the owner adds may fire after the ledger's (triggers fire
+-- in name order) and change the row it checked: the engine checks the rows
+-- it applies again, so no such change posts a transfer to itself, one past
+-- the amount cap (which keeps volumes in range), or one of another status.
+CREATE FUNCTION pg_temp.tap_mutate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    CASE NEW.metadata->>'mutate'
+        WHEN 'self' THEN NEW.to_account := NEW.from_account;
+        WHEN 'huge' THEN NEW.amount := '99999999999999999999999999999999.00 USD';
+        WHEN 'zero' THEN NEW.amount := '0.00 USD';
+        WHEN 'pending' THEN NEW.status := 'pending';
+        ELSE NULL;
+    END CASE;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER zz_tap_mutate BEFORE INSERT ON payments.transfers
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.tap_mutate();
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "self"}')$$, :cash, :alice),
+    '23514', format('transfer from account %s to itself', :cash),
+    'a row made a transfer to itself after the ledger''s check is refused by the engine');
+SELECT throws_ok(
+    format($$SELECT payments.post_transfers(ARRAY[ROW(%s, %s, '1.00 USD', NULL, '{"mutate": "huge"}')]::payments.transfer_request[])$$, :cash, :alice),
+    '22003', NULL, 'so is one whose amount was raised past the cap');
+SELECT throws_ok(
+    format($$INSERT INTO payments.transfers (from_account, to_account, amount, metadata) VALUES (%s, %s, '1.00 USD', '{"mutate": "zero"}')$$, :cash, :alice),
+    '23514', 'transfer amount must be positive: 0.00 USD', 'or lowered to zero');
+SELECT throws_ok(
+    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "pending"}')$$, :cash, :alice),
+    '0A000', 'cannot insert a transfer with status "pending"', 'or given another status');
+DROP TRIGGER zz_tap_mutate ON payments.transfers;
 
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
 

@@ -2,10 +2,12 @@
 -- engine runs once per statement (the AFTER INSERT FOR EACH STATEMENT trigger
 -- transfer_apply), in the entry the BEFORE STATEMENT trigger
 -- transfer_statement_start opened; with any one of the three insert
--- triggers disabled, an INSERT is refused at once (09000).  Commits are
--- tried on a second connection (dblink), in transactions that are refused or
--- only prepared and then rolled back: nothing they write stays (the
--- controls need max_prepared_transactions > 0, as the dev cluster has).  Then
+-- triggers disabled (which the trigger guard refuses in the first place:
+-- 037; here it is turned off to try), an INSERT is refused at once (09000).
+-- Commits are tried on a second connection (dblink), in transactions that
+-- are refused or only prepared and then rolled back: nothing they write
+-- stays (the controls need max_prepared_transactions > 0, as the dev cluster
+-- has).  Then
 -- verify_ledger(): it finds each kind of damage that only a superuser
 -- bypassing the triggers (session_replication_role = replica) could do.
 BEGIN;
@@ -116,7 +118,7 @@ SELECT hasnt_trigger('payments', 'transfers', 'transfer_check_balanced',
 -- (on the second connection, in transactions rolled back: nothing stays)
 
 SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
-        format('ALTER TABLE payments.transfers DISABLE TRIGGER %I', trigger_name),
+        format('ALTER EVENT TRIGGER payments_trigger_guard DISABLE; ALTER TABLE payments.transfers DISABLE TRIGGER %I', trigger_name),
         pg_temp.insert_elsewhere('{1.00 USD}')]),
     ARRAY['5', '09000', format('trigger %s on payments.transfers does not fire', trigger_name),
           'The triggers transfer_statement_start, transfer_before_insert and transfer_apply post a transfer together; without one of them, transfers would be posted half done.',
@@ -125,12 +127,12 @@ SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
   FROM unnest(ARRAY['transfer_statement_start', 'transfer_before_insert', 'transfer_apply'])
        AS trigger_name;
 SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
-        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        'ALTER EVENT TRIGGER payments_trigger_guard DISABLE; ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
         pg_temp.accounts_named($s$SELECT payments.post_transfer($from, $to, '1.00 USD')$s$)]))[1:3],
     ARRAY['5', '09000', 'trigger transfer_apply on payments.transfers does not fire'],
     'so is post_transfer()');
 SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
-        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        'ALTER EVENT TRIGGER payments_trigger_guard DISABLE; ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
         pg_temp.accounts_named($s$SELECT payments.post_transfers(ARRAY[ROW($from, $to, '1.00 USD', NULL, NULL)]
                                                                  ::payments.transfer_request[])$s$)]))[1:3],
     ARRAY['5', '09000', 'trigger transfer_apply on payments.transfers does not fire'],
@@ -138,7 +140,7 @@ SELECT is((pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
 -- an earlier unapplied statement cannot exist: the first INSERT is refused,
 -- and with its refusal caught, nothing of it is left to commit
 SELECT is(pg_temp.elsewhere(pg_temp.elsewhere_accounts() || ARRAY[
-        'ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
+        'ALTER EVENT TRIGGER payments_trigger_guard DISABLE; ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply',
         format('DO $do$ BEGIN %s; EXCEPTION WHEN SQLSTATE ''09000'' THEN NULL; END $do$',
                pg_temp.insert_elsewhere('{1.00 USD}')),
         'ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply',
@@ -174,6 +176,7 @@ SELECT create_account('tap_bob', 'USD') AS bob \gset
 
 SELECT * FROM pg_temp.refuses(
     format($q$DO $do$ BEGIN
+        ALTER EVENT TRIGGER payments_trigger_guard DISABLE;
         ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply;
         INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '1.00 USD');
     END $do$ $q$, :cash, :alice),
@@ -182,9 +185,11 @@ SELECT * FROM pg_temp.refuses(
 SELECT is((SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'O'::"char",
           'and the trigger is enabled again');
--- all three off is the owner's deliberate bypass, as in replica mode: the
--- row goes in as it is (verify_ledger() below finds such rows)
+-- all three off (the trigger guard disabled first, by a superuser) is the
+-- deliberate bypass, as in replica mode: the row goes in as it is
+-- (verify_ledger() below finds such rows)
 SAVEPOINT bypass;
+ALTER EVENT TRIGGER payments_trigger_guard DISABLE;
 ALTER TABLE payments.transfers DISABLE TRIGGER transfer_statement_start,
     DISABLE TRIGGER transfer_before_insert, DISABLE TRIGGER transfer_apply;
 SELECT lives_ok(format($$INSERT INTO payments.transfers (id, entry_id, ledger, from_account, to_account, amount, created_at)

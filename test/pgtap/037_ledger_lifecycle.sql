@@ -2,19 +2,57 @@
 -- would drop extension payments is refused while its ledger holds a
 -- transfer, and changes nothing; an empty ledger drops freely; SET
 -- payments.allow_drop = on is the deliberate step.  History stays guarded
--- under session_replication_role = replica.
+-- under session_replication_role = replica.  And no ALTER TABLE turns a
+-- trigger of the ledger off, or changes when it fires.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(37);
+SELECT plan(53);
 
 SELECT has_function('payments', 'drop_guard', ARRAY[]::name[], 'payments.drop_guard() exists');
 SELECT is((SELECT ROW(evtevent, evtenabled, evttags)::text FROM pg_event_trigger
             WHERE evtname = 'payments_drop_guard'),
           '(ddl_command_start,A,"{""DROP EXTENSION"",""DROP SCHEMA"",""DROP OWNED""}")',
           'the drop guard fires ALWAYS (in replica mode too), before DROP EXTENSION, DROP SCHEMA and DROP OWNED');
+SELECT is((SELECT ROW(evtevent, evtenabled, evttags)::text FROM pg_event_trigger
+            WHERE evtname = 'payments_trigger_guard'),
+          '(ddl_command_start,A,"{""ALTER TABLE""}")',
+          'the trigger guard fires ALWAYS, before ALTER TABLE');
 SELECT is((SELECT count(*)::int FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
             WHERE e.extname = 'payments' AND d.deptype = 'e' AND d.classid = 'pg_event_trigger'::regclass),
-          1, 'the event trigger belongs to the extension');
+          2, 'both event triggers belong to the extension');
+
+-- No ALTER TABLE turns a trigger of the ledger off or changes when it fires:
+-- with all three insert triggers off, rows would go in without legs; with
+-- the history guards off or demoted, history could be changed.
+CREATE TEMP TABLE trigger_changes (n serial, sql text, description text);
+INSERT INTO trigger_changes (sql, description) VALUES
+    ('ALTER TABLE payments.transfers DISABLE TRIGGER ALL', 'DISABLE TRIGGER ALL on transfers'),
+    ('ALTER TABLE payments.transfers DISABLE TRIGGER USER', 'DISABLE TRIGGER USER on transfers'),
+    ('ALTER TABLE payments.postings DISABLE TRIGGER ALL', 'DISABLE TRIGGER ALL on postings'),
+    ('ALTER TABLE payments.accounts DISABLE TRIGGER USER', 'DISABLE TRIGGER USER on accounts'),
+    ('ALTER TABLE payments.entries DISABLE TRIGGER ALL', 'DISABLE TRIGGER ALL on entries'),
+    ('ALTER TABLE payments.transfers DISABLE TRIGGER transfer_apply', 'disabling the engine'),
+    ('ALTER TABLE payments.transfers DISABLE TRIGGER transfer_history_guard', 'disabling a history guard'),
+    ('ALTER TABLE payments.transfers ENABLE TRIGGER transfer_history_guard', 'demoting a history guard from ALWAYS'),
+    ('ALTER TABLE payments.transfers ENABLE TRIGGER ALL', 'ENABLE TRIGGER ALL, which would demote the history guards'),
+    ('ALTER TABLE payments.transfers ENABLE REPLICA TRIGGER transfer_before_insert', 'ENABLE REPLICA on an insert trigger'),
+    ('ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_apply', 'ENABLE ALWAYS on the engine (restores would post twice)'),
+    ('ALTER TABLE payments.transfers ADD COLUMN note text, DISABLE TRIGGER transfer_apply', 'a disable among other commands');
+SELECT throws_ok(c.sql, '09000', NULL, c.description || ' is refused')
+  FROM (SELECT * FROM trigger_changes ORDER BY n) c;
+SELECT is((SELECT array_agg(format('%s %s', tgname, tgenabled) ORDER BY tgname) FROM pg_trigger
+            WHERE tgrelid = 'payments.transfers'::regclass),
+          ARRAY['transfer_apply O', 'transfer_before_insert O', 'transfer_history_guard A',
+                'transfer_statement_start O', 'transfer_truncate_guard A'],
+          'and the triggers of transfers fire as they did');
+-- what is not the ledger's stays the DBA's
+CREATE FUNCTION pg_temp.life_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER life_audit BEFORE INSERT ON payments.transfers FOR EACH ROW EXECUTE FUNCTION pg_temp.life_noop();
+SELECT lives_ok('ALTER TABLE payments.transfers DISABLE TRIGGER life_audit',
+                'a trigger the DBA added may be disabled');
+SELECT lives_ok('ALTER TABLE payments.transfers ENABLE TRIGGER transfer_apply',
+                'enabling a trigger that already fires so changes nothing, and is allowed');
+DROP TRIGGER life_audit ON payments.transfers;
 
 -- An empty ledger (accounts, but no transfer) drops freely.
 SAVEPOINT empty;
