@@ -113,6 +113,15 @@ for ((rep = 1; rep <= REPS; rep++)); do
            "$rep" "${batch[-1]}" "${singles[-1]}" "${floor100[-1]}"
 done
 b=$(median "${batch[@]}"); s=$(median "${singles[@]}"); f=$(median "${floor100[@]}")
+# paired: the median of each run's ratios (the three ran back to back, so
+# they shared the machine's state: steadier than a ratio of medians when the
+# machine's speed drifts during the runs)
+pairs_s=(); pairs_f=()
+for ((i = 0; i < ${#batch[@]}; i++)); do
+    pairs_s+=("$(awk -v a="${batch[i]}" -v c="${singles[i]}" 'BEGIN { printf "%.1f", a / c }')")
+    pairs_f+=("$(awk -v a="${batch[i]}" -v c="${floor100[i]}" 'BEGIN { printf "%.2f", a / c }')")
+done
+ps=$(median "${pairs_s[@]}"); pf=$(median "${pairs_f[@]}")
 fi
 
 # 2. linear -------------------------------------------------------------------
@@ -251,9 +260,9 @@ fi
 
 echo
 want 1 && echo "1. post_transfers() of 100, 1 client, synchronous_commit on (medians, transfers/s):"
-want 1 && printf '   post_transfers %s; 100 single calls %s (x%s, target 10); floor in one transaction %s (x%s, target 0.7)\n' \
-       "$b" "$s" "$(awk -v a="$b" -v c="$s" 'BEGIN { printf "%.1f", a / c }')" \
-       "$f" "$(awk -v a="$b" -v c="$f" 'BEGIN { printf "%.2f", a / c }')"
+want 1 && printf '   post_transfers %s; 100 single calls %s (x%s, paired x%s, target 10); floor in one transaction %s (x%s, paired x%s, target 0.7)\n' \
+       "$b" "$s" "$(awk -v a="$b" -v c="$s" 'BEGIN { printf "%.1f", a / c }')" "$ps" \
+       "$f" "$(awk -v a="$b" -v c="$f" 'BEGIN { printf "%.2f", a / c }')" "$pf"
 first=${LINEAR_NS[0]}; last=${LINEAR_NS[-1]}
 want 2 && echo "2. linear: per transfer $(for n in "${LINEAR_NS[@]}"; do printf '%s: %sus  ' "$n" "${per_transfer[$n]}"; done)"
 want 2 && printf '   largest / smallest: %s (target at most 1.5); backend peak private memory %s kB at %s, %s kB at %s\n' \
