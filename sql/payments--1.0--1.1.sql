@@ -264,7 +264,6 @@ SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
 COMMENT ON COLUMN payments.postings.id IS
     'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
 
-DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);
 
 -- entries
 CREATE SEQUENCE payments.entries_id_seq;
@@ -358,3 +357,331 @@ COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, j
 REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION payments.account_checked(bigint) IS
     'the account id itself; an error if no such account exists (as the calling query sees the table)';
+
+-- Hot accounts (issue 9) ------------------------------------------------------
+--
+-- Cost on a large ledger: the new columns of accounts and postings have
+-- constant defaults (or none), which PostgreSQL stores once: catalog only.
+-- postings_stripe_idx is partial (legs of hot accounts only, none yet) but
+-- building it reads all of postings once, with writes to it blocked: on 10^8
+-- postings, a few minutes.  A DBA can build it beforehand, without blocking
+-- writes (1.0 fills the new column with nulls meanwhile):
+--
+--   ALTER TABLE payments.postings ADD COLUMN stripe smallint;
+--   CREATE INDEX CONCURRENTLY postings_stripe_idx_1_1 ON payments.postings
+--       (account_id, stripe, created_at, id) WHERE stripe IS NOT NULL;
+--
+-- and this script takes it over.
+ALTER TABLE payments.accounts
+    ADD COLUMN hot boolean NOT NULL DEFAULT false,
+    ADD COLUMN stripes smallint NOT NULL DEFAULT 0,
+    ADD COLUMN striped_at timestamptz;
+COMMENT ON COLUMN payments.accounts.debits_posted IS
+    'sum of posted debits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.credits_posted IS
+    'sum of posted credits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.debits_pending IS
+    'sum of pending debits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.credits_pending IS
+    'sum of pending credits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+-- one scan of accounts: seconds at 10^6
+CREATE INDEX accounts_hot_idx ON payments.accounts (id) WHERE hot;
+COMMENT ON INDEX payments.accounts_hot_idx IS 'the hot accounts (few), for the posting engine';
+COMMENT ON COLUMN payments.accounts.hot IS
+    'set with payments.set_hot(): transfers that only add to what the account may spend go to its stripes, not its row';
+COMMENT ON COLUMN payments.accounts.stripes IS
+    'how many rows of payments.account_stripes hold part of its volumes (0: none, and never hot); they are kept for good';
+COMMENT ON COLUMN payments.accounts.striped_at IS
+    'when the account was first made hot: its postings before then went to its row';
+
+-- Hot accounts (payments.set_hot()): an account's volumes split over its row
+-- and its stripes, rows here numbered 1 to accounts.stripes, which transfers
+-- that only add to what it may spend update instead of its row.  Its true
+-- volumes are the sum: payments.account_volumes adds them up.  Stripes stay
+-- once made.  Each page keeps room to update its rows in place (fillfactor
+-- 10: a handful of rows per page).
+CREATE TABLE payments.account_stripes (
+    ledger          text NOT NULL,
+    account_id      bigint NOT NULL,
+    stripe          smallint NOT NULL,
+    debits_posted   monetary NOT NULL,
+    credits_posted  monetary NOT NULL,
+    debits_pending  monetary NOT NULL,
+    credits_pending monetary NOT NULL,
+    CONSTRAINT account_stripes_pkey PRIMARY KEY (ledger, account_id, stripe)
+) WITH (fillfactor = 10);
+COMMENT ON TABLE payments.account_stripes IS
+    'the stripes of hot accounts: part of their volumes, which are the sum of the account row and its stripes (payments.account_volumes); written only by the ledger';
+COMMENT ON COLUMN payments.account_stripes.stripe IS
+    'from 1 to the account''s stripes; the account row itself is stripe 0 in postings.stripe';
+SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
+REVOKE ALL ON payments.account_stripes FROM PUBLIC;
+CREATE TRIGGER stripe_guard BEFORE INSERT OR UPDATE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER stripe_history_guard BEFORE DELETE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER stripe_truncate_guard BEFORE TRUNCATE ON payments.account_stripes
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;
+COMMENT ON FUNCTION payments.ledger_write_guard() IS
+    'trigger: postings, entries and the stripes of hot accounts are written only by the ledger itself';
+
+-- postings: where a hot account's leg went (a prebuilt column and index are
+-- taken over if they are what this builds)
+DO $$
+DECLARE
+    t text := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                WHERE attrelid = 'payments.postings'::regclass AND attname = 'stripe'
+                  AND NOT attisdropped);
+BEGIN
+    IF t IS NULL THEN
+        ALTER TABLE payments.postings ADD COLUMN stripe smallint;
+    ELSIF t <> 'smallint' OR (SELECT attnotnull OR atthasdef FROM pg_attribute
+                                WHERE attrelid = 'payments.postings'::regclass
+                                  AND attname = 'stripe') THEN
+        RAISE EXCEPTION 'column payments.postings.stripe is not the column this update adds'
+            USING DETAIL = 'It should be a nullable smallint without a default.';
+    ELSIF EXISTS (SELECT FROM payments.postings WHERE stripe IS NOT NULL) THEN
+        RAISE EXCEPTION 'column payments.postings.stripe holds values';
+    END IF;
+END $$;
+COMMENT ON COLUMN payments.postings.stripe IS
+    'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
+COMMENT ON COLUMN payments.postings.balance_after IS
+    'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_stripe_idx',
+    'CREATE INDEX postings_stripe_idx ON payments.postings USING btree (account_id, stripe, created_at, id) WHERE (stripe IS NOT NULL)', false);
+COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
+
+-- reading: a hot account's volumes are its row's and its stripes'
+CREATE VIEW payments.account_volumes AS
+    SELECT a.id AS account_id, a.ledger, a.name, a.currency, a.normal_balance, a.status,
+           a.hot, a.stripes,
+           CASE WHEN s.account_id IS NULL THEN a.debits_posted
+                ELSE a.debits_posted + s.debits_posted END AS debits_posted,
+           CASE WHEN s.account_id IS NULL THEN a.credits_posted
+                ELSE a.credits_posted + s.credits_posted END AS credits_posted,
+           CASE WHEN s.account_id IS NULL THEN a.debits_pending
+                ELSE a.debits_pending + s.debits_pending END AS debits_pending,
+           CASE WHEN s.account_id IS NULL THEN a.credits_pending
+                ELSE a.credits_pending + s.credits_pending END AS credits_pending
+      FROM payments.accounts a
+      LEFT JOIN (SELECT st.ledger, st.account_id,
+                        sum(st.debits_posted) AS debits_posted,
+                        sum(st.credits_posted) AS credits_posted,
+                        sum(st.debits_pending) AS debits_pending,
+                        sum(st.credits_pending) AS credits_pending
+                   FROM payments.account_stripes st
+                  GROUP BY st.ledger, st.account_id) s
+        ON s.ledger = a.ledger AND s.account_id = a.id;
+COMMENT ON VIEW payments.account_volumes IS
+    'every account with its true volumes: those of its row plus, for a hot account, those of its stripes';
+
+CREATE OR REPLACE VIEW payments.account_balances AS
+    SELECT v.account_id, v.ledger, v.name, v.currency, v.normal_balance, v.status,
+           CASE v.normal_balance
+               WHEN 'debit' THEN v.debits_posted - v.credits_posted
+               ELSE v.credits_posted - v.debits_posted
+           END AS balance,
+           CASE v.normal_balance
+               WHEN 'debit' THEN v.debits_posted - v.credits_posted
+                                 - v.credits_pending
+               ELSE v.credits_posted - v.debits_posted
+                    - v.debits_pending
+           END AS available,
+           v.hot
+      FROM payments.account_volumes v;
+COMMENT ON VIEW payments.account_balances IS
+    'every account with its posted and available balance (a hot account''s stripes included)';
+
+CREATE OR REPLACE FUNCTION payments.balance(account bigint, at timestamptz DEFAULT NULL)
+    RETURNS monetary
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT CASE
+        WHEN balance.at IS NULL THEN b.balance
+        WHEN a.stripes = 0 THEN coalesce(
+            (SELECT p.balance_after FROM payments.postings p
+              WHERE p.ledger = a.ledger AND p.account_id = a.id
+                AND p.created_at <= balance.at
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            monetary(0, a.currency))
+        -- with stripes: the running balance of its row as of then (of the
+        -- legs before it had stripes, if none since), plus each stripe's
+        ELSE coalesce(
+            (SELECT p.balance_after FROM payments.postings p
+              WHERE p.account_id = a.id AND p.stripe = 0 AND p.ledger = a.ledger
+                AND p.created_at <= balance.at
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            (SELECT p.balance_after FROM payments.postings p
+              WHERE p.ledger = a.ledger AND p.account_id = a.id AND p.stripe IS NULL
+                AND p.created_at <= least(balance.at, a.striped_at)
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            monetary(0, a.currency))
+          + coalesce(
+            (SELECT sum(l.balance_after)
+               FROM generate_series(1, a.stripes) k(stripe)
+              CROSS JOIN LATERAL
+                    (SELECT p.balance_after FROM payments.postings p
+                      WHERE p.account_id = a.id AND p.stripe = k.stripe AND p.ledger = a.ledger
+                        AND p.created_at <= balance.at
+                      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) l),
+            monetary(0, a.currency))
+        END
+      FROM payments.account_balances b
+      JOIN payments.accounts a ON a.ledger = b.ledger AND a.id = b.account_id
+     WHERE b.account_id = payments.account_checked(balance.account);
+END;
+COMMENT ON FUNCTION payments.balance(bigint, timestamptz) IS
+    'the posted balance now, or as of a time (the running balance of the last leg at or before it; of a hot account, the sum of its stripes'')';
+
+CREATE OR REPLACE FUNCTION payments.verify_ledger()
+    RETURNS TABLE (problem text, account_id bigint, transfer_id bigint, detail text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    -- the volumes of each account row (stripe 0) and each stripe against the
+    -- sum of their legs
+    WITH legs AS (
+        SELECT p.ledger, p.account_id, coalesce(p.stripe, 0) AS stripe,
+               sum(p.amount) FILTER (WHERE p.side = 'debit') AS debits,
+               sum(p.amount) FILTER (WHERE p.side = 'credit') AS credits
+          FROM payments.postings p GROUP BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+    ), places AS (
+        SELECT a.ledger, a.id AS account_id, 0 AS stripe, a.debits_posted, a.credits_posted
+          FROM payments.accounts a
+        UNION ALL
+        SELECT s.ledger, s.account_id, s.stripe, s.debits_posted, s.credits_posted
+          FROM payments.account_stripes s
+    )
+    SELECT CASE WHEN coalesce(pl.stripe, l.stripe) = 0
+                THEN 'account volumes differ from its postings'
+                ELSE 'stripe volumes differ from its postings' END,
+           coalesce(pl.account_id, l.account_id), NULL::bigint,
+           CASE WHEN coalesce(pl.stripe, l.stripe) = 0 THEN '' ELSE
+               format('stripe %s: ', coalesce(pl.stripe, l.stripe)) END ||
+           format('debits_posted %s, credits_posted %s; postings: debits %s, credits %s',
+                  pl.debits_posted, pl.credits_posted, l.debits, l.credits)
+      FROM places pl
+      FULL JOIN legs l ON l.ledger = pl.ledger AND l.account_id = pl.account_id
+                      AND l.stripe = pl.stripe
+     WHERE pl.account_id IS NULL
+        OR pl.debits_posted <> coalesce(l.debits, pl.debits_posted - pl.debits_posted)
+        OR pl.credits_posted <> coalesce(l.credits, pl.credits_posted - pl.credits_posted)
+    UNION ALL
+    -- running balances, leg by leg, in the order the legs were applied to
+    -- the account row or stripe
+    SELECT 'posting balance_after differs from the running balance', r.account_id,
+           r.transfer_id, format('posting %s: balance_after %s, running %s',
+                                 r.id, r.balance_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.balance_after,
+                   sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                            ELSE - p.amount END)
+                       OVER (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+                             ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id) r
+     WHERE r.balance_after <> r.running
+    UNION ALL
+    -- legs are applied in order: per account row or stripe, later legs are
+    -- not earlier in time
+    SELECT 'posting applied before an earlier leg of its account', o.account_id, o.transfer_id,
+           format('posting %s at %s follows posting %s at %s', o.id, o.created_at,
+                  o.previous_id, o.previous_at)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.created_at,
+                   lag(p.id) OVER w AS previous_id, lag(p.created_at) OVER w AS previous_at
+              FROM payments.postings p
+            WINDOW w AS (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+                         ORDER BY p.id)) o
+     WHERE o.created_at < o.previous_at
+    UNION ALL
+    -- each transfer: one debit of its amount from from_account, one credit to to_account
+    SELECT 'transfer legs do not match the transfer', NULL, t.id,
+           format('%s legs; debits %s, credits %s', count(p.id),
+                  sum(p.amount) FILTER (WHERE p.side = 'debit'),
+                  sum(p.amount) FILTER (WHERE p.side = 'credit'))
+      FROM payments.transfers t
+      LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
+     WHERE t.status = 'posted'
+     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.amount
+    HAVING count(p.id) <> 2
+        OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
+                              AND p.amount = t.amount) <> 1
+        OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
+                              AND p.amount = t.amount) <> 1
+    UNION ALL
+    SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
+      FROM payments.postings p
+     WHERE NOT EXISTS (SELECT FROM payments.transfers t
+                        WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
+    UNION ALL
+    -- the books balance: per ledger and currency, debits equal credits
+    SELECT 'debits and credits differ', NULL, NULL,
+           format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
+      FROM (SELECT v.ledger, v.currency,   -- as numeric: a total may pass 38 digits
+                   sum(amount(v.debits_posted)) AS debits,
+                   sum(amount(v.credits_posted)) AS credits
+              FROM payments.account_volumes v GROUP BY v.ledger, v.currency) c
+     WHERE c.debits <> c.credits;
+END;
+COMMENT ON FUNCTION payments.verify_ledger() IS
+    'recomputes every balance (of account rows and stripes) and every transfer''s legs from the postings; returns the rows that disagree (none, always)';
+
+CREATE OR REPLACE VIEW payments.trial_balance AS
+    -- numeric totals: the sum over many accounts may pass monetary's 38 digits
+    SELECT v.ledger, v.currency,
+           sum(amount(v.debits_posted)) AS debits,
+           sum(amount(v.credits_posted)) AS credits,
+           sum(amount(v.debits_posted)) = sum(amount(v.credits_posted)) AS balanced
+      FROM payments.account_volumes v
+     GROUP BY v.ledger, v.currency;
+COMMENT ON VIEW payments.trial_balance IS
+    'per ledger and currency, total posted debits and credits (numeric, in the currency''s units): they are always equal';
+
+CREATE OR REPLACE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
+    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,
+                   side text, amount monetary, balance_after monetary,
+                   counterparty bigint, metadata jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    -- the account's running balance: each leg's balance_after, or, for an
+    -- account with stripes (whose legs carry their stripe's), the opening
+    -- balance plus the legs so far
+    SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount,
+           CASE WHEN a.stripes = 0 THEN p.balance_after
+                ELSE o.opening + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                          ELSE - p.amount END)
+                                     OVER (ORDER BY p.created_at, p.id)
+           END,
+           CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
+           t.metadata
+      FROM payments.postings p
+      JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+      JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
+     CROSS JOIN LATERAL
+           (SELECT CASE WHEN a.stripes > 0
+                        THEN payments.balance(a.id, statement.from_time - interval '1 microsecond')
+                   END AS opening) o
+     WHERE a.id = payments.account_checked(statement.account)
+       AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
+     ORDER BY p.created_at, p.id;
+END;
+COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
+    'an account''s legs in [from_time, to_time), oldest first, with running balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
+
+
+CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
+                                 stripes integer DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_set_hot'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.set_hot(bigint, boolean, integer) IS
+    'makes an account hot (its volumes split over stripes, 16 unless given, more later but never fewer, so that transfers adding to it do not wait for each other) or no longer hot; waits for the transfers applying to it';
+REVOKE ALL ON FUNCTION payments.set_hot(bigint, boolean, integer) FROM PUBLIC;
+REVOKE ALL ON payments.account_volumes FROM PUBLIC;
+
+DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

@@ -174,6 +174,8 @@ ledger_read_account(HeapTuple tuple, TupleDesc desc, AccountRow *row)
 	row->credits_posted = read_monetary(tuple, desc, 8);
 	row->debits_pending = read_monetary(tuple, desc, 9);
 	row->credits_pending = read_monetary(tuple, desc, 10);
+	row->hot = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
+	row->stripes = DatumGetInt16(SPI_getbinval(tuple, desc, 12, &isnull));
 }
 
 /* Posted balance on the account's normal side. */
@@ -381,7 +383,7 @@ typedef struct ColumnCacheEntry
 
 static ColumnCacheEntry column_cache[48];
 static int	column_cache_used = 0;
-static Oid	relation_oids[REL_POSTINGS + 1];
+static Oid	relation_oids[REL_ACCOUNT_STRIPES + 1];
 static bool relcache_callback_registered = false;
 
 static void
@@ -435,7 +437,8 @@ ledger_relation(LedgerRelation which)
 		[SEQ_POSTINGS] = "postings_id_seq",
 		[SEQ_ENTRIES] = "entries_id_seq",
 		[REL_ACCOUNTS] = "accounts",
-		[REL_POSTINGS] = "postings"
+		[REL_POSTINGS] = "postings",
+		[REL_ACCOUNT_STRIPES] = "account_stripes"
 	};
 
 	if (!OidIsValid(relation_oids[which]))

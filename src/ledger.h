@@ -76,12 +76,14 @@ typedef struct AccountRow
 	Monetary	credits_posted;
 	Monetary	debits_pending;
 	Monetary	credits_pending;
+	bool		hot;			/* set_hot(): its legs go to its stripes */
+	int16		stripes;		/* its rows in account_stripes, for good */
 } AccountRow;
 
 /* The account columns every statement that reads an account returns, in order. */
 #define ACCOUNT_COLUMNS \
 	"id, ledger, currency, normal_balance, allow_negative, status, " \
-	"debits_posted, credits_posted, debits_pending, credits_pending"
+	"debits_posted, credits_posted, debits_pending, credits_pending, hot, stripes"
 
 extern void ledger_read_account(HeapTuple tuple, TupleDesc desc, AccountRow *row);
 
@@ -120,7 +122,8 @@ typedef enum LedgerRelation
 	SEQ_POSTINGS,
 	SEQ_ENTRIES,
 	REL_ACCOUNTS,
-	REL_POSTINGS
+	REL_POSTINGS,
+	REL_ACCOUNT_STRIPES
 } LedgerRelation;
 
 extern Oid	ledger_relation(LedgerRelation rel);

@@ -24,6 +24,7 @@
 #include "ledger.h"
 #include "ledger_triggers.h"
 #include "lifecycle.h"
+#include "hot_accounts.h"
 #include "posting_engine.h"
 
 PG_FUNCTION_INFO_V1(ledger_transfer_statement_start);
@@ -342,31 +343,36 @@ static const char *const volume_columns[] = {
 	"debits_posted", "credits_posted", "debits_pending", "credits_pending"
 };
 
-/* A posted balance and the available one, from an account row. */
+/*
+ * An account's true volumes, from its row and, if it has stripes, theirs:
+ * locked while it is hot (so that no transfer adds to them until the
+ * transaction ends), else as they are, since nothing writes them then.
+ */
 static void
-account_balances(HeapTuple tuple, Relation rel, Monetary *posted, Monetary *available)
+account_total(HeapTuple tuple, Relation rel, AccountRow *row)
 {
 	bool		isnull;
-	AccountRow	row;
 
-	row.debit_normal =
+	row->id = DatumGetInt64(get_column(tuple, rel, "id", &isnull));
+	row->debit_normal =
 		strcmp(TextDatumGetCString(get_column(tuple, rel, "normal_balance", &isnull)),
 			   "debit") == 0;
-	row.debits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "debits_posted", &isnull));
-	row.credits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "credits_posted", &isnull));
-	row.debits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "debits_pending", &isnull));
-	row.credits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "credits_pending", &isnull));
-	row.currency = row.debits_posted.currency;
-	posted->currency = available->currency = row.currency;
-	posted->units = ledger_posted_balance(&row);
-	available->units = ledger_available_balance(&row);
-}
+	row->debits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "debits_posted", &isnull));
+	row->credits_posted = *DatumGetMonetaryP(get_column(tuple, rel, "credits_posted", &isnull));
+	row->debits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "debits_pending", &isnull));
+	row->credits_pending = *DatumGetMonetaryP(get_column(tuple, rel, "credits_pending", &isnull));
+	row->currency = row->debits_posted.currency;
+	row->hot = DatumGetBool(get_column(tuple, rel, "hot", &isnull));
+	row->stripes = DatumGetInt16(get_column(tuple, rel, "stripes", &isnull));
+	if (row->stripes > 0)
+	{
+		TableWriter stripes;
 
-static bool
-has_pending(HeapTuple tuple, Relation rel, currency_code currency)
-{
-	return !monetary_column_is_zero(tuple, rel, "debits_pending", currency) ||
-		!monetary_column_is_zero(tuple, rel, "credits_pending", currency);
+		table_writer_open(&stripes, ledger_relation(REL_ACCOUNT_STRIPES));
+		hot_stripes_add(&stripes, get_column(tuple, rel, "ledger", &isnull), row->id,
+						row->stripes, row->hot, row);
+		table_writer_close(&stripes);
+	}
 }
 
 /*
@@ -410,6 +416,13 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 						 errmsg("a new account's %s must be zero in its currency %s",
 								volume_columns[i], currency_to_cstring(currency)),
 						 errhint("Leave the volumes out of the INSERT: they start at zero and change only through transfers. To restore a dump, restore with session_replication_role = replica.")));
+		if (DatumGetBool(get_column(tuple, rel, "hot", &isnull)) ||
+			DatumGetInt16(get_column(tuple, rel, "stripes", &isnull)) != 0 ||
+			!column_is_null(tuple, rel, "striped_at"))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a new account is not hot"),
+					 errhint("Leave hot, stripes and striped_at out of the INSERT, and make the account hot with payments.set_hot().")));
 		if (!column_is_null(tuple, rel, "status") &&	/* NOT NULL refuses a null */
 			strcmp(TextDatumGetCString(get_column(tuple, rel, "status", &isnull)),
 				   "closed") == 0)
@@ -434,6 +447,7 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		HeapTuple	new = trigdata->tg_newtuple;
 		int64		id = DatumGetInt64(get_column(old, rel, "id", &isnull));
 		static const char *const fixed[] = {"id", "ledger", "currency", "normal_balance"};
+		static const char *const hot_columns[] = {"hot", "stripes", "striped_at"};
 		char	   *old_status;
 		char	   *new_status;
 
@@ -454,6 +468,14 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 						 errdetail("Account volumes change only through transfers."),
 						 errhint("Post a transfer with payments.post_transfer().")));
 
+		for (int i = 0; i < lengthof(hot_columns) && !ledger_is_writing(); i++)
+			if (column_changed(old, new, rel, hot_columns[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot change the %s of account %lld directly",
+								hot_columns[i], (long long) id),
+						 errhint("Use payments.set_hot().")));
+
 		if (column_is_null(new, rel, "status"))
 			return PointerGetDatum(new);	/* NOT NULL refuses it */
 		old_status = TextDatumGetCString(get_column(old, rel, "status", &isnull));
@@ -465,30 +487,42 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 					 errdetail("Closing an account is final.")));
 		if (strcmp(new_status, "closed") == 0 && strcmp(old_status, "closed") != 0)
 		{
-			Monetary	posted,
-						available;
+			AccountRow	total;
+			Monetary	posted;
 
-			account_balances(new, rel, &posted, &available);
+			account_total(new, rel, &total);
+			posted.units = ledger_posted_balance(&total);
+			posted.currency = total.currency;
 			if (posted.units != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("cannot close account %lld: its balance is %s",
 								(long long) id, monetary_to_cstring(&posted)),
 						 errdetail("Only an account at zero with nothing pending can be closed.")));
-			if (has_pending(new, rel, posted.currency))
+			if (total.debits_pending.units != 0 || total.credits_pending.units != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("cannot close account %lld: it has pending transfers",
 								(long long) id),
 						 errdetail("Only an account at zero with nothing pending can be closed.")));
 		}
+		else if (strcmp(new_status, old_status) != 0 &&
+				 DatumGetBool(get_column(new, rel, "hot", &isnull)))
+		{
+			/* freezing or reopening: wait out the transfers writing to its stripes */
+			AccountRow	total;
+
+			account_total(new, rel, &total);
+		}
 		if (column_changed(old, new, rel, "allow_negative") &&
 			!DatumGetBool(get_column(new, rel, "allow_negative", &isnull)))
 		{
-			Monetary	posted,
-						available;
+			AccountRow	total;
+			Monetary	available;
 
-			account_balances(new, rel, &posted, &available);
+			account_total(new, rel, &total);
+			available.units = ledger_available_balance(&total);
+			available.currency = total.currency;
 			if (available.units < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_CHECK_VIOLATION),
@@ -502,11 +536,16 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 	pg_unreachable();
 }
 
-/* BEFORE INSERT on postings and entries: only the ledger writes them. */
+/*
+ * BEFORE INSERT on postings and entries, and INSERT OR UPDATE on
+ * account_stripes: only the ledger writes them.
+ */
 Datum
 ledger_write_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "ledger_write_guard");
+	bool		stripes = strcmp(RelationGetRelationName(trigdata->tg_relation),
+								 "account_stripes") == 0;
 
 	payments_require_sql_version();
 	if (!ledger_is_writing())
@@ -514,9 +553,12 @@ ledger_write_guard(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("payments.%s is written only by the ledger",
 						RelationGetRelationName(trigdata->tg_relation)),
+				 stripes ?
+				 errhint("Make an account hot with payments.set_hot(); transfers then write its stripes.") :
 				 errhint("Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers()."),
 				 errtable(trigdata->tg_relation)));
-	return PointerGetDatum(trigdata->tg_trigtuple);
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+						   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 }
 
 /* UPDATE, DELETE (row) and TRUNCATE (statement) of what is history. */

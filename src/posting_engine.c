@@ -16,7 +16,11 @@
  *	   check that it may take the legs (in the transfers' ledger, open, in
  *	   their currency), and add the netted sums to its volumes.  Every
  *	   statement takes its account locks in the one global order, so no two
- *	   statements wait on each other in a cycle.
+ *	   statements wait on each other in a cycle.  A hot account's legs that
+ *	   only add to what it may spend go to one of its stripes instead, which
+ *	   no one else holds; legs that could take it below its limit go to its
+ *	   row with all its stripes locked, checked against the true total
+ *	   (hot_accounts.h).
  *	3. Read the transfers again, in order, from each account's volumes
  *	   before the statement: each leg's running balance, and each limit
  *	   checked as if the transfers had been applied one after another.  The
@@ -42,6 +46,7 @@
 #include "utils/timestamp.h"
 
 #include "entries.h"
+#include "hot_accounts.h"
 #include "ledger.h"
 #include "ledger_triggers.h"
 #include "posting_engine.h"
@@ -64,6 +69,10 @@ typedef struct EngineAccount
 	Datum		ledger_text;	/* key.ledger as text */
 	/* set once locked */
 	AccountRow	row;			/* volumes before the statement, then running */
+	int			stripe;			/* where the legs go: -1 its row (an account
+								 * without stripes), 0 its row, k its stripe k */
+	AccountRow	others;			/* volumes counted in its limit but kept
+								 * elsewhere (its stripes), else zero */
 } EngineAccount;
 
 /* The columns of payments.transfers the engine reads. */
@@ -187,6 +196,8 @@ typedef struct AccountColumns
 	int			credits_posted;
 	int			debits_pending;
 	int			credits_pending;
+	int			hot;
+	int			stripes;
 } AccountColumns;
 
 static void
@@ -202,6 +213,8 @@ account_columns_init(AccountColumns *c, Relation accounts)
 	c->credits_posted = ledger_column(accounts, "credits_posted") - 1;
 	c->debits_pending = ledger_column(accounts, "debits_pending") - 1;
 	c->credits_pending = ledger_column(accounts, "credits_pending") - 1;
+	c->hot = ledger_column(accounts, "hot") - 1;
+	c->stripes = ledger_column(accounts, "stripes") - 1;
 }
 
 /* An account row as values deformed from it (NOT NULL columns all). */
@@ -218,6 +231,8 @@ account_from_values(const AccountColumns *c, Datum *values, AccountRow *row)
 	row->credits_posted = *DatumGetMonetaryP(values[c->credits_posted]);
 	row->debits_pending = *DatumGetMonetaryP(values[c->debits_pending]);
 	row->credits_pending = *DatumGetMonetaryP(values[c->credits_pending]);
+	row->hot = DatumGetBool(values[c->hot]);
+	row->stripes = DatumGetInt16(values[c->stripes]);
 }
 
 /* Names the account being updated, in the error's context. */
@@ -230,22 +245,111 @@ account_error_context(void *arg)
 			   (long long) a->key.id, a->key.ledger);
 }
 
+/* Volumes of zero in currency. */
+static void
+zero_volumes(AccountRow *row, currency_code currency)
+{
+	row->debits_posted.units = row->credits_posted.units = 0;
+	row->debits_pending.units = row->credits_pending.units = 0;
+	row->debits_posted.currency = row->credits_posted.currency = currency;
+	row->debits_pending.currency = row->credits_pending.currency = currency;
+}
+
+/* Adds the netted sums of a's legs to the posted volumes in values. */
+static void
+add_netted(const EngineAccount *a, const AccountRow *before, Datum *values,
+		   int debits_col, int credits_col)
+{
+	Monetary   *debits = palloc(sizeof(Monetary));
+	Monetary   *credits = palloc(sizeof(Monetary));
+	ErrorContextCallback callback = {error_context_stack, account_error_context, (void *) a};
+
+	error_context_stack = &callback;
+	debits->currency = credits->currency = a->currency;
+	amount_check(amount_add(before->debits_posted.units, a->debits, &debits->units),
+				 "account volume", a->currency);
+	amount_check(amount_add(before->credits_posted.units, a->credits, &credits->units),
+				 "account volume", a->currency);
+	error_context_stack = callback.previous;
+	values[debits_col] = MonetaryPGetDatum(debits);
+	values[credits_col] = MonetaryPGetDatum(credits);
+}
+
 /*
- * Step 2 for one account: locks its latest version, checks it may take the
- * legs, and adds their netted sums to its volumes.  Leaves in a->row the
- * account as it was before the statement.
+ * Step 2 for a hot account whose legs cannot take it below its limit (as
+ * the hint has it): to one of its stripes.  Returns false when the account
+ * turns out not to be hot, having locked nothing or a stripe only, which
+ * keeps the caller's way to its row free.
+ */
+static bool
+update_stripe(TableWriter *stripes, TableWriter *accounts, const AccountColumns *cols,
+			  EngineAccount *a, int nstripes)
+{
+	TupleDesc	desc = RelationGetDescr(stripes->rel);
+	Datum		account_key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
+	Datum	   *values = palloc(desc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(desc->natts * sizeof(bool));
+	Datum	   *account_values = palloc(RelationGetDescr(accounts->rel)->natts * sizeof(Datum));
+	bool	   *account_nulls = palloc(RelationGetDescr(accounts->rel)->natts * sizeof(bool));
+	StripeColumns stripe_cols;
+	int			stripe = hot_stripe_lock(stripes, a->ledger_text, a->key.id, nstripes);
+
+	if (stripe == 0)
+		return false;
+	heap_deform_tuple(ExecCopySlotHeapTuple(stripes->slot), desc, values, nulls);
+
+	/*
+	 * The account as it now is, not locked: whatever changes its status or
+	 * makes it cold again locks every stripe first, so it is either committed
+	 * (and seen) or waits for this transaction.
+	 */
+	if (!table_writer_fetch_latest(accounts, account_key))
+		return false;
+	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), RelationGetDescr(accounts->rel),
+					  account_values, account_nulls);
+	account_from_values(cols, account_values, &a->row);
+	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+	hot_account_learn(&a->row);
+	if (!a->row.hot)
+		return false;
+	if (hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
+		/* it may no longer go negative: its row is for others to hold now */
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("account %lld changed while transfer %lld was applied to it",
+						(long long) a->key.id, (long long) a->first_transfer),
+				 errhint("Retry the transaction.")));
+
+	hot_stripe_columns(stripes->rel, &stripe_cols);
+	hot_stripe_read(stripes, &stripe_cols, &a->row);
+	add_netted(a, &a->row, values, stripe_cols.debits_posted, stripe_cols.credits_posted);
+	table_writer_update(stripes, values, nulls);
+	a->stripe = stripe;
+	a->row.ledger = a->row.status = NULL;
+	return true;
+}
+
+/*
+ * Step 2 for one account: locks its latest version (or a stripe of it),
+ * checks it may take the legs, and adds their netted sums to its volumes.
+ * Leaves in a->row what the legs go to as it was before the statement.
  */
 static void
-lock_and_update(Oid monetary_oid, TableWriter *accounts, const AccountColumns *cols,
-				EngineAccount *a)
+lock_and_update(Oid monetary_oid, TableWriter *accounts, TableWriter *stripes,
+				const AccountColumns *cols, EngineAccount *a)
 {
 	Datum		key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
 	TupleDesc	desc = RelationGetDescr(accounts->rel);
 	Datum	   *values = palloc(desc->natts * sizeof(Datum));
 	bool	   *nulls = palloc(desc->natts * sizeof(bool));
-	Monetary	debits,
-				credits;
-	ErrorContextCallback callback = {error_context_stack, account_error_context, a};
+	HotAccountHint hint;
+
+	a->stripe = -1;
+	zero_volumes(&a->others, a->currency);
+	if (hot_account_hint(a->key.id, &hint) &&
+		!hot_legs_need_total(hint.debit_normal, hint.allow_negative, a->debits, a->credits) &&
+		update_stripe(stripes, accounts, cols, a, hint.stripes))
+		return;
 
 	if (!table_writer_lock(accounts, key))
 	{
@@ -258,16 +362,18 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, const AccountColumns *c
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), desc, values, nulls);
 	account_from_values(cols, values, &a->row);
 	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+	hot_account_learn(&a->row);
 
-	error_context_stack = &callback;
-	debits.currency = credits.currency = a->currency;
-	amount_check(amount_add(a->row.debits_posted.units, a->debits, &debits.units),
-				 "account volume", a->currency);
-	amount_check(amount_add(a->row.credits_posted.units, a->credits, &credits.units),
-				 "account volume", a->currency);
-	error_context_stack = callback.previous;
-	values[cols->debits_posted] = MonetaryPGetDatum(&debits);
-	values[cols->credits_posted] = MonetaryPGetDatum(&credits);
+	if (a->row.stripes > 0)
+	{
+		a->stripe = 0;
+		a->others.debit_normal = a->row.debit_normal;
+		/* the true total, for the limits: stripes locked while others may write them */
+		if (hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
+			hot_stripes_add(stripes, a->ledger_text, a->key.id, a->row.stripes, a->row.hot,
+							&a->others);
+	}
+	add_netted(a, &a->row, values, cols->debits_posted, cols->credits_posted);
 	table_writer_update(accounts, values, nulls);
 	/* the row's strings live in the caller's per-account context */
 	a->row.ledger = a->row.status = NULL;
@@ -285,6 +391,7 @@ typedef struct LegRow
 	int			amount;
 	int			balance_after;
 	int			created_at;
+	int			stripe;
 	Datum	   *values;
 	bool	   *nulls;
 	Datum		debit;			/* 'debit' and 'credit' as text */
@@ -303,6 +410,7 @@ leg_row_init(LegRow *leg, Relation postings, TimestampTz posted_at)
 	leg->amount = ledger_column(postings, "amount") - 1;
 	leg->balance_after = ledger_column(postings, "balance_after") - 1;
 	leg->created_at = ledger_column(postings, "created_at") - 1;
+	leg->stripe = ledger_column(postings, "stripe") - 1;
 	leg->values = palloc0(leg->natts * sizeof(Datum));
 	leg->nulls = palloc(leg->natts * sizeof(bool));
 	for (int i = 0; i < leg->natts; i++)
@@ -315,9 +423,22 @@ leg_row_init(LegRow *leg, Relation postings, TimestampTz posted_at)
 	leg->credit = CStringGetTextDatum("credit");
 }
 
+/* What may still be spent of the account's row and its volumes elsewhere. */
+static amount_int
+available_total(const EngineAccount *a)
+{
+	amount_int	total;
+
+	amount_check(amount_add(ledger_available_balance(&a->row),
+							ledger_available_balance(&a->others), &total),
+				 "available balance", a->row.currency);
+	return total;
+}
+
 /*
- * Step 3 for one leg: the account's running volumes and balance with it, the
- * limit checked, the leg written.
+ * Step 3 for one leg: the running volumes and balance, with it, of what it
+ * goes to (the account's row, or a stripe), the limit checked against the
+ * account's true total, the leg written.
  */
 static void
 apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *t,
@@ -325,7 +446,7 @@ apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *
 {
 	AccountRow *row = &a->row;
 	amount_int	before = ledger_posted_balance(row);
-	amount_int	available_before = ledger_available_balance(row);
+	amount_int	available_before = available_total(a);
 	Monetary	balance_after;
 
 	if (debit)
@@ -339,11 +460,12 @@ apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *
 	balance_after.units = ledger_posted_balance(row);
 	balance_after.currency = row->currency;
 
-	if (!row->allow_negative && balance_after.units < before &&
-		ledger_available_balance(row) < 0)
+	/* a stripe takes no leg that lowers the balance of an account with a limit */
+	if (!row->allow_negative && balance_after.units < before && available_total(a) < 0)
 	{
 		Monetary	had = {available_before, row->currency};
 
+		Assert(a->stripe <= 0);
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_FUNDS),
 				 errmsg("insufficient funds in account %lld for transfer %lld",
@@ -354,7 +476,7 @@ apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *
 				 errledger("accounts", NULL, "accounts_available_not_negative")));
 	}
 
-	/* drawn under the account's lock: per account, leg ids follow leg order */
+	/* drawn under the lock of the row or stripe: there, leg ids follow leg order */
 	leg->values[leg->id] = Int64GetDatum(ledger_nextval(SEQ_POSTINGS));
 	leg->values[leg->ledger] = a->ledger_text;
 	leg->values[leg->transfer_id] = Int64GetDatum(t->id);
@@ -362,6 +484,8 @@ apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *
 	leg->values[leg->side] = debit ? leg->debit : leg->credit;
 	leg->values[leg->amount] = MonetaryPGetDatum(&t->amount);
 	leg->values[leg->balance_after] = MonetaryPGetDatum(&balance_after);
+	leg->nulls[leg->stripe] = a->stripe < 0;
+	leg->values[leg->stripe] = Int16GetDatum(a->stripe < 0 ? 0 : a->stripe);
 	table_writer_insert(postings, leg->values, leg->nulls);
 }
 
@@ -382,6 +506,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	EngineAccount *a;
 	long		naccounts;
 	TableWriter accounts_writer,
+				stripes_writer,
 				postings;
 	AccountColumns account_cols;
 	LegRow		leg;
@@ -440,16 +565,18 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
+	table_writer_open(&stripes_writer, ledger_relation(REL_ACCOUNT_STRIPES));
 	account_columns_init(&account_cols, accounts_writer.rel);
 	for (long i = 0; i < naccounts; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		order[i]->ledger_text = CStringGetTextDatum(order[i]->key.ledger);
 		MemoryContextSwitchTo(row_cxt);
-		lock_and_update(monetary_oid, &accounts_writer, &account_cols, order[i]);
+		lock_and_update(monetary_oid, &accounts_writer, &stripes_writer, &account_cols, order[i]);
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
+	table_writer_close(&stripes_writer);
 	table_writer_close(&accounts_writer);
 
 	/* 3. the legs in transfer order: running balances, limits, postings */

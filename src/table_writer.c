@@ -72,15 +72,13 @@ open_primary_key(TableWriter *w)
 	}
 }
 
-bool
-table_writer_lock(TableWriter *w, Datum *key)
+/* Finds the row with the primary key's values key, as snapshot sees it, into w->slot. */
+static bool
+find_by_key(TableWriter *w, Datum *key, Snapshot snapshot)
 {
 	int			ncols;
 	IndexScanDesc scan;
-	Snapshot	snapshot = GetActiveSnapshot();
 	bool		found;
-	TM_FailureData tmfd;
-	TM_Result	result;
 
 	if (w->pkey == NULL)
 		open_primary_key(w);
@@ -92,7 +90,62 @@ table_writer_lock(TableWriter *w, Datum *key)
 	index_rescan(scan, w->pkey_scan, ncols, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, w->slot);
 	index_endscan(scan);
-	if (!found)
+	return found;
+}
+
+bool
+table_writer_fetch_latest(TableWriter *w, Datum *key)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		found = find_by_key(w, key, snapshot);
+
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+TableWriterLock
+table_writer_lock_latest(TableWriter *w, Datum *key, bool skip_locked)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TM_FailureData tmfd;
+	TM_Result	result = TM_Invisible;
+
+	if (find_by_key(w, key, snapshot))
+		result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
+								  LockTupleNoKeyExclusive,
+								  skip_locked ? LockWaitSkip : LockWaitBlock,
+								  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	UnregisterSnapshot(snapshot);
+	switch (result)
+	{
+		case TM_Ok:
+			return ROW_LOCKED;
+		case TM_Invisible:		/* not found */
+		case TM_Deleted:
+			return ROW_MISSING;
+		case TM_WouldBlock:
+			return ROW_BUSY;
+		case TM_SelfModified:
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("row of \"%s\" to be updated was already modified by an operation triggered by the current command",
+							RelationGetRelationName(w->rel))));
+			break;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) result,
+				 RelationGetRelationName(w->rel));
+	}
+	pg_unreachable();
+}
+
+bool
+table_writer_lock(TableWriter *w, Datum *key)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+	TM_FailureData tmfd;
+	TM_Result	result;
+
+	if (!find_by_key(w, key, snapshot))
 		return false;
 
 	result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,

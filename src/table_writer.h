@@ -51,6 +51,24 @@ extern void table_writer_insert(TableWriter *w, Datum *values, bool *nulls);
  */
 extern bool table_writer_lock(TableWriter *w, Datum *key);
 
+/*
+ * The same for rows that are counters which the ledger alone changes, by
+ * adding to them (a hot account's stripes): finds the row as a new snapshot
+ * sees it and locks its latest version, in every isolation level.  With
+ * skip_locked, does not wait for a row another transaction holds.
+ */
+typedef enum TableWriterLock
+{
+	ROW_LOCKED,
+	ROW_MISSING,
+	ROW_BUSY					/* held by another transaction (skip_locked) */
+} TableWriterLock;
+
+extern TableWriterLock table_writer_lock_latest(TableWriter *w, Datum *key, bool skip_locked);
+
+/* Finds the row as a new snapshot sees it, without locking it, into w->slot. */
+extern bool table_writer_fetch_latest(TableWriter *w, Datum *key);
+
 /* Replaces the row table_writer_lock() left in w->slot by a whole new one. */
 extern void table_writer_update(TableWriter *w, Datum *values, bool *nulls);
 

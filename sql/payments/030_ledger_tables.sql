@@ -26,6 +26,10 @@ CREATE TABLE payments.accounts (
     credits_posted  monetary NOT NULL,
     debits_pending  monetary NOT NULL,
     credits_pending monetary NOT NULL,
+    -- set by payments.set_hot() only
+    hot             boolean NOT NULL DEFAULT false,
+    stripes         smallint NOT NULL DEFAULT 0,
+    striped_at      timestamptz,
     CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id),
     CONSTRAINT accounts_ledger_name_key UNIQUE (ledger, name)
 );
@@ -41,11 +45,45 @@ COMMENT ON COLUMN payments.accounts.normal_balance IS
     'the side that increases the balance: debit (assets, expenses) or credit (liabilities, income, user wallets)';
 COMMENT ON COLUMN payments.accounts.allow_negative IS
     'false: the available balance (posted balance minus pending outgoing) never goes below zero';
-COMMENT ON COLUMN payments.accounts.debits_posted IS 'sum of posted debits; written only by the ledger';
-COMMENT ON COLUMN payments.accounts.credits_posted IS 'sum of posted credits; written only by the ledger';
-COMMENT ON COLUMN payments.accounts.debits_pending IS 'sum of pending debits; written only by the ledger';
-COMMENT ON COLUMN payments.accounts.credits_pending IS 'sum of pending credits; written only by the ledger';
+COMMENT ON COLUMN payments.accounts.debits_posted IS
+    'sum of posted debits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.credits_posted IS
+    'sum of posted credits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.debits_pending IS
+    'sum of pending debits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.credits_pending IS
+    'sum of pending credits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
+COMMENT ON COLUMN payments.accounts.hot IS
+    'set with payments.set_hot(): transfers that only add to what the account may spend go to its stripes, not its row';
+COMMENT ON COLUMN payments.accounts.stripes IS
+    'how many rows of payments.account_stripes hold part of its volumes (0: none, and never hot); they are kept for good';
+COMMENT ON COLUMN payments.accounts.striped_at IS
+    'when the account was first made hot: its postings before then went to its row';
 COMMENT ON INDEX payments.accounts_id_idx IS 'look-ups of an account by id alone';
+-- the hot accounts, which every backend reads once after set_hot()
+CREATE INDEX accounts_hot_idx ON payments.accounts (id) WHERE hot;
+COMMENT ON INDEX payments.accounts_hot_idx IS 'the hot accounts (few), for the posting engine';
+
+-- Hot accounts (payments.set_hot()): an account's volumes split over its row
+-- and its stripes, rows here numbered 1 to accounts.stripes, which transfers
+-- that only add to what it may spend update instead of its row.  Its true
+-- volumes are the sum: payments.account_volumes adds them up.  Stripes stay
+-- once made.  Each page keeps room to update its rows in place (fillfactor
+-- 10: a handful of rows per page).
+CREATE TABLE payments.account_stripes (
+    ledger          text NOT NULL,
+    account_id      bigint NOT NULL,
+    stripe          smallint NOT NULL,
+    debits_posted   monetary NOT NULL,
+    credits_posted  monetary NOT NULL,
+    debits_pending  monetary NOT NULL,
+    credits_pending monetary NOT NULL,
+    CONSTRAINT account_stripes_pkey PRIMARY KEY (ledger, account_id, stripe)
+) WITH (fillfactor = 10);
+COMMENT ON TABLE payments.account_stripes IS
+    'the stripes of hot accounts: part of their volumes, which are the sum of the account row and its stripes (payments.account_volumes); written only by the ledger';
+COMMENT ON COLUMN payments.account_stripes.stripe IS
+    'from 1 to the account''s stripes; the account row itself is stripe 0 in postings.stripe';
 
 CREATE SEQUENCE payments.transfers_id_seq;
 CREATE TABLE payments.transfers (
@@ -92,6 +130,7 @@ CREATE TABLE payments.postings (
     amount          monetary NOT NULL,
     balance_after   monetary NOT NULL,
     created_at      timestamptz NOT NULL,
+    stripe          smallint,               -- of a hot account; see below
     CONSTRAINT postings_pkey PRIMARY KEY (ledger, id)
 );
 ALTER SEQUENCE payments.postings_id_seq OWNED BY payments.postings.id;
@@ -101,12 +140,18 @@ ALTER SEQUENCE payments.postings_id_seq OWNED BY payments.postings.id;
 -- still name the ledger; it is checked on the rows found.
 CREATE INDEX postings_account_idx ON payments.postings (account_id, created_at, id);
 CREATE INDEX postings_transfer_idx ON payments.postings (transfer_id);
+-- the running balance of each stripe of a hot account as of a time
+CREATE INDEX postings_stripe_idx ON payments.postings (account_id, stripe, created_at, id)
+    WHERE stripe IS NOT NULL;
 COMMENT ON TABLE payments.postings IS
     'one row per account a transfer touches, with the account''s posted balance after it; written only by the ledger';
 COMMENT ON COLUMN payments.postings.id IS
     'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
 COMMENT ON COLUMN payments.postings.balance_after IS
-    'the account''s posted balance (normal side minus the other) right after this leg';
+    'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
+COMMENT ON COLUMN payments.postings.stripe IS
+    'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
+COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
 COMMENT ON COLUMN payments.postings.created_at IS
     'when the leg was applied, taken under the account''s lock: per account it follows the order of the legs';
 
@@ -133,11 +178,12 @@ SELECT pg_catalog.pg_extension_config_dump('payments.transfers_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.postings', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.postings_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
 
 -- Nobody writes the ledger tables directly but through the API, unless a
 -- DBA grants it: the triggers then still enforce every rule.
-REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries
-    FROM PUBLIC;
+REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
+    payments.account_stripes FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

@@ -35,7 +35,7 @@ COMMENT ON FUNCTION payments.transfer_apply() IS
 COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings and entries are written only by the ledger itself';
+    'trigger: postings, entries and the stripes of hot accounts are written only by the ledger itself';
 COMMENT ON FUNCTION payments.history_guard() IS
     'trigger: refuses UPDATE, DELETE and TRUNCATE of ledger history';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_before_insert(),
@@ -68,6 +68,16 @@ CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
 CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
 
+-- A hot account's stripes are updated by the engine as it updates account
+-- rows, without triggers; nobody else writes them.  Replica mode lets a
+-- restore or logical replication's apply write them, as it does accounts.
+CREATE TRIGGER stripe_guard BEFORE INSERT OR UPDATE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER stripe_history_guard BEFORE DELETE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER stripe_truncate_guard BEFORE TRUNCATE ON payments.account_stripes
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
 CREATE TRIGGER account_guard BEFORE INSERT OR UPDATE ON payments.accounts
     FOR EACH ROW EXECUTE FUNCTION payments.account_guard();
 CREATE TRIGGER account_history_guard BEFORE DELETE ON payments.accounts
@@ -87,3 +97,5 @@ ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_history_guard;
 ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_truncate_guard;
 ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_history_guard;
 ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_truncate_guard;
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;

@@ -118,6 +118,15 @@ END;
 COMMENT ON FUNCTION payments.set_account_status(text, text, text) IS
     'set_account_status() of the account named in a ledger';
 
+CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
+                                 stripes integer DEFAULT NULL)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_set_hot'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.set_hot(bigint, boolean, integer) IS
+    'makes an account hot (its volumes split over stripes, 16 unless given, more later but never fewer, so that transfers adding to it do not wait for each other) or no longer hot; waits for the transfers applying to it';
+
 REVOKE ALL ON FUNCTION
     payments.create_account(text, currency, text, boolean, jsonb, text),
     payments.post_transfer(bigint, bigint, monetary, text, jsonb),
@@ -126,5 +135,6 @@ REVOKE ALL ON FUNCTION
     payments.account_id(text, text),
     payments.account_checked(bigint),
     payments.set_account_status(bigint, text),
-    payments.set_account_status(text, text, text)
+    payments.set_account_status(text, text, text),
+    payments.set_hot(bigint, boolean, integer)
     FROM PUBLIC;

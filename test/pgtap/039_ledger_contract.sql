@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(171);
+SELECT plan(174);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -124,10 +124,11 @@ LANGUAGE sql AS $$
      WHERE i.indrelid = rel AND k.ord <= i.indnkeyatts
      GROUP BY i.indexrelid, i.indisunique
 $$;
-SELECT set_eq(
+SELECT bag_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.accounts')$$,
-    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'name'], true), (ARRAY['id'], false)$$,
-    'accounts: unique (ledger, id), unique name within a ledger, and an index on id alone');
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'name'], true), (ARRAY['id'], false),
+             (ARRAY['id'], false)$$,
+    'accounts: unique (ledger, id), unique name within a ledger, an index on id alone, and one of the hot accounts');
 SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.transfers')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true),
@@ -136,8 +137,18 @@ SELECT set_eq(
 SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.postings')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['account_id', 'created_at', 'id'], false),
-             (ARRAY['transfer_id'], false)$$,
-    'postings: unique (ledger, id), an index for statements and balances as of a time, one for a transfer''s legs');
+             (ARRAY['transfer_id'], false), (ARRAY['account_id', 'stripe', 'created_at', 'id'], false)$$,
+    'postings: unique (ledger, id), an index for statements and balances as of a time, one for a transfer''s legs, one for the stripes of hot accounts');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
+            WHERE indexrelid = 'payments.accounts_hot_idx'::regclass),
+          'hot', 'accounts_hot_idx holds the hot accounts only');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
+            WHERE indexrelid = 'payments.postings_stripe_idx'::regclass),
+          '(stripe IS NOT NULL)', 'postings_stripe_idx holds the legs of hot accounts only');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.account_stripes')$$,
+    $$VALUES (ARRAY['ledger', 'account_id', 'stripe'], true)$$,
+    'account_stripes: unique (ledger, account_id, stripe)');
 SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.entries')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true)$$,
@@ -149,7 +160,8 @@ SELECT col_is_pk('payments', 'entries', ARRAY['ledger', 'id'], 'the primary key 
 SELECT is_empty(
     $$SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
        WHERE c.conrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
-                            'payments.postings'::regclass, 'payments.entries'::regclass)
+                            'payments.postings'::regclass, 'payments.entries'::regclass,
+                            'payments.account_stripes'::regclass)
          AND c.contype IN ('p', 'u', 'f', 'x')
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'$$,
@@ -157,7 +169,7 @@ SELECT is_empty(
 SELECT ok((SELECT bool_and(i.indisvalid AND i.indisready)
              FROM pg_index i WHERE i.indrelid IN ('payments.accounts'::regclass,
                   'payments.transfers'::regclass, 'payments.postings'::regclass,
-                  'payments.entries'::regclass)),
+                  'payments.entries'::regclass, 'payments.account_stripes'::regclass)),
           'every index of the ledger tables is valid');
 
 -- triggers ----------------------------------------------------------------------------
@@ -214,7 +226,10 @@ SELECT set_eq(
              ('entries', 'entry_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('accounts', 'account_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE', false, false, 'O'),
              ('accounts', 'account_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
-             ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+             ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('account_stripes', 'stripe_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE', false, false, 'O'),
+             ('account_stripes', 'stripe_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
+             ('account_stripes', 'stripe_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,

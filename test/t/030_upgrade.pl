@@ -151,7 +151,9 @@ my $books = q{
 	                                  t.reverses, t.expires_at, t.metadata, t.created_at))
 	      FROM payments.transfers t
 	    UNION ALL
-	    SELECT format('posting %s', p) FROM payments.postings p
+	    SELECT format('posting %s', (p.id, p.ledger, p.transfer_id, p.account_id, p.side,
+	                                 p.amount, p.balance_after, p.created_at))
+	      FROM payments.postings p
 	    UNION ALL
 	    SELECT format('rate %s', r) FROM payments.exchange_rates r) s};
 # Balances as of a past time, read from the postings as an analyst would
@@ -178,11 +180,14 @@ $node->safe_psql('money_fresh', 'CREATE EXTENSION monetary');
 my $money_fresh_schema = schema_of('money_fresh');
 
 # Indexes a DBA may build beforehand, CONCURRENTLY, for the update from a
-# version to take over instead of building them with the tables locked.
+# version to take over instead of building them with the tables locked (and
+# the column one of them needs).
 my %prebuildable = (
 	'1.0' => [
 		'CREATE UNIQUE INDEX CONCURRENTLY transfers_pkey_1_1 ON payments.transfers (ledger, id)',
 		'CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id)',
+		'ALTER TABLE payments.postings ADD COLUMN stripe smallint',
+		'CREATE INDEX CONCURRENTLY postings_stripe_idx_1_1 ON payments.postings (account_id, stripe, created_at, id) WHERE stripe IS NOT NULL',
 	]);
 my $index_oids = q{
 	SELECT string_agg(c.oid::text, ' ' ORDER BY regexp_replace(c.relname, '_1_1$', ''))
@@ -296,6 +301,26 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 	like($stderr, qr/account \d+ is frozen/, 'account states came along');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		'and the books still balance');
+
+	# An account of the populated ledger made hot: nothing read changes.
+	my $books_cold = $node->safe_psql($db, $books);
+	my $at_cold = $node->safe_psql($db, $balance_at);
+	$node->safe_psql($db, q{SELECT payments.set_hot(payments.account_id('user1'))});
+	is($node->safe_psql($db, $books), $books_cold, 'making an account hot changes no balance');
+	is($node->safe_psql($db, $balance_at), $at_cold, 'nor any balance as of a past time');
+	my $user1 = $node->safe_psql($db, q{SELECT payments.balance('user1')});
+	$node->safe_psql($db, q{
+		SELECT payments.post_transfer('user5', 'user1', '2.00 EUR');
+		SELECT payments.post_transfer('user5', 'user1', '3.00 EUR');
+		SELECT payments.post_transfer('user1', 'user5', '4.00 EUR');
+	});
+	is($node->safe_psql($db, q{SELECT payments.balance('user1') - '1.00 EUR' = $$} . $user1 . q{$$::monetary}),
+		't', 'the hot account takes credits on a stripe and a debit on its row');
+	is($node->safe_psql($db, q{SELECT count(*) FILTER (WHERE stripe > 0) || ' ' || count(*) FILTER (WHERE stripe = 0)
+	                             FROM payments.postings WHERE account_id = payments.account_id('user1')}),
+		'2 1', 'two legs on a stripe, one on its row');
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		'and the books balance with a hot account');
 }
 
 for my $v (@{ $released{monetary} })

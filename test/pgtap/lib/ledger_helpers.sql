@@ -2,7 +2,7 @@
 -- file's rollback); included with \ir lib/ledger_helpers.sql.
 
 -- Everything a refusal must leave as it was: transfers (with their entries),
--- postings, entries and accounts with their volumes.
+-- postings, entries, accounts with their volumes, and hot accounts' stripes.
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT format('transfers: %s | postings: %s | entries: %s | accounts: %s',
         (SELECT coalesce(string_agg(format('%s %s %s %s %s->%s %s', id, ledger, entry_id,
@@ -16,11 +16,16 @@ CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
                                            coalesce(idempotency_key, '-'), metadata),
                                     ', ' ORDER BY ledger, id), '')
            FROM payments.entries),
-        (SELECT coalesce(string_agg(format('%s %s %s %s %s %s %s/%s/%s/%s', id, ledger, name,
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s %s %s/%s/%s/%s %s %s', id, ledger, name,
                                            status, allow_negative, metadata, debits_posted,
-                                           credits_posted, debits_pending, credits_pending),
+                                           credits_posted, debits_pending, credits_pending,
+                                           hot, stripes),
                                     ', ' ORDER BY id), '')
            FROM payments.accounts))
+        || (SELECT format(' | stripes: %s', coalesce(string_agg(format('%s %s %s/%s/%s/%s', account_id,
+                                           stripe, debits_posted, credits_posted, debits_pending,
+                                           credits_pending), ', ' ORDER BY account_id, stripe), ''))
+              FROM payments.account_stripes)
 $$;
 
 -- throws_ok(), then a check that the ledger is as it was before: two tests.
