@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Stress test of the ledger: 8 pgbench clients for 20 seconds post random
 # transfers among 50 accounts that may not go negative, with amounts large
-# enough that many are refused for insufficient funds: three in four calls
-# post one transfer, one in four an entry of three (a -> b, b -> c, c -> a,
+# enough that many are refused for insufficient funds: of every eight calls,
+# four post one transfer, two an entry of three (a -> b, b -> c, c -> a,
 # in random directions, so that entries lock their accounts in opposite
-# orders), all or none.  Then it asserts:
+# orders), all or none, one pays a fee into a hot fee account (which may not
+# go negative either), and one pays the fee account's whole available
+# balance out to a user, or a cent more (refused).  Then it asserts:
 #  - verify_ledger() returns no row;
 #  - no account with allow_negative false is negative, now or after any of
-#    its legs (postings.balance_after);
+#    its legs (postings.balance_after; for the hot account, its balance as of
+#    each leg's time, summed over its stripes);
 #  - per currency, debit-normal and credit-normal balances agree;
 #  - the transfers are exactly the successful calls: as many, the same ids,
 #    and each with the call's accounts, amount and idempotency key; no
@@ -65,6 +68,11 @@ CREATE SEQUENCE ledger_stress.keys;
 
 SELECT payments.create_account('source', 'USD', 'debit', true, ledger => :'ledger') AS source
 \gset
+SELECT payments.create_account('fees', 'USD', 'credit', false, ledger => :'ledger') AS fees
+\gset
+SELECT payments.set_hot(:fees);
+CREATE TABLE ledger_stress.fees (id bigint NOT NULL);
+INSERT INTO ledger_stress.fees VALUES (:fees);
 INSERT INTO ledger_stress.accounts
 SELECT n, payments.create_account('user-' || n, 'USD', 'credit', false, ledger => :'ledger')
   FROM generate_series(1, :accounts) n;
@@ -72,17 +80,13 @@ SELECT n, payments.create_account('user-' || n, 'USD', 'credit', false, ledger =
 SELECT count(payments.post_transfer(:source, id, '1000 USD')) AS funded FROM ledger_stress.accounts
 \gset
 
--- One call: from user-f to user-t (t is drawn among the others), amount in
--- cents.
-CREATE FUNCTION ledger_stress.call(f int, t int, cents bigint) RETURNS void
+-- One transfer, recorded as a call: a success with its id, a refusal for
+-- insufficient funds with none.
+CREATE FUNCTION ledger_stress.post(from_id bigint, to_id bigint, amount monetary) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     key text := 'stress-' || nextval('ledger_stress.keys');
-    from_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = f);
-    to_id bigint := (SELECT id FROM ledger_stress.accounts WHERE n = CASE WHEN t >= f THEN t + 1 ELSE t END);
-    amount monetary := monetary(cents / 100.0, 'USD');
     transfer bigint;
-    message text;
 BEGIN
     BEGIN
         transfer := payments.post_transfer(from_id, to_id, amount, key);
@@ -91,6 +95,32 @@ BEGIN
     END;
     INSERT INTO ledger_stress.calls VALUES (key, transfer, from_id, to_id, amount);
 END
+$$;
+
+-- One call: from user-f to user-t (t is drawn among the others), amount in
+-- cents.
+CREATE FUNCTION ledger_stress.call(f int, t int, cents bigint) RETURNS void
+LANGUAGE sql AS $$
+    SELECT ledger_stress.post((SELECT id FROM ledger_stress.accounts WHERE n = f),
+                              (SELECT id FROM ledger_stress.accounts
+                                WHERE n = CASE WHEN t >= f THEN t + 1 ELSE t END),
+                              monetary(cents / 100.0, 'USD'))
+$$;
+
+-- A fee from user-f into the hot fee account.
+CREATE FUNCTION ledger_stress.fee(f int, cents bigint) RETURNS void LANGUAGE sql AS $$
+    SELECT ledger_stress.post((SELECT id FROM ledger_stress.accounts WHERE n = f),
+                              (SELECT id FROM ledger_stress.fees),
+                              monetary(cents / 100.0, 'USD'))
+$$;
+
+-- A payout of the fee account's available balance, plus extra cents, to user-t.
+CREATE FUNCTION ledger_stress.payout(t int, extra int) RETURNS void LANGUAGE sql AS $$
+    SELECT ledger_stress.post(b.account_id, (SELECT id FROM ledger_stress.accounts WHERE n = t),
+                              b.available + monetary(extra / 100.0, 'USD'))
+      FROM payments.account_balances b
+     WHERE b.account_id = (SELECT id FROM ledger_stress.fees)
+       AND b.available + monetary(extra / 100.0, 'USD') > '0 USD'
 $$;
 
 -- One entry of three transfers around users a, b, c (distinct), in the
@@ -130,6 +160,16 @@ cat >"$WORK/transfer.sql" <<EOF
 \set cents random(1, 150000)
 SELECT ledger_stress.call(:f, :t, :cents);
 EOF
+cat >"$WORK/fee.sql" <<EOF
+\set f random(1, $ACCOUNTS)
+\set cents random(1, 5000)
+SELECT ledger_stress.fee(:f, :cents);
+EOF
+cat >"$WORK/payout.sql" <<EOF
+\set t random(1, $ACCOUNTS)
+\set extra random(-2, 1)
+SELECT ledger_stress.payout(:t, greatest(:extra, 0));
+EOF
 cat >"$WORK/entry.sql" <<EOF
 \set a random(1, $ACCOUNTS)
 \set b random(1, $ACCOUNTS)
@@ -143,7 +183,8 @@ APP=ledger-stress-$$
 log_start=$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)
 rc=0
 PGAPPNAME=$APP pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_TO_RUN" -M prepared \
-        --failures-detailed -f "$WORK/transfer.sql@3" -f "$WORK/entry.sql@1" \
+        --failures-detailed -f "$WORK/transfer.sql@4" -f "$WORK/entry.sql@2" \
+        -f "$WORK/fee.sql@1" -f "$WORK/payout.sql@1" \
         >"$WORK/pgbench.out" 2>&1 &
 pgbench_pid=$!
 # The clients' backends, to find their lines in the server log.
@@ -198,7 +239,13 @@ SELECT 'no negative account', count(*) = 0,
                                  OR b.available < monetary(0, b.currency));
 SELECT 'no negative leg', count(*) = 0, count(*) || ' postings went below zero'
   FROM payments.postings p JOIN payments.accounts a ON a.id = p.account_id
- WHERE NOT a.allow_negative AND p.balance_after < monetary(0, a.currency);
+ WHERE NOT a.allow_negative
+   AND CASE WHEN p.stripe IS NULL THEN p.balance_after
+            ELSE payments.balance(p.account_id, p.created_at) END < monetary(0, a.currency);
+SELECT 'the hot fee account took legs on several stripes and on its row',
+       count(DISTINCT p.stripe) > 2 AND count(*) FILTER (WHERE p.stripe = 0) > 0,
+       count(DISTINCT p.stripe) || ' stripes used, ' || count(*) FILTER (WHERE p.stripe = 0) || ' legs on its row'
+  FROM payments.postings p WHERE p.account_id = (SELECT id FROM ledger_stress.fees);
 SELECT 'debit-normal = credit-normal', coalesce(bool_and(d = c), true),
        coalesce(string_agg(currency || ': debit-normal ' || d || ', credit-normal ' || c, '; '), '')
   FROM (SELECT currency,
