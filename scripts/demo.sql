@@ -59,6 +59,17 @@ SELECT payments.post_transfers(ARRAY[
 UPDATE payments.transfers SET amount = '1.00 USD';
 \set ON_ERROR_STOP 1
 
+-- The fee account is credited by most transfers: made hot, its credits
+-- take stripes and no longer wait for each other; a payout from it locks
+-- every stripe and is checked against the true total.
+SELECT payments.set_hot(:fees);
+SELECT payments.post_transfer(:alice, :fees, '0.45 USD') AS hot_fee;
+SELECT payments.post_transfer(:fees, :bank, '1.00 USD') AS payout;
+SELECT name, hot, stripes, credits_posted, debits_posted
+  FROM payments.account_volumes WHERE name = 'fees';
+SELECT transfer_id, side, amount, balance_after
+  FROM payments.statement(:fees, '-infinity', 'infinity');
+
 -- Alice's statement, with running balances, and the audit (always empty).
 SELECT transfer_id, side, amount, balance_after, metadata
   FROM payments.statement(:alice, '-infinity', 'infinity');

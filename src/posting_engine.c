@@ -245,10 +245,36 @@ account_error_context(void *arg)
 			   (long long) a->key.id, a->key.ledger);
 }
 
+/*
+ * The writer of account_stripes, opened (in the engine's context) when a
+ * hot account first needs it: statements that touch none never open it.
+ */
+typedef struct StripesWriter
+{
+	TableWriter writer;
+	bool		open;
+	MemoryContext context;
+} StripesWriter;
+
+static TableWriter *
+stripes_writer(StripesWriter *s)
+{
+	if (!s->open)
+	{
+		MemoryContext old = MemoryContextSwitchTo(s->context);
+
+		table_writer_open(&s->writer, ledger_relation(REL_ACCOUNT_STRIPES));
+		MemoryContextSwitchTo(old);
+		s->open = true;
+	}
+	return &s->writer;
+}
+
 /* Volumes of zero in currency. */
 static void
 zero_volumes(AccountRow *row, currency_code currency)
 {
+	row->debit_normal = false;	/* either: zero is zero on both sides */
 	row->debits_posted.units = row->credits_posted.units = 0;
 	row->debits_pending.units = row->credits_pending.units = 0;
 	row->debits_posted.currency = row->credits_posted.currency = currency;
@@ -282,9 +308,10 @@ add_netted(const EngineAccount *a, const AccountRow *before, Datum *values,
  * keeps the caller's way to its row free.
  */
 static bool
-update_stripe(TableWriter *stripes, TableWriter *accounts, const AccountColumns *cols,
+update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountColumns *cols,
 			  EngineAccount *a, int nstripes)
 {
+	TableWriter *stripes = stripes_writer(lazy_stripes);
 	TupleDesc	desc = RelationGetDescr(stripes->rel);
 	Datum		account_key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
 	Datum	   *values = palloc(desc->natts * sizeof(Datum));
@@ -335,7 +362,7 @@ update_stripe(TableWriter *stripes, TableWriter *accounts, const AccountColumns 
  * Leaves in a->row what the legs go to as it was before the statement.
  */
 static void
-lock_and_update(Oid monetary_oid, TableWriter *accounts, TableWriter *stripes,
+lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 				const AccountColumns *cols, EngineAccount *a)
 {
 	Datum		key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
@@ -370,8 +397,8 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, TableWriter *stripes,
 		a->others.debit_normal = a->row.debit_normal;
 		/* the true total, for the limits: stripes locked while others may write them */
 		if (hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
-			hot_stripes_add(stripes, a->ledger_text, a->key.id, a->row.stripes, a->row.hot,
-							&a->others);
+			hot_stripes_add(stripes_writer(stripes), a->ledger_text, a->key.id,
+							a->row.stripes, a->row.hot, &a->others);
 	}
 	add_netted(a, &a->row, values, cols->debits_posted, cols->credits_posted);
 	table_writer_update(accounts, values, nulls);
@@ -506,9 +533,9 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	EngineAccount *a;
 	long		naccounts;
 	TableWriter accounts_writer,
-				stripes_writer,
 				postings;
 	AccountColumns account_cols;
+	StripesWriter stripes = {.open = false};
 	LegRow		leg;
 	Transfer	t;
 
@@ -565,18 +592,19 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
-	table_writer_open(&stripes_writer, ledger_relation(REL_ACCOUNT_STRIPES));
+	stripes.context = engine_cxt;
 	account_columns_init(&account_cols, accounts_writer.rel);
 	for (long i = 0; i < naccounts; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		order[i]->ledger_text = CStringGetTextDatum(order[i]->key.ledger);
 		MemoryContextSwitchTo(row_cxt);
-		lock_and_update(monetary_oid, &accounts_writer, &stripes_writer, &account_cols, order[i]);
+		lock_and_update(monetary_oid, &accounts_writer, &stripes, &account_cols, order[i]);
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
-	table_writer_close(&stripes_writer);
+	if (stripes.open)
+		table_writer_close(&stripes.writer);
 	table_writer_close(&accounts_writer);
 
 	/* 3. the legs in transfer order: running balances, limits, postings */

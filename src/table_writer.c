@@ -108,19 +108,22 @@ table_writer_lock_latest(TableWriter *w, Datum *key, bool skip_locked)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	TM_FailureData tmfd;
-	TM_Result	result = TM_Invisible;
+	TM_Result	result;
 
-	if (find_by_key(w, key, snapshot))
-		result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
-								  LockTupleNoKeyExclusive,
-								  skip_locked ? LockWaitSkip : LockWaitBlock,
-								  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	if (!find_by_key(w, key, snapshot))
+	{
+		UnregisterSnapshot(snapshot);
+		return ROW_MISSING;
+	}
+	result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
+							  LockTupleNoKeyExclusive,
+							  skip_locked ? LockWaitSkip : LockWaitBlock,
+							  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
 	UnregisterSnapshot(snapshot);
 	switch (result)
 	{
 		case TM_Ok:
 			return ROW_LOCKED;
-		case TM_Invisible:		/* not found */
 		case TM_Deleted:
 			return ROW_MISSING;
 		case TM_WouldBlock:

@@ -28,14 +28,20 @@ $node->safe_psql('books', q{
 	SELECT payments.post_transfer('vault', 'carol', '1.000000000000000001 ETH/18', 'dep-1',
 	                              ledger => 'crypto');
 	SELECT payments.set_account_status('bob', 'frozen');
+	-- a hot account, with legs on a stripe and on its row
+	SELECT payments.set_hot(payments.account_id('alice'), true, 4);
+	SELECT payments.post_transfer('bank', 'alice', '5.00 USD');
+	SELECT payments.post_transfer('alice', 'bank', '90.00 USD');
 });
 
 # Everything a restore must bring back, as text.
 my $snapshot = q{
 	SELECT string_agg(x, E'\n' ORDER BY x) FROM (
 	    SELECT format('%s', a) AS x FROM payments.accounts a
+	    UNION ALL SELECT format('%s', s) FROM payments.account_stripes s
 	    UNION ALL SELECT format('%s', t) FROM payments.transfers t
-	    UNION ALL SELECT format('%s', p) FROM payments.postings p) s};
+	    UNION ALL SELECT format('%s', p) FROM payments.postings p
+	    UNION ALL SELECT format('balance %s %s', name, balance) FROM payments.account_balances) s};
 my $before = $node->safe_psql('books', $snapshot);
 
 my $dump = $node->basedir . '/books.dump';

@@ -27,8 +27,9 @@ $publisher->safe_psql('postgres', q{
 	SELECT payments.create_account('carol', 'ETH/18', ledger => 'crypto');
 	SELECT payments.post_transfer('bank', 'alice', '100.00 USD', 'dep-1');
 	SELECT payments.post_transfer('alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
-	CREATE PUBLICATION ledger FOR TABLE payments.accounts, payments.transfers,
-	                                    payments.postings, payments.exchange_rates;
+	CREATE PUBLICATION ledger FOR TABLE payments.accounts, payments.account_stripes,
+	                                    payments.transfers, payments.postings,
+	                                    payments.exchange_rates;
 });
 $subscriber->safe_psql('postgres', 'CREATE EXTENSION payments CASCADE');
 my $connstr = $publisher->connstr . ' dbname=postgres';
@@ -41,15 +42,18 @@ my $snapshot = q{
 	SELECT string_agg(x, E'\n' ORDER BY x) FROM (
 	    SELECT format('%s', a) AS x FROM payments.accounts a
 	    UNION ALL SELECT format('%s', t) FROM payments.transfers t
+	    UNION ALL SELECT format('%s', s) FROM payments.account_stripes s
 	    UNION ALL SELECT format('%s', p) FROM payments.postings p
 	    UNION ALL SELECT format('%s', r) FROM payments.exchange_rates r) s};
 
 is($subscriber->safe_psql('postgres', $snapshot), $publisher->safe_psql('postgres', $snapshot),
 	'the initial copy brings the ledger over exactly');
 
-# The publisher goes on: single transfers, a multi-row INSERT, a status
-# change, a new rate, a refusal that leaves nothing behind.
+# The publisher goes on: bob made hot (his credits go to stripes), single
+# transfers, a multi-row INSERT, a status change, a new rate, a refusal that
+# leaves nothing behind.
 $publisher->safe_psql('postgres', q{
+	SELECT payments.set_hot(payments.account_id('bob'), true, 4);
 	SELECT payments.post_transfer('alice', 'bob', monetary(i / 10.0, 'USD'), 'pay-loop-' || i)
 	  FROM generate_series(1, 20) i;
 	INSERT INTO payments.transfers (from_account, to_account, amount)
@@ -73,6 +77,9 @@ is($subscriber->safe_psql('postgres',
 	$publisher->safe_psql('postgres',
 		q{SELECT payments.balance('alice')::text || ' ' || payments.balance('bob')::text}),
 	'balances read the same on both');
+cmp_ok($subscriber->safe_psql('postgres',
+		q{SELECT count(*) FROM payments.postings WHERE stripe > 0}),
+	'>', 0, 'legs on the stripes of a hot account are replicated, with the stripes');
 is($subscriber->safe_psql('postgres',
 		q{SELECT status FROM payments.accounts WHERE name = 'carol'}),
 	'frozen', 'account states are replicated');
