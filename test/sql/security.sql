@@ -87,12 +87,15 @@ CREATE FUNCTION hostile.format(text, text) RETURNS text LANGUAGE sql
 CREATE TABLE hostile.accounts (id bigint, ledger text, name text, currency currency);
 CREATE TABLE hostile.transfers (id bigint, ledger text, idempotency_key text);
 CREATE TABLE hostile.postings (transfer_id bigint, account_id bigint);
+CREATE TABLE hostile.account_stripes (ledger text, account_id bigint, stripe smallint);
 CREATE TABLE hostile.exchange_rates (LIKE payments.exchange_rates);
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.accounts
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.transfers
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.postings
+    FOR EACH ROW EXECUTE FUNCTION hostile.trap();
+CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.account_stripes
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 GRANT USAGE ON SCHEMA hostile TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA hostile TO PUBLIC;
@@ -155,6 +158,19 @@ SELECT try_sql($$SELECT string_agg(currency::text OPERATOR(pg_catalog.||) ' ' OP
 -- status changes, through the account guard
 SELECT try_sql($$SELECT payments.set_account_status('sec_bob', 'frozen')$$) AS freeze,
        try_sql($$SELECT payments.set_account_status('sec_bob', 'open')$$) AS reopen;
+-- a hot account: made hot, a credit on a stripe, a debit on its row with
+-- every stripe locked, its balance now and as of a time, its statement, cooled down
+SELECT try_sql(format($$SELECT payments.set_hot(%s, true, 4)$$, :bob)) AS set_hot;
+SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD') > 0$$, :alice, :bob)) AS hot_credit,
+       try_sql(format($$SELECT payments.post_transfer(%s, %s, '4.00 USD') > 0$$, :bob, :alice)) AS hot_debit;
+SELECT try_sql(format($$SELECT payments.balance(%s)::text OPERATOR(pg_catalog.||) ' '
+                               OPERATOR(pg_catalog.||) payments.balance(%s, 'infinity')::text$$,
+                      :bob, :bob)) AS hot_balance,
+       try_sql(format($$SELECT string_agg(balance_after::text, ', ' ORDER BY posting_id)
+                         FROM payments.statement(%s, '-infinity', 'infinity')$$, :bob)) AS hot_statement,
+       try_sql($$SELECT string_agg(name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) credits_posted::text, ', ')
+                   FROM payments.account_volumes WHERE hot$$) AS volumes;
+SELECT try_sql(format($$SELECT payments.set_hot(%s, false)$$, :bob)) AS cooled;
 -- conversion
 SELECT try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate,
        try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate_again;
@@ -175,6 +191,7 @@ RESET search_path;
 -- Nothing landed in the look-alike tables.
 SELECT (SELECT count(*) FROM hostile.accounts) + (SELECT count(*) FROM hostile.transfers)
        + (SELECT count(*) FROM hostile.postings) + (SELECT count(*) FROM hostile.exchange_rates)
+       + (SELECT count(*) FROM hostile.account_stripes)
        AS hostile_rows;
 
 DROP SCHEMA hostile CASCADE;
