@@ -375,7 +375,9 @@ COMMENT ON FUNCTION payments.account_checked(bigint) IS
 ALTER TABLE payments.accounts
     ADD COLUMN hot boolean NOT NULL DEFAULT false,
     ADD COLUMN stripes smallint NOT NULL DEFAULT 0,
-    ADD COLUMN striped_at timestamptz;
+    ADD COLUMN striped_at timestamptz,
+    ADD CONSTRAINT accounts_hot_has_stripes
+        CHECK (stripes BETWEEN 0 AND 64 AND (stripes > 0 OR NOT hot));
 COMMENT ON COLUMN payments.accounts.debits_posted IS
     'sum of posted debits on the account row; written only by the ledger.  Of a hot account (stripes > 0), only part: payments.account_volumes has the whole';
 COMMENT ON COLUMN payments.accounts.credits_posted IS
@@ -450,6 +452,10 @@ COMMENT ON COLUMN payments.postings.stripe IS
     'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
 COMMENT ON COLUMN payments.postings.balance_after IS
     'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
+COMMENT ON COLUMN payments.postings.id IS
+    'drawn when the leg is applied, under the lock of the account (or of its stripe): per account (per stripe), ids follow the order of the legs';
+COMMENT ON COLUMN payments.postings.created_at IS
+    'when the leg was applied, taken under the lock of the account (or of its stripe): per account (per stripe) it follows the order of the legs';
 SELECT payments.upgrade_1_1_index('payments.postings', 'postings_stripe_idx',
     'CREATE INDEX postings_stripe_idx ON payments.postings USING btree (account_id, stripe, created_at, id) WHERE (stripe IS NOT NULL)', false);
 COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
@@ -515,6 +521,8 @@ BEGIN ATOMIC
               WHERE p.account_id = a.id AND p.stripe = 0 AND p.ledger = a.ledger
                 AND p.created_at <= balance.at
               ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            -- (every leg before it had stripes is at or before striped_at:
+            -- the scan starts there, not among the stripes' legs after it)
             (SELECT p.balance_after FROM payments.postings p
               WHERE p.ledger = a.ledger AND p.account_id = a.id AND p.stripe IS NULL
                 AND p.created_at <= least(balance.at, a.striped_at)
@@ -649,22 +657,20 @@ CREATE OR REPLACE FUNCTION payments.statement(account bigint, from_time timestam
 BEGIN ATOMIC
     -- the account's running balance: each leg's balance_after, or, for an
     -- account with stripes (whose legs carry their stripe's), the opening
-    -- balance plus the legs so far
+    -- balance (computed once, and only then) plus the legs so far
     SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount,
            CASE WHEN a.stripes = 0 THEN p.balance_after
-                ELSE o.opening + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                                          ELSE - p.amount END)
-                                     OVER (ORDER BY p.created_at, p.id)
+                ELSE (SELECT payments.balance(statement.account,
+                                              statement.from_time - interval '1 microsecond'))
+                     + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                ELSE - p.amount END)
+                           OVER (ORDER BY p.created_at, p.id)
            END,
            CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
            t.metadata
       FROM payments.postings p
       JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
       JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-     CROSS JOIN LATERAL
-           (SELECT CASE WHEN a.stripes > 0
-                        THEN payments.balance(a.id, statement.from_time - interval '1 microsecond')
-                   END AS opening) o
      WHERE a.id = payments.account_checked(statement.account)
        AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
      ORDER BY p.created_at, p.id;

@@ -15,7 +15,6 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -49,25 +48,14 @@ hot_set_reset(void)
 	hot_set = NULL;
 }
 
+/*
+ * Any change to accounts' relcache entry (set_hot() makes one at commit;
+ * an aborted transaction's own are replayed at its abort) drops the set.
+ */
 static void
 hot_set_relcache_changed(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == hot_set_relid)
-		hot_set_reset();
-}
-
-static void
-hot_set_xact_abort(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		hot_set_reset();
-}
-
-static void
-hot_set_subxact_abort(SubXactEvent event, SubTransactionId mySubid,
-					  SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
 		hot_set_reset();
 }
 
@@ -94,8 +82,6 @@ hot_set_load(void)
 		hot_set_context = AllocSetContextCreate(TopMemoryContext, "payments hot accounts",
 												ALLOCSET_SMALL_SIZES);
 		CacheRegisterRelcacheCallback(hot_set_relcache_changed, (Datum) 0);
-		RegisterXactCallback(hot_set_xact_abort, NULL);
-		RegisterSubXactCallback(hot_set_subxact_abort, NULL);
 	}
 	hot_set_relid = ledger_relation(REL_ACCOUNTS);
 
@@ -131,7 +117,7 @@ hot_account_hint(int64 account, HotAccountHint *hint)
 	if (hot_set == NULL)
 		hot_set_load();
 	e = hash_search(hot_set, &account, HASH_FIND, NULL);
-	if (e == NULL)
+	if (e == NULL || e->hint.stripes <= 0)
 		return false;
 	*hint = e->hint;
 	return true;
@@ -144,7 +130,7 @@ hot_account_learn(const AccountRow *row)
 
 	if (hot_set == NULL)
 		return;					/* read afresh next time */
-	if (row->hot)
+	if (row->hot && row->stripes > 0)
 	{
 		e = hot_set_enter(row->id);
 		e->hint.stripes = row->stripes;
@@ -180,8 +166,11 @@ int
 hot_stripe_lock(TableWriter *stripes, Datum ledger, int64 account, int nstripes)
 {
 	/* backends start at different stripes, and each keeps to its own */
-	int			first = MyProcPid % nstripes;
+	int			first;
 
+	if (nstripes <= 0)
+		return 0;
+	first = MyProcPid % nstripes;
 	for (int i = 0; i < nstripes; i++)
 	{
 		int			stripe = (first + i) % nstripes + 1;
@@ -231,7 +220,12 @@ hot_stripes_add(TableWriter *stripes, Datum ledger, int64 account, int nstripes,
 		else
 			found = table_writer_fetch_latest(stripes, key);
 		if (!found)
-			elog(ERROR, "stripe %d of account %lld is missing", k, (long long) account);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stripe %d of account %lld is missing", k, (long long) account),
+					 errdetail("The account has %d stripes, numbered from 1, in payments.account_stripes.",
+							   nstripes),
+					 errhint("Restore the account's stripes with its other rows; payments.verify_ledger() shows what else differs.")));
 		hot_stripe_read(stripes, &cols, &stripe);
 		add_volume(&sum->debits_posted, &stripe.debits_posted);
 		add_volume(&sum->credits_posted, &stripe.credits_posted);
@@ -288,7 +282,8 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 {
 	int64		account;
 	bool		hot;
-	int			requested;
+	bool		given;
+	int			requested = 0;
 	Datum		args[4];
 	HeapTuple	tuple;
 	TupleDesc	desc;
@@ -308,12 +303,14 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 				 errmsg("set_hot() needs an account and whether it is hot")));
 	account = PG_GETARG_INT64(0);
 	hot = PG_GETARG_BOOL(1);
-	requested = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT32(2);
-	if (requested != -1 && !hot)
+	given = !PG_ARGISNULL(2);
+	if (given)
+		requested = PG_GETARG_INT32(2);
+	if (given && !hot)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("stripes are given only when making an account hot")));
-	if (requested != -1 && (requested < 1 || requested > HOT_STRIPES_MAX))
+	if (given && (requested < 1 || requested > HOT_STRIPES_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("stripes must be between 1 and %d, not %d", HOT_STRIPES_MAX, requested)));
@@ -333,7 +330,7 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 	ledger = SPI_getbinval(tuple, desc, 1, &isnull);
 	was_hot = DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
 	had = DatumGetInt16(SPI_getbinval(tuple, desc, 3, &isnull));
-	stripes = requested != -1 ? requested : had > 0 ? had : hot ? HOT_STRIPES_DEFAULT : 0;
+	stripes = given ? requested : had > 0 ? had : hot ? HOT_STRIPES_DEFAULT : 0;
 	if (stripes < had)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -364,7 +361,7 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 	args[1] = BoolGetDatum(hot);
 	args[2] = Int16GetDatum(stripes);
 	args[3] = TimestampTzGetDatum(now);
-	if (ledger_execute_write(ledger_plan(&mark_account_plan, InvalidOid), args, "   ") !=
+	if (ledger_execute_write(ledger_plan(&mark_account_plan, InvalidOid), args, NULL) !=
 		SPI_OK_UPDATE)
 		elog(ERROR, "could not mark account %lld", (long long) account);
 	/* every backend reads the hot accounts afresh once this commits */

@@ -381,7 +381,7 @@ typedef struct ColumnCacheEntry
 	int			attnum;
 } ColumnCacheEntry;
 
-static ColumnCacheEntry column_cache[48];
+static ColumnCacheEntry column_cache[128];
 static int	column_cache_used = 0;
 static Oid	relation_oids[REL_ACCOUNT_STRIPES + 1];
 static bool relcache_callback_registered = false;

@@ -420,8 +420,8 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 			DatumGetInt16(get_column(tuple, rel, "stripes", &isnull)) != 0 ||
 			!column_is_null(tuple, rel, "striped_at"))
 			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("a new account is not hot"),
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("a new account cannot be hot"),
 					 errhint("Leave hot, stripes and striped_at out of the INSERT, and make the account hot with payments.set_hot().")));
 		if (!column_is_null(tuple, rel, "status") &&	/* NOT NULL refuses a null */
 			strcmp(TextDatumGetCString(get_column(tuple, rel, "status", &isnull)),
@@ -544,8 +544,8 @@ Datum
 ledger_write_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "ledger_write_guard");
-	bool		stripes = strcmp(RelationGetRelationName(trigdata->tg_relation),
-								 "account_stripes") == 0;
+	bool		stripes = RelationGetRelid(trigdata->tg_relation) ==
+		ledger_relation(REL_ACCOUNT_STRIPES);
 
 	payments_require_sql_version();
 	if (!ledger_is_writing())

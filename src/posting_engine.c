@@ -270,13 +270,12 @@ stripes_writer(StripesWriter *s)
 	return &s->writer;
 }
 
-/* Volumes of zero in currency. */
+/* Volumes of zero in currency (zero is zero on either side). */
 static void
 zero_volumes(AccountRow *row, currency_code currency)
 {
-	row->debit_normal = false;	/* either: zero is zero on both sides */
-	row->debits_posted.units = row->credits_posted.units = 0;
-	row->debits_pending.units = row->credits_pending.units = 0;
+	memset(row, 0, sizeof(AccountRow));
+	row->currency = currency;
 	row->debits_posted.currency = row->credits_posted.currency = currency;
 	row->debits_pending.currency = row->credits_pending.currency = currency;
 }
@@ -303,9 +302,8 @@ add_netted(const EngineAccount *a, const AccountRow *before, Datum *values,
 
 /*
  * Step 2 for a hot account whose legs cannot take it below its limit (as
- * the hint has it): to one of its stripes.  Returns false when the account
- * turns out not to be hot, having locked nothing or a stripe only, which
- * keeps the caller's way to its row free.
+ * the hint has it): to one of its stripes.  Returns false, having locked
+ * nothing, when the account has no stripes to lock.
  */
 static bool
 update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountColumns *cols,
@@ -326,25 +324,31 @@ update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountC
 	heap_deform_tuple(ExecCopySlotHeapTuple(stripes->slot), desc, values, nulls);
 
 	/*
-	 * The account as it now is, not locked: whatever changes its status or
-	 * makes it cold again locks every stripe first, so it is either committed
-	 * (and seen) or waits for this transaction.
+	 * The account as it now is, not locked: whatever changes its status, its
+	 * limit or whether it is hot locks every stripe first, so it is either
+	 * committed (and seen) or waits for this transaction.
 	 */
 	if (!table_writer_fetch_latest(accounts, account_key))
-		return false;
+		ledger_account_missing(a->key.id, true);
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), RelationGetDescr(accounts->rel),
 					  account_values, account_nulls);
 	account_from_values(cols, account_values, &a->row);
 	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
 	hot_account_learn(&a->row);
-	if (!a->row.hot)
-		return false;
-	if (hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
-		/* it may no longer go negative: its row is for others to hold now */
+	if (!a->row.hot ||
+		hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
+		/*
+		 * Made cold, or barred from going negative, since the hint: the legs
+		 * belong on its row, but waiting for the row while holding a stripe
+		 * could close a cycle with whoever holds the row and waits for the
+		 * stripes.
+		 */
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("account %lld changed while transfer %lld was applied to it",
 						(long long) a->key.id, (long long) a->first_transfer),
+				 errdetail(!a->row.hot ? "It is no longer hot." :
+						   "It may no longer go negative."),
 				 errhint("Retry the transaction.")));
 
 	hot_stripe_columns(stripes->rel, &stripe_cols);
@@ -373,7 +377,13 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 
 	a->stripe = -1;
 	zero_volumes(&a->others, a->currency);
-	if (hot_account_hint(a->key.id, &hint) &&
+	/*
+	 * A stripe is updated at its latest version, which a transaction reading
+	 * from its own snapshot would then see beside the version it had seen:
+	 * in REPEATABLE READ and SERIALIZABLE, hot accounts' legs go to the row.
+	 */
+	if (!IsolationUsesXactSnapshot() &&
+		hot_account_hint(a->key.id, &hint) &&
 		!hot_legs_need_total(hint.debit_normal, hint.allow_negative, a->debits, a->credits) &&
 		update_stripe(stripes, accounts, cols, a, hint.stripes))
 		return;

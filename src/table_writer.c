@@ -103,71 +103,36 @@ table_writer_fetch_latest(TableWriter *w, Datum *key)
 	return found;
 }
 
-TableWriterLock
-table_writer_lock_latest(TableWriter *w, Datum *key, bool skip_locked)
+/*
+ * Locks the row find_by_key() left in w->slot.  latest: its latest version,
+ * whatever the snapshot saw; otherwise, when the snapshot is the
+ * transaction's, a version changed since is a serialization failure.
+ */
+static TableWriterLock
+lock_found(TableWriter *w, Snapshot snapshot, bool latest, bool skip_locked)
 {
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	TM_FailureData tmfd;
 	TM_Result	result;
 
-	if (!find_by_key(w, key, snapshot))
-	{
-		UnregisterSnapshot(snapshot);
-		return ROW_MISSING;
-	}
 	result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
 							  LockTupleNoKeyExclusive,
 							  skip_locked ? LockWaitSkip : LockWaitBlock,
-							  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	UnregisterSnapshot(snapshot);
+							  latest ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0, &tmfd);
 	switch (result)
 	{
 		case TM_Ok:
 			return ROW_LOCKED;
-		case TM_Deleted:
-			return ROW_MISSING;
 		case TM_WouldBlock:
 			return ROW_BUSY;
-		case TM_SelfModified:
-			ereport(ERROR,
-					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
-					 errmsg("row of \"%s\" to be updated was already modified by an operation triggered by the current command",
-							RelationGetRelationName(w->rel))));
-			break;
-		default:
-			elog(ERROR, "unexpected result %d locking a row of \"%s\"", (int) result,
-				 RelationGetRelationName(w->rel));
-	}
-	pg_unreachable();
-}
-
-bool
-table_writer_lock(TableWriter *w, Datum *key)
-{
-	Snapshot	snapshot = GetActiveSnapshot();
-	TM_FailureData tmfd;
-	TM_Result	result;
-
-	if (!find_by_key(w, key, snapshot))
-		return false;
-
-	result = table_tuple_lock(w->rel, &w->slot->tts_tid, snapshot, w->slot, w->cid,
-							  LockTupleNoKeyExclusive, LockWaitBlock,
-							  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-							  &tmfd);
-	switch (result)
-	{
-		case TM_Ok:
-			return true;
 		case TM_Updated:
 		case TM_Deleted:
-			if (IsolationUsesXactSnapshot())
+			if (!latest)
 				ereport(ERROR,
 						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 						 errmsg("could not serialize access due to concurrent update"),
 						 errhint("Retry the transaction.")));
-			/* the row went away (accounts are never deleted): as if not found */
-			return false;
+			/* the row went away (neither table deletes rows): as if not found */
+			return ROW_MISSING;
 		case TM_SelfModified:
 			/* as UPDATE says it: changed by a later command of this statement */
 			ereport(ERROR,
@@ -180,6 +145,28 @@ table_writer_lock(TableWriter *w, Datum *key)
 				 RelationGetRelationName(w->rel));
 	}
 	pg_unreachable();
+}
+
+TableWriterLock
+table_writer_lock_latest(TableWriter *w, Datum *key, bool skip_locked)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableWriterLock result = ROW_MISSING;
+
+	if (find_by_key(w, key, snapshot))
+		result = lock_found(w, snapshot, true, skip_locked);
+	UnregisterSnapshot(snapshot);
+	return result;
+}
+
+bool
+table_writer_lock(TableWriter *w, Datum *key)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+
+	if (!find_by_key(w, key, snapshot))
+		return false;
+	return lock_found(w, snapshot, !IsolationUsesXactSnapshot(), false) == ROW_LOCKED;
 }
 
 /*

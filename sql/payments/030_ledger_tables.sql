@@ -31,7 +31,10 @@ CREATE TABLE payments.accounts (
     stripes         smallint NOT NULL DEFAULT 0,
     striped_at      timestamptz,
     CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id),
-    CONSTRAINT accounts_ledger_name_key UNIQUE (ledger, name)
+    CONSTRAINT accounts_ledger_name_key UNIQUE (ledger, name),
+    -- held in replica mode too, where account_guard does not run
+    CONSTRAINT accounts_hot_has_stripes
+        CHECK (stripes BETWEEN 0 AND 64 AND (stripes > 0 OR NOT hot))
 );
 ALTER SEQUENCE payments.accounts_id_seq OWNED BY payments.accounts.id;
 -- look-ups by id alone (single-node users; the ledger's account cache)
@@ -146,14 +149,14 @@ CREATE INDEX postings_stripe_idx ON payments.postings (account_id, stripe, creat
 COMMENT ON TABLE payments.postings IS
     'one row per account a transfer touches, with the account''s posted balance after it; written only by the ledger';
 COMMENT ON COLUMN payments.postings.id IS
-    'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
+    'drawn when the leg is applied, under the lock of the account (or of its stripe): per account (per stripe), ids follow the order of the legs';
 COMMENT ON COLUMN payments.postings.balance_after IS
     'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
 COMMENT ON COLUMN payments.postings.stripe IS
     'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
 COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
 COMMENT ON COLUMN payments.postings.created_at IS
-    'when the leg was applied, taken under the account''s lock: per account it follows the order of the legs';
+    'when the leg was applied, taken under the lock of the account (or of its stripe): per account (per stripe) it follows the order of the legs';
 
 CREATE SEQUENCE payments.entries_id_seq;
 CREATE TABLE payments.entries (

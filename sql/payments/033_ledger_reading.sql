@@ -64,6 +64,8 @@ BEGIN ATOMIC
               WHERE p.account_id = a.id AND p.stripe = 0 AND p.ledger = a.ledger
                 AND p.created_at <= balance.at
               ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+            -- (every leg before it had stripes is at or before striped_at:
+            -- the scan starts there, not among the stripes' legs after it)
             (SELECT p.balance_after FROM payments.postings p
               WHERE p.ledger = a.ledger AND p.account_id = a.id AND p.stripe IS NULL
                 AND p.created_at <= least(balance.at, a.striped_at)
@@ -235,22 +237,20 @@ CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_tim
 BEGIN ATOMIC
     -- the account's running balance: each leg's balance_after, or, for an
     -- account with stripes (whose legs carry their stripe's), the opening
-    -- balance plus the legs so far
+    -- balance (computed once, and only then) plus the legs so far
     SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount,
            CASE WHEN a.stripes = 0 THEN p.balance_after
-                ELSE o.opening + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                                          ELSE - p.amount END)
-                                     OVER (ORDER BY p.created_at, p.id)
+                ELSE (SELECT payments.balance(statement.account,
+                                              statement.from_time - interval '1 microsecond'))
+                     + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                ELSE - p.amount END)
+                           OVER (ORDER BY p.created_at, p.id)
            END,
            CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
            t.metadata
       FROM payments.postings p
       JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
       JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-     CROSS JOIN LATERAL
-           (SELECT CASE WHEN a.stripes > 0
-                        THEN payments.balance(a.id, statement.from_time - interval '1 microsecond')
-                   END AS opening) o
      WHERE a.id = payments.account_checked(statement.account)
        AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
      ORDER BY p.created_at, p.id;

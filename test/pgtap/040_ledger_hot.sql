@@ -8,7 +8,7 @@
 -- many stripes at once in test/t/040_hot_crash.pl.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(77);
+SELECT plan(79);
 
 \ir lib/ledger_helpers.sql
 
@@ -147,7 +147,7 @@ SELECT * FROM pg_temp.refuses(format('UPDATE payments.accounts SET stripes = 1 W
     '0A000', 'cannot change the stripes of account ' || :fees || ' directly', 'stripes too');
 SELECT * FROM pg_temp.refuses(
     $$INSERT INTO payments.accounts (name, currency, hot) VALUES ('born-hot', 'USD', true)$$,
-    '0A000', 'a new account is not hot', 'an account is not created hot');
+    '428C9', 'a new account cannot be hot', 'an account is not created hot');
 SELECT * FROM pg_temp.refuses(
     format('UPDATE payments.account_stripes SET credits_posted = %L WHERE account_id = %s AND stripe = 1', '1000 USD', :fees),
     '0A000', 'payments.account_stripes is written only by the ledger', 'a stripe is not updated directly');
@@ -159,6 +159,15 @@ SELECT * FROM pg_temp.refuses(format('DELETE FROM payments.account_stripes WHERE
     '0A000', 'cannot delete from payments.account_stripes', 'nor deleted');
 SELECT * FROM pg_temp.refuses('TRUNCATE payments.account_stripes',
     '0A000', 'cannot truncate payments.account_stripes', 'nor truncated');
+
+-- in replica mode (a restore, a subscriber) account_guard steps aside; the
+-- table's own check still holds hot and stripes together
+SET session_replication_role = replica;
+SELECT throws_ok(format('UPDATE payments.accounts SET stripes = 0 WHERE id = %s', :fees),
+    '23514', NULL, 'even in replica mode, a hot account keeps its stripes');
+SELECT throws_ok(format('UPDATE payments.accounts SET stripes = 65 WHERE id = %s', :fees),
+    '23514', NULL, 'and has at most 64');
+RESET session_replication_role;
 
 -- status and limits count the stripes ------------------------------------------------------
 
