@@ -124,6 +124,12 @@ hot_account_hint(int64 account, HotAccountHint *hint)
 }
 
 void
+hot_accounts_changed(void)
+{
+	CacheInvalidateRelcacheByRelid(ledger_relation(REL_ACCOUNTS));
+}
+
+void
 hot_account_learn(const AccountRow *row)
 {
 	HotAccountEntry *e;
@@ -186,12 +192,12 @@ hot_stripe_lock(TableWriter *stripes, Datum ledger, int64 account, int nstripes)
 				break;
 		}
 	}
-	/* every stripe is taken: wait for this backend's own */
-	{
-		Datum		key[3] = {ledger, Int64GetDatum(account), Int16GetDatum(first + 1)};
 
-		return table_writer_lock_latest(stripes, key, false) == ROW_LOCKED ? first + 1 : 0;
-	}
+	/*
+	 * Every stripe is taken.  Waiting for one would wait for its holder
+	 * whichever stripe frees first; the row is free of credits.
+	 */
+	return 0;
 }
 
 static void
@@ -246,7 +252,7 @@ hot_legs_need_total(bool debit_normal, bool allow_negative, amount_int debits,
 /* payments.set_hot() ------------------------------------------------------ */
 
 static LedgerPlan lock_account_plan = {
-	"SELECT ledger, hot, stripes FROM payments.accounts"
+	"SELECT ledger, hot, stripes, status OPERATOR(pg_catalog.=) 'closed' FROM payments.accounts"
 	" WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 	1, {INT8OID}
 };
@@ -330,6 +336,11 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 	ledger = SPI_getbinval(tuple, desc, 1, &isnull);
 	was_hot = DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
 	had = DatumGetInt16(SPI_getbinval(tuple, desc, 3, &isnull));
+	if (hot && DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACCOUNT_CLOSED),
+				 errmsg("account %lld is closed", (long long) account),
+				 errdetail("A closed account takes no transfer, so it is never hot.")));
 	stripes = given ? requested : had > 0 ? had : hot ? HOT_STRIPES_DEFAULT : 0;
 	if (stripes < had)
 		ereport(ERROR,
@@ -364,8 +375,7 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 	if (ledger_execute_write(ledger_plan(&mark_account_plan, InvalidOid), args, NULL) !=
 		SPI_OK_UPDATE)
 		elog(ERROR, "could not mark account %lld", (long long) account);
-	/* every backend reads the hot accounts afresh once this commits */
-	CacheInvalidateRelcacheByRelid(ledger_relation(REL_ACCOUNTS));
+	hot_accounts_changed();
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -10,9 +10,9 @@
  * posting's running balance (the running balance of the stripe it went to)
  * stays true.  A leg that cannot take an account below what it may hold
  * (a credit to a credit-normal account, say, or any leg of an account that
- * may go negative) goes to one stripe no one else holds; a leg that could
- * goes to the row, with every stripe locked, so that the limit is checked
- * against the true total.
+ * may go negative) goes to one stripe no one else holds, or to the row
+ * when all are held; a leg that could goes to the row, with every stripe
+ * locked, so that the limit is checked against the true total.
  */
 #ifndef PAYMENTS_HOT_ACCOUNTS_H
 #define PAYMENTS_HOT_ACCOUNTS_H
@@ -42,6 +42,9 @@ typedef struct HotAccountHint
 extern bool hot_account_hint(int64 account, HotAccountHint *hint);
 extern void hot_account_learn(const AccountRow *row);
 
+/* What a hint holds changed: every backend reads the hot accounts afresh at commit. */
+extern void hot_accounts_changed(void);
+
 /* The columns of payments.account_stripes. */
 typedef struct StripeColumns
 {
@@ -55,9 +58,10 @@ extern void hot_stripe_columns(Relation stripes, StripeColumns *cols);
 
 /*
  * Locks one stripe of account (of ledger, a text datum) that no other
- * transaction holds, trying from one chosen by backend; waits for that one
- * when all are taken.  Returns its number, its row in stripes->slot, or 0
- * when the account has no stripe rows.
+ * transaction holds, trying from one chosen by backend.  Returns its
+ * number, its row in stripes->slot; or 0, having locked nothing, when all
+ * are taken (the legs then go to the account row, which no credit on a
+ * stripe holds) or the account has no stripe rows.
  */
 extern int	hot_stripe_lock(TableWriter *stripes, Datum ledger, int64 account, int nstripes);
 

@@ -23,8 +23,8 @@
 #include "entries.h"
 #include "ledger.h"
 #include "ledger_triggers.h"
-#include "lifecycle.h"
 #include "hot_accounts.h"
+#include "lifecycle.h"
 #include "posting_engine.h"
 
 PG_FUNCTION_INFO_V1(ledger_transfer_statement_start);
@@ -514,6 +514,9 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 
 			account_total(new, rel, &total);
 		}
+		if (column_changed(old, new, rel, "allow_negative") &&
+			DatumGetBool(get_column(new, rel, "hot", &isnull)))
+			hot_accounts_changed();		/* hints carry allow_negative */
 		if (column_changed(old, new, rel, "allow_negative") &&
 			!DatumGetBool(get_column(new, rel, "allow_negative", &isnull)))
 		{

@@ -18,9 +18,9 @@
  *	   statement takes its account locks in the one global order, so no two
  *	   statements wait on each other in a cycle.  A hot account's legs that
  *	   only add to what it may spend go to one of its stripes instead, which
- *	   no one else holds; legs that could take it below its limit go to its
- *	   row with all its stripes locked, checked against the true total
- *	   (hot_accounts.h).
+ *	   no one else holds (to its row when all are held); legs that could
+ *	   take it below its limit go to its row with all its stripes locked,
+ *	   checked against the true total (hot_accounts.h).
  *	3. Read the transfers again, in order, from each account's volumes
  *	   before the statement: each leg's running balance, and each limit
  *	   checked as if the transfers had been applied one after another.  The

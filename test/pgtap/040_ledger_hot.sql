@@ -8,7 +8,7 @@
 -- many stripes at once in test/t/040_hot_crash.pl.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(79);
+SELECT plan(81);
 
 \ir lib/ledger_helpers.sql
 
@@ -202,6 +202,8 @@ SELECT is_empty($$SELECT * FROM pg_temp.as_of_mismatches(payments.account_id('fe
                 'balance() as of every leg''s time still agrees with the legs');
 SELECT lives_ok(format('SELECT payments.set_account_status(%s, %L)', :fees, 'closed'),
                 'at a true zero it can be closed');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.set_hot(%s)', :fees), '55L02',
+    'account ' || :fees || ' is closed', 'a closed account is not made hot again');
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
 
 -- verify_ledger() finds a stripe changed behind the ledger's back -----------------------------
