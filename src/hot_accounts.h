@@ -28,9 +28,11 @@
 /*
  * How a hot account was when this backend last read the hot accounts (all
  * of them, through accounts_hot_idx, after any change to accounts' relcache
- * entry: set_hot() makes one).  A hint for the engine's choice of path,
- * which it checks under its locks: a stale one costs a wait, never a wrong
- * balance.  hot_account_learn() keeps it current with what the engine finds.
+ * entry: set_hot() and a change of a hot account's allow_negative make
+ * one).  A hint for the engine's choice of path, which it checks under its
+ * locks: a stale one costs a wait or a retryable refusal (40001), never a
+ * wrong balance.  hot_account_learn() keeps it current with what the engine
+ * finds.
  */
 typedef struct HotAccountHint
 {
