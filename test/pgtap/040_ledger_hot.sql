@@ -8,7 +8,7 @@
 -- many stripes at once in test/t/040_hot_crash.pl.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(81);
+SELECT plan(83);
 
 \ir lib/ledger_helpers.sql
 
@@ -167,6 +167,14 @@ SELECT throws_ok(format('UPDATE payments.accounts SET stripes = 0 WHERE id = %s'
     '23514', NULL, 'even in replica mode, a hot account keeps its stripes');
 SELECT throws_ok(format('UPDATE payments.accounts SET stripes = 65 WHERE id = %s', :fees),
     '23514', NULL, 'and has at most 64');
+-- a count of stripes that the rows do not back (a partial restore, say)
+UPDATE payments.accounts SET stripes = 21 WHERE id = :fees;
+RESET session_replication_role;
+SELECT * FROM pg_temp.refuses(format('SELECT payments.post_transfer(%s, %s, %L)', :fees, :bank, '1 USD'),
+    'XX001', 'stripe 21 of account ' || :fees || ' is missing',
+    'a payout from an account whose stripes are missing is refused, naming the one missing');
+SET session_replication_role = replica;
+UPDATE payments.accounts SET stripes = 20 WHERE id = :fees;
 RESET session_replication_role;
 
 -- status and limits count the stripes ------------------------------------------------------
