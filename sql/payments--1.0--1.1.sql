@@ -60,305 +60,8 @@ COMMENT ON EVENT TRIGGER payments_trigger_guard IS
 -- built here, one scan of transfers.  The accounts' primary key is rebuilt
 -- and accounts_id_idx built: one scan of accounts, seconds at 10^6.
 
--- reading: every join carries the ledger (first: the old audit leans on the old
--- primary key of transfers, which goes next)
-CREATE OR REPLACE FUNCTION payments.balance(account bigint, at timestamptz DEFAULT NULL)
-    RETURNS monetary
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp
-BEGIN ATOMIC
-    SELECT CASE
-        WHEN balance.at IS NULL THEN b.balance
-        ELSE coalesce(
-            (SELECT p.balance_after FROM payments.postings p
-              WHERE p.ledger = b.ledger AND p.account_id = b.account_id
-                AND p.created_at <= balance.at
-              ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
-            monetary(0, b.currency))
-        END
-      FROM payments.account_balances b
-     WHERE b.account_id = payments.account_checked(balance.account);
-END;
-
-CREATE OR REPLACE FUNCTION payments.verify_ledger()
-    RETURNS TABLE (problem text, account_id bigint, transfer_id bigint, detail text)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp
-BEGIN ATOMIC
-    -- account volumes against the sum of their legs
-    WITH legs AS (
-        SELECT p.ledger, p.account_id,
-               sum(p.amount) FILTER (WHERE p.side = 'debit') AS debits,
-               sum(p.amount) FILTER (WHERE p.side = 'credit') AS credits
-          FROM payments.postings p GROUP BY p.ledger, p.account_id
-    )
-    SELECT 'account volumes differ from its postings', a.id, NULL::bigint,
-           format('debits_posted %s, credits_posted %s; postings: debits %s, credits %s',
-                  a.debits_posted, a.credits_posted, l.debits, l.credits)
-      FROM payments.accounts a
-      LEFT JOIN legs l ON l.ledger = a.ledger AND l.account_id = a.id
-     WHERE a.debits_posted <> coalesce(l.debits, monetary(0, a.currency))
-        OR a.credits_posted <> coalesce(l.credits, monetary(0, a.currency))
-    UNION ALL
-    -- running balances, leg by leg, in the order the legs were applied
-    SELECT 'posting balance_after differs from the running balance', r.account_id,
-           r.transfer_id, format('posting %s: balance_after %s, running %s',
-                                 r.id, r.balance_after, r.running)
-      FROM (SELECT p.id, p.account_id, p.transfer_id, p.balance_after,
-                   sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                            ELSE - p.amount END)
-                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
-              FROM payments.postings p
-              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id) r
-     WHERE r.balance_after <> r.running
-    UNION ALL
-    -- legs are applied in order: per account, later legs are not earlier in time
-    SELECT 'posting applied before an earlier leg of its account', o.account_id, o.transfer_id,
-           format('posting %s at %s follows posting %s at %s', o.id, o.created_at,
-                  o.previous_id, o.previous_at)
-      FROM (SELECT p.id, p.account_id, p.transfer_id, p.created_at,
-                   lag(p.id) OVER w AS previous_id, lag(p.created_at) OVER w AS previous_at
-              FROM payments.postings p
-            WINDOW w AS (PARTITION BY p.ledger, p.account_id ORDER BY p.id)) o
-     WHERE o.created_at < o.previous_at
-    UNION ALL
-    -- each transfer: one debit of its amount from from_account, one credit to to_account
-    SELECT 'transfer legs do not match the transfer', NULL, t.id,
-           format('%s legs; debits %s, credits %s', count(p.id),
-                  sum(p.amount) FILTER (WHERE p.side = 'debit'),
-                  sum(p.amount) FILTER (WHERE p.side = 'credit'))
-      FROM payments.transfers t
-      LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
-     WHERE t.status = 'posted'
-     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.amount
-    HAVING count(p.id) <> 2
-        OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
-                              AND p.amount = t.amount) <> 1
-        OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
-                              AND p.amount = t.amount) <> 1
-    UNION ALL
-    SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
-      FROM payments.postings p
-     WHERE NOT EXISTS (SELECT FROM payments.transfers t
-                        WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
-    UNION ALL
-    -- the books balance: per ledger and currency, debits equal credits
-    SELECT 'debits and credits differ', NULL, NULL,
-           format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
-      FROM (SELECT a.ledger, a.currency,   -- as numeric: a total may pass 38 digits
-                   sum(amount(a.debits_posted)) AS debits,
-                   sum(amount(a.credits_posted)) AS credits
-              FROM payments.accounts a GROUP BY a.ledger, a.currency) c
-     WHERE c.debits <> c.credits;
-END;
-
-CREATE OR REPLACE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
-    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,
-                   side text, amount monetary, balance_after monetary,
-                   counterparty bigint, metadata jsonb)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp
-BEGIN ATOMIC
-    SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount, p.balance_after,
-           CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
-           t.metadata
-      FROM payments.postings p
-      JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
-      JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-     WHERE a.id = payments.account_checked(statement.account)
-       AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
-     ORDER BY p.created_at, p.id;
-END;
-
--- Takes over a prebuilt index <name>_1_1 if there is one, valid and with
--- the definition wanted, else builds it; as a primary key if asked.
-CREATE FUNCTION payments.upgrade_1_1_index(tab regclass, name text, definition text,
-                                           primary_key boolean)
-    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, payments AS $$
-DECLARE
-    prebuilt oid := to_regclass(format('payments.%I', name || '_1_1'));
-    -- the definition without the index's name
-    wanted text := regexp_replace(definition, '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1');
-BEGIN
-    IF prebuilt IS NOT NULL THEN
-        IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = prebuilt)
-           OR regexp_replace(pg_get_indexdef(prebuilt), '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1') <> wanted THEN
-            RAISE EXCEPTION 'index payments.%_1_1 is not the index this update builds', name
-                USING DETAIL = format('It should be valid and read: %s', wanted),
-                      HINT = format('DROP INDEX CONCURRENTLY payments.%I, and build it again or let the update build it.',
-                                    name || '_1_1');
-        END IF;
-        IF primary_key THEN
-            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',
-                           tab, name, name || '_1_1');
-        ELSE
-            EXECUTE format('ALTER INDEX payments.%I RENAME TO %I', name || '_1_1', name);
-        END IF;
-    ELSIF primary_key THEN
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY %s', tab, name,
-                       regexp_replace(wanted, '^CREATE UNIQUE INDEX ON \S+ USING btree ', ''));
-    ELSE
-        EXECUTE replace(definition, 'CREATE INDEX ' || name || ' ',
-                        'CREATE INDEX ' || quote_ident(name) || ' ');
-    END IF;
-END
-$$;
-
--- Ids are the ledger's alone from now on.  A 1.0 loader could choose ids
--- ahead of the sequences: start each past every id already taken (one
--- look-up in the old primary keys, on id).
-SELECT pg_catalog.setval('payments.accounts_id_seq', m) FROM (SELECT max(id) AS m FROM payments.accounts) s
- WHERE m > (SELECT last_value FROM payments.accounts_id_seq);
-SELECT pg_catalog.setval('payments.transfers_id_seq', m) FROM (SELECT max(id) AS m FROM payments.transfers) s
- WHERE m > (SELECT last_value FROM payments.transfers_id_seq);
-SELECT pg_catalog.setval('payments.postings_id_seq', m) FROM (SELECT max(id) AS m FROM payments.postings) s
- WHERE m > (SELECT last_value FROM payments.postings_id_seq);
-
--- Ledgers had no length limit in 1.0; the accounts of a ledger longer than
--- 64 bytes stay readable but can no longer take transfers (22001).  Say so
--- now (one scan of accounts).
-DO $$
-DECLARE
-    n bigint := (SELECT count(*) FROM payments.accounts WHERE octet_length(ledger) > 64);
-BEGIN
-    IF n > 0 THEN
-        RAISE WARNING '% accounts are in ledgers longer than 64 bytes', n
-            USING DETAIL = 'From release 1.1 on, transfers to or from them are refused; their balances and history stay readable.';
-    END IF;
-END $$;
-
--- accounts: the ledger first in the key
-ALTER TABLE payments.accounts ALTER COLUMN id DROP DEFAULT;
-ALTER TABLE payments.accounts DROP CONSTRAINT accounts_pkey,
-    ADD CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id);
-CREATE INDEX accounts_id_idx ON payments.accounts (id);
-COMMENT ON COLUMN payments.accounts.id IS 'assigned by the ledger from accounts_id_seq; unique across ledgers';
-COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes (account_guard)';
-COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes (account_guard)';
-COMMENT ON INDEX payments.accounts_id_idx IS 'look-ups of an account by id alone';
-
--- transfers: the ledger first in every key; the entry each belongs to
-ALTER TABLE payments.transfers ALTER COLUMN id DROP DEFAULT,
-    ADD COLUMN entry_id bigint NOT NULL DEFAULT 0;
-ALTER TABLE payments.transfers ALTER COLUMN entry_id DROP DEFAULT,
-    DROP CONSTRAINT transfers_pkey;
--- an account's transfers are found through its postings (postings_account_idx)
-DROP INDEX payments.transfers_from_account_idx, payments.transfers_to_account_idx;
-SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_pkey',
-    'CREATE UNIQUE INDEX transfers_pkey ON payments.transfers USING btree (ledger, id)', true);
-SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_entry_idx',
-    'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (entry_id)', false);
-COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';
-COMMENT ON COLUMN payments.transfers.idempotency_key IS
-    'unique within the ledger (at most 256 bytes): replaying post_transfer() with it returns the original transfer';
-COMMENT ON COLUMN payments.transfers.entry_id IS
-    'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
-COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
-
--- postings: the ledger first in the key (its other indexes stay as 1.0
--- built them); ids drawn by the engine
-ALTER TABLE payments.postings ALTER COLUMN id DROP DEFAULT,
-    DROP CONSTRAINT postings_pkey;
-SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
-    'CREATE UNIQUE INDEX postings_pkey ON payments.postings USING btree (ledger, id)', true);
-COMMENT ON COLUMN payments.postings.id IS
-    'drawn when the leg is applied, under the account''s lock: per account, ids follow the order of the legs';
-
-
--- entries
-CREATE SEQUENCE payments.entries_id_seq;
-CREATE TABLE payments.entries (
-    ledger          text NOT NULL,
-    id              bigint NOT NULL,
-    idempotency_key text,
-    metadata        jsonb,
-    created_at      timestamptz NOT NULL,
-    CONSTRAINT entries_pkey PRIMARY KEY (ledger, id),
-    CONSTRAINT entries_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
-);
-ALTER SEQUENCE payments.entries_id_seq OWNED BY payments.entries.id;
-COMMENT ON TABLE payments.entries IS
-    'entries posted through payments.post_transfers(), with their key and metadata; every transfer''s entry_id names its entry, whether or not the entry has a row here';
-COMMENT ON COLUMN payments.entries.idempotency_key IS
-    'unique within the ledger: replaying post_transfers() with it returns the entry''s transfers';
-SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
-SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
-REVOKE ALL ON payments.entries FROM PUBLIC;
-REVOKE ALL ON SEQUENCE payments.entries_id_seq FROM PUBLIC;
-
--- the triggers: the engine once per statement, in place of a row trigger and
--- the deferred balance check
-DROP TRIGGER transfer_after_insert ON payments.transfers;
-DROP TRIGGER transfer_check_balanced ON payments.transfers;
-DROP TRIGGER posting_guard ON payments.postings;
-DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced(),
-    payments.posting_guard();
-
-CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
-CREATE FUNCTION payments.transfer_apply() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
-CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
-COMMENT ON FUNCTION payments.transfer_statement_start() IS
-    'trigger: opens the statement''s entry, before any of its transfers is inserted';
-COMMENT ON FUNCTION payments.transfer_before_insert() IS
-    'trigger: checks a new transfer on its own and assigns its id, ledger, entry and created_at';
-COMMENT ON FUNCTION payments.transfer_apply() IS
-    'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
-COMMENT ON FUNCTION payments.account_guard() IS
-    'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
-
--- The per-row trigger resolves no name through the caller's path (every
--- statement it prepares is qualified) and no user code nests in it, so it
--- drops the SET clause that cost every row.
-ALTER FUNCTION payments.transfer_before_insert() RESET search_path;
-COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings and entries are written only by the ledger itself';
-REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_apply(),
-    payments.ledger_write_guard() FROM PUBLIC;
-
-CREATE TRIGGER transfer_statement_start BEFORE INSERT ON payments.transfers
-    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_statement_start();
-CREATE TRIGGER transfer_apply AFTER INSERT ON payments.transfers
-    REFERENCING NEW TABLE AS new_transfers
-    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_apply();
-CREATE TRIGGER posting_guard BEFORE INSERT ON payments.postings
-    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
-CREATE TRIGGER entry_guard BEFORE INSERT ON payments.entries
-    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
-CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
-    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
-CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
-    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
-ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_history_guard;
-ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_truncate_guard;
-
--- the API: entries of many transfers
-CREATE TYPE payments.transfer_request AS (
-    from_account    bigint,
-    to_account      bigint,
-    amount          monetary,
-    idempotency_key text,
-    metadata        jsonb
-);
-COMMENT ON TYPE payments.transfer_request IS
-    'one transfer of an entry posted by payments.post_transfers(): from_account is debited, to_account credited';
-CREATE FUNCTION payments.post_transfers(
-        transfers payments.transfer_request[],
-        idempotency_key text DEFAULT NULL,
-        metadata jsonb DEFAULT NULL)
-    RETURNS bigint[]
-    AS 'MODULE_PATHNAME', 'ledger_post_transfers'
-    LANGUAGE C VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp;
-COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
-    'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
-REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;
-COMMENT ON FUNCTION payments.account_checked(bigint) IS
-    'the account id itself; an error if no such account exists (as the calling query sees the table)';
-
--- Hot accounts (issue 9) ------------------------------------------------------
+-- Hot accounts (issue 9): their columns and stripes come first, since the
+-- reading functions below count them.
 --
 -- Cost on a large ledger: the new columns of accounts and postings have
 -- constant defaults (or none), which PostgreSQL stores once: catalog only.
@@ -395,7 +98,6 @@ COMMENT ON COLUMN payments.accounts.stripes IS
     'how many rows of payments.account_stripes hold part of its volumes (0: none, and never hot); they are kept for good';
 COMMENT ON COLUMN payments.accounts.striped_at IS
     'when the account was first made hot: its postings before then went to its row';
-
 -- Hot accounts (payments.set_hot()): an account's volumes split over its row
 -- and its stripes, rows here numbered 1 to accounts.stripes, which transfers
 -- that only add to what it may spend update instead of its row.  Its true
@@ -418,16 +120,6 @@ COMMENT ON COLUMN payments.account_stripes.stripe IS
     'from 1 to the account''s stripes; the account row itself is stripe 0 in postings.stripe';
 SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
 REVOKE ALL ON payments.account_stripes FROM PUBLIC;
-CREATE TRIGGER stripe_guard BEFORE INSERT OR UPDATE ON payments.account_stripes
-    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
-CREATE TRIGGER stripe_history_guard BEFORE DELETE ON payments.account_stripes
-    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
-CREATE TRIGGER stripe_truncate_guard BEFORE TRUNCATE ON payments.account_stripes
-    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
-ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
-ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;
-COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries and the stripes of hot accounts are written only by the ledger itself';
 
 -- postings: where a hot account's leg went (a prebuilt column and index are
 -- taken over if they are what this builds)
@@ -452,15 +144,11 @@ COMMENT ON COLUMN payments.postings.stripe IS
     'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
 COMMENT ON COLUMN payments.postings.balance_after IS
     'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
-COMMENT ON COLUMN payments.postings.id IS
-    'drawn when the leg is applied, under the lock of the account (or of its stripe): per account (per stripe), ids follow the order of the legs';
 COMMENT ON COLUMN payments.postings.created_at IS
     'when the leg was applied, taken under the lock of the account (or of its stripe): per account (per stripe) it follows the order of the legs';
-SELECT payments.upgrade_1_1_index('payments.postings', 'postings_stripe_idx',
-    'CREATE INDEX postings_stripe_idx ON payments.postings USING btree (account_id, stripe, created_at, id) WHERE (stripe IS NOT NULL)', false);
-COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
-
--- reading: a hot account's volumes are its row's and its stripes'
+-- reading: every join carries the ledger, and a hot account's volumes are its
+-- row's and its stripes' (first: the old audit leans on the old primary key of
+-- transfers, which goes next)
 CREATE VIEW payments.account_volumes AS
     SELECT a.id AS account_id, a.ledger, a.name, a.currency, a.normal_balance, a.status,
            a.hot, a.stripes,
@@ -483,6 +171,7 @@ CREATE VIEW payments.account_volumes AS
         ON s.ledger = a.ledger AND s.account_id = a.id;
 COMMENT ON VIEW payments.account_volumes IS
     'every account with its true volumes: those of its row plus, for a hot account, those of its stripes';
+REVOKE ALL ON payments.account_volumes FROM PUBLIC;
 
 CREATE OR REPLACE VIEW payments.account_balances AS
     SELECT v.account_id, v.ledger, v.name, v.currency, v.normal_balance, v.status,
@@ -679,6 +368,209 @@ COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
     'an account''s legs in [from_time, to_time), oldest first, with running balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
 
 
+-- Takes over a prebuilt index <name>_1_1 if there is one, valid and with
+-- the definition wanted, else builds it; as a primary key if asked.
+CREATE FUNCTION payments.upgrade_1_1_index(tab regclass, name text, definition text,
+                                           primary_key boolean)
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, payments AS $$
+DECLARE
+    prebuilt oid := to_regclass(format('payments.%I', name || '_1_1'));
+    -- the definition without the index's name
+    wanted text := regexp_replace(definition, '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1');
+BEGIN
+    IF prebuilt IS NOT NULL THEN
+        IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = prebuilt)
+           OR regexp_replace(pg_get_indexdef(prebuilt), '^(CREATE (UNIQUE )?INDEX )\S+ ', '\1') <> wanted THEN
+            RAISE EXCEPTION 'index payments.%_1_1 is not the index this update builds', name
+                USING DETAIL = format('It should be valid and read: %s', wanted),
+                      HINT = format('DROP INDEX CONCURRENTLY payments.%I, and build it again or let the update build it.',
+                                    name || '_1_1');
+        END IF;
+        IF primary_key THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY USING INDEX %I',
+                           tab, name, name || '_1_1');
+        ELSE
+            EXECUTE format('ALTER INDEX payments.%I RENAME TO %I', name || '_1_1', name);
+        END IF;
+    ELSIF primary_key THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY %s', tab, name,
+                       regexp_replace(wanted, '^CREATE UNIQUE INDEX ON \S+ USING btree ', ''));
+    ELSE
+        EXECUTE replace(definition, 'CREATE INDEX ' || name || ' ',
+                        'CREATE INDEX ' || quote_ident(name) || ' ');
+    END IF;
+END
+$$;
+
+-- Ids are the ledger's alone from now on.  A 1.0 loader could choose ids
+-- ahead of the sequences: start each past every id already taken (one
+-- look-up in the old primary keys, on id).
+SELECT pg_catalog.setval('payments.accounts_id_seq', m) FROM (SELECT max(id) AS m FROM payments.accounts) s
+ WHERE m > (SELECT last_value FROM payments.accounts_id_seq);
+SELECT pg_catalog.setval('payments.transfers_id_seq', m) FROM (SELECT max(id) AS m FROM payments.transfers) s
+ WHERE m > (SELECT last_value FROM payments.transfers_id_seq);
+SELECT pg_catalog.setval('payments.postings_id_seq', m) FROM (SELECT max(id) AS m FROM payments.postings) s
+ WHERE m > (SELECT last_value FROM payments.postings_id_seq);
+
+-- Ledgers had no length limit in 1.0; the accounts of a ledger longer than
+-- 64 bytes stay readable but can no longer take transfers (22001).  Say so
+-- now (one scan of accounts).
+DO $$
+DECLARE
+    n bigint := (SELECT count(*) FROM payments.accounts WHERE octet_length(ledger) > 64);
+BEGIN
+    IF n > 0 THEN
+        RAISE WARNING '% accounts are in ledgers longer than 64 bytes', n
+            USING DETAIL = 'From release 1.1 on, transfers to or from them are refused; their balances and history stay readable.';
+    END IF;
+END $$;
+
+-- accounts: the ledger first in the key
+ALTER TABLE payments.accounts ALTER COLUMN id DROP DEFAULT;
+ALTER TABLE payments.accounts DROP CONSTRAINT accounts_pkey,
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (ledger, id);
+CREATE INDEX accounts_id_idx ON payments.accounts (id);
+COMMENT ON COLUMN payments.accounts.id IS 'assigned by the ledger from accounts_id_seq; unique across ledgers';
+COMMENT ON COLUMN payments.accounts.ledger IS 'the book the account belongs to (a tenant, say): 1 to 64 bytes (account_guard)';
+COMMENT ON COLUMN payments.accounts.name IS 'unique within its ledger: 1 to 256 bytes (account_guard)';
+COMMENT ON INDEX payments.accounts_id_idx IS 'look-ups of an account by id alone';
+
+-- transfers: the ledger first in every key; the entry each belongs to
+ALTER TABLE payments.transfers ALTER COLUMN id DROP DEFAULT,
+    ADD COLUMN entry_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE payments.transfers ALTER COLUMN entry_id DROP DEFAULT,
+    DROP CONSTRAINT transfers_pkey;
+-- an account's transfers are found through its postings (postings_account_idx)
+DROP INDEX payments.transfers_from_account_idx, payments.transfers_to_account_idx;
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_pkey',
+    'CREATE UNIQUE INDEX transfers_pkey ON payments.transfers USING btree (ledger, id)', true);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_entry_idx',
+    'CREATE INDEX transfers_entry_idx ON payments.transfers USING btree (entry_id)', false);
+COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';
+COMMENT ON COLUMN payments.transfers.idempotency_key IS
+    'unique within the ledger (at most 256 bytes): replaying post_transfer() with it returns the original transfer';
+COMMENT ON COLUMN payments.transfers.entry_id IS
+    'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
+COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
+
+-- postings: the ledger first in the key (its other indexes stay as 1.0
+-- built them); ids drawn by the engine
+ALTER TABLE payments.postings ALTER COLUMN id DROP DEFAULT,
+    DROP CONSTRAINT postings_pkey;
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pkey',
+    'CREATE UNIQUE INDEX postings_pkey ON payments.postings USING btree (ledger, id)', true);
+COMMENT ON COLUMN payments.postings.id IS
+    'drawn when the leg is applied, under the lock of the account (or of its stripe): per account (per stripe), ids follow the order of the legs';
+
+
+-- entries
+CREATE SEQUENCE payments.entries_id_seq;
+CREATE TABLE payments.entries (
+    ledger          text NOT NULL,
+    id              bigint NOT NULL,
+    idempotency_key text,
+    metadata        jsonb,
+    created_at      timestamptz NOT NULL,
+    CONSTRAINT entries_pkey PRIMARY KEY (ledger, id),
+    CONSTRAINT entries_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
+);
+ALTER SEQUENCE payments.entries_id_seq OWNED BY payments.entries.id;
+COMMENT ON TABLE payments.entries IS
+    'entries posted through payments.post_transfers(), with their key and metadata; every transfer''s entry_id names its entry, whether or not the entry has a row here';
+COMMENT ON COLUMN payments.entries.idempotency_key IS
+    'unique within the ledger: replaying post_transfers() with it returns the entry''s transfers';
+SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
+REVOKE ALL ON payments.entries FROM PUBLIC;
+REVOKE ALL ON SEQUENCE payments.entries_id_seq FROM PUBLIC;
+
+-- the triggers: the engine once per statement, in place of a row trigger and
+-- the deferred balance check
+DROP TRIGGER transfer_after_insert ON payments.transfers;
+DROP TRIGGER transfer_check_balanced ON payments.transfers;
+DROP TRIGGER posting_guard ON payments.postings;
+DROP FUNCTION payments.transfer_after_insert(), payments.transfer_check_balanced(),
+    payments.posting_guard();
+
+CREATE FUNCTION payments.transfer_statement_start() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_statement_start' LANGUAGE C;
+CREATE FUNCTION payments.transfer_apply() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_transfer_apply' LANGUAGE C SECURITY DEFINER;
+CREATE FUNCTION payments.ledger_write_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_write_guard' LANGUAGE C;
+COMMENT ON FUNCTION payments.transfer_statement_start() IS
+    'trigger: opens the statement''s entry, before any of its transfers is inserted';
+COMMENT ON FUNCTION payments.transfer_before_insert() IS
+    'trigger: checks a new transfer on its own and assigns its id, ledger, entry and created_at';
+COMMENT ON FUNCTION payments.transfer_apply() IS
+    'trigger: the posting engine: applies the statement''s transfers (locks, volumes, limits in transfer order, legs)';
+COMMENT ON FUNCTION payments.account_guard() IS
+    'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
+
+-- The per-row trigger resolves no name through the caller's path (every
+-- statement it prepares is qualified) and no user code nests in it, so it
+-- drops the SET clause that cost every row.
+ALTER FUNCTION payments.transfer_before_insert() RESET search_path;
+COMMENT ON FUNCTION payments.ledger_write_guard() IS
+    'trigger: postings, entries and the stripes of hot accounts are written only by the ledger itself';
+REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_apply(),
+    payments.ledger_write_guard() FROM PUBLIC;
+
+CREATE TRIGGER transfer_statement_start BEFORE INSERT ON payments.transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_statement_start();
+CREATE TRIGGER transfer_apply AFTER INSERT ON payments.transfers
+    REFERENCING NEW TABLE AS new_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.transfer_apply();
+CREATE TRIGGER posting_guard BEFORE INSERT ON payments.postings
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_guard BEFORE INSERT ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_history_guard;
+ALTER TABLE payments.entries ENABLE ALWAYS TRIGGER entry_truncate_guard;
+
+-- the API: entries of many transfers
+CREATE TYPE payments.transfer_request AS (
+    from_account    bigint,
+    to_account      bigint,
+    amount          monetary,
+    idempotency_key text,
+    metadata        jsonb
+);
+COMMENT ON TYPE payments.transfer_request IS
+    'one transfer of an entry posted by payments.post_transfers(): from_account is debited, to_account credited';
+CREATE FUNCTION payments.post_transfers(
+        transfers payments.transfer_request[],
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'ledger_post_transfers'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) IS
+    'posts the transfers, in order, as one entry of their ledger, all or none; returns their ids in order (the original ones when the entry''s idempotency key is replayed)';
+REVOKE ALL ON FUNCTION payments.post_transfers(payments.transfer_request[], text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION payments.account_checked(bigint) IS
+    'the account id itself; an error if no such account exists (as the calling query sees the table)';
+
+-- Hot accounts (issue 9), continued: the stripes' guards, the index of their
+-- legs, set_hot()
+CREATE TRIGGER stripe_guard BEFORE INSERT OR UPDATE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER stripe_history_guard BEFORE DELETE ON payments.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER stripe_truncate_guard BEFORE TRUNCATE ON payments.account_stripes
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
+ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;
+
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_stripe_idx',
+    'CREATE INDEX postings_stripe_idx ON payments.postings USING btree (account_id, stripe, created_at, id) WHERE (stripe IS NOT NULL)', false);
+COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
+
 CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
                                  stripes integer DEFAULT NULL)
     RETURNS void
@@ -688,6 +580,5 @@ CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
 COMMENT ON FUNCTION payments.set_hot(bigint, boolean, integer) IS
     'makes an account hot (its volumes split over stripes, 16 unless given, more later but never fewer, so that transfers adding to it do not wait for each other) or no longer hot; waits for the transfers applying to it';
 REVOKE ALL ON FUNCTION payments.set_hot(bigint, boolean, integer) FROM PUBLIC;
-REVOKE ALL ON payments.account_volumes FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);
