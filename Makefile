@@ -27,7 +27,7 @@ MONEY_OBJS  = src/amount.o src/bignat.o src/currency_code.o src/iso4217.o \
 MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
               src/allocation.o $(MONEY_OBJS)
 MODULE_big  = payments
-OBJS        = src/payments.o src/lifecycle.o src/hot_accounts.o src/conversion.o src/ratio.o \
+OBJS        = src/payments.o src/lifecycle.o src/hot_accounts.o src/payment_flows.o src/conversion.o src/ratio.o \
               src/ledger.o src/entries.o src/posting_engine.o src/table_writer.o src/ledger_triggers.o \
               src/transfer_api.o $(MONEY_OBJS)
 

@@ -383,7 +383,7 @@ typedef struct ColumnCacheEntry
 
 static ColumnCacheEntry column_cache[128];
 static int	column_cache_used = 0;
-static Oid	relation_oids[REL_ACCOUNT_STRIPES + 1];
+static Oid	relation_oids[REL_OPEN_HOLDS + 1];
 static bool relcache_callback_registered = false;
 
 static void
@@ -438,7 +438,9 @@ ledger_relation(LedgerRelation which)
 		[SEQ_ENTRIES] = "entries_id_seq",
 		[REL_ACCOUNTS] = "accounts",
 		[REL_POSTINGS] = "postings",
-		[REL_ACCOUNT_STRIPES] = "account_stripes"
+		[REL_ACCOUNT_STRIPES] = "account_stripes",
+		[REL_TRANSFERS] = "transfers",
+		[REL_OPEN_HOLDS] = "open_holds"
 	};
 
 	if (!OidIsValid(relation_oids[which]))

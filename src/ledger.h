@@ -26,6 +26,12 @@
 /* business declines: an account that is frozen, or closed */
 #define ERRCODE_ACCOUNT_FROZEN			MAKE_SQLSTATE('5','5','L','0','1')
 #define ERRCODE_ACCOUNT_CLOSED			MAKE_SQLSTATE('5','5','L','0','2')
+/* a hold already captured, voided or expired: it is resolved once */
+#define ERRCODE_HOLD_RESOLVED			MAKE_SQLSTATE('5','5','L','0','3')
+/* a business decline: the hold is past its expires_at */
+#define ERRCODE_HOLD_EXPIRED			MAKE_SQLSTATE('5','5','L','0','4')
+/* reversals of a transfer would exceed it */
+#define ERRCODE_REVERSAL_EXCEEDS		MAKE_SQLSTATE('2','3','L','0','2')
 
 /* Lengths of the names the ledger keeps, in bytes. */
 #define LEDGER_NAME_MAX_BYTES		64
@@ -123,7 +129,9 @@ typedef enum LedgerRelation
 	SEQ_ENTRIES,
 	REL_ACCOUNTS,
 	REL_POSTINGS,
-	REL_ACCOUNT_STRIPES
+	REL_ACCOUNT_STRIPES,
+	REL_TRANSFERS,
+	REL_OPEN_HOLDS
 } LedgerRelation;
 
 extern Oid	ledger_relation(LedgerRelation rel);

@@ -153,14 +153,15 @@ ledger_transfer_statement_start(PG_FUNCTION_ARGS)
 /*
  * The rules a transfer row keeps on its own: accounts and amount given, two
  * different accounts, 0 < amount <= TRANSFER_AMOUNT_MAX (what keeps every
- * volume in range forever), posted, no pending or reversal fields, key and
- * ledger within their lengths.  Checked as each row is inserted, and again
+ * volume in range forever), a status with the fields that go with it
+ * (transfer_kind()), key and ledger within their lengths.  Checked as each row is inserted, and again
  * by the engine on the rows it applies, since a trigger added after ours may
  * have changed them.  inserting: also refuse what the ledger assigns.
  */
-void
+TransferKind
 ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting)
 {
+	TransferKind kind;
 	bool		from_null,
 				to_null,
 				amount_null,
@@ -221,29 +222,21 @@ ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("transfer from account %lld to itself", (long long) from_account),
 				 errtableconstraint(rel, "transfers_accounts_differ")));
-	if (strcmp(TextDatumGetCString(status), "posted") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot insert a transfer with status \"%s\"",
-						TextDatumGetCString(status)),
-				 errdetail("Only posted transfers are supported in this version."),
-				 errtablecol(rel, ledger_column(rel, "status"))));
-	if (!column_is_null(tuple, rel, "pending_id") ||
-		!column_is_null(tuple, rel, "reverses") ||
-		!column_is_null(tuple, rel, "expires_at"))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("pending transfers and reversals are not supported in this version"),
-				 errdetail("pending_id, reverses and expires_at must be null."),
-				 errtable(rel)));
+	kind = transfer_kind(rel, TextDatumGetCString(status),
+						 !column_is_null(tuple, rel, "pending_id"),
+						 !column_is_null(tuple, rel, "reverses"),
+						 !column_is_null(tuple, rel, "expires_at"));
 	check_length(tuple, rel, "idempotency_key", IDEMPOTENCY_KEY_MAX_BYTES);
 	check_length(tuple, rel, "ledger", LEDGER_NAME_MAX_BYTES);
+	return kind;
 }
 
 /*
  * BEFORE INSERT FOR EACH ROW on transfers: the checks that need no other
- * row, the kinds of transfer not supported yet, and what the ledger assigns:
- * id, entry, created_at, and the ledger from the accounts when left out.
+ * row, and what the ledger assigns: id, entry, created_at, and the ledger
+ * from the accounts when left out.  A resolution of a hold first takes the
+ * hold (flows_lock_hold()), before its row can meet another's in the unique
+ * index transfers_ledger_pending_id_key.
  */
 Datum
 ledger_transfer_before_insert(PG_FUNCTION_ARGS)
@@ -254,6 +247,7 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	bool		isnull,
 				ledger_null;
 	char	   *ledger;
+	TransferKind kind;
 	OpenEntry  *entry = fcinfo->flinfo->fn_extra;
 	int			cols[4];
 	Datum		values[4];
@@ -270,7 +264,7 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 		require_transfer_triggers(rel);
 		fcinfo->flinfo->fn_extra = entry = entries_current();
 	}
-	ledger_check_transfer_row(rel, tuple, true);
+	kind = ledger_check_transfer_row(rel, tuple, true);
 
 	ledger_null = column_is_null(tuple, rel, "ledger");
 	if (ledger_null)
@@ -278,6 +272,14 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 																 &isnull)));
 	else
 		ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &ledger_null));
+	if (TRANSFER_RESOLVES_HOLD(kind))
+	{
+		Datum		key = get_column(tuple, rel, "idempotency_key", &isnull);
+
+		flows_lock_hold(ledger, DatumGetInt64(get_column(tuple, rel, "pending_id", &isnull)),
+						column_is_null(tuple, rel, "idempotency_key") ? NULL :
+						TextDatumGetCString(key));
+	}
 
 	cols[0] = ledger_column(rel, "id");
 	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
@@ -540,15 +542,15 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 }
 
 /*
- * BEFORE INSERT on postings and entries, and INSERT OR UPDATE on
- * account_stripes: only the ledger writes them.
+ * BEFORE INSERT on postings and entries, INSERT OR UPDATE on
+ * account_stripes, and INSERT, UPDATE OR DELETE on open_holds: only the
+ * ledger writes them.
  */
 Datum
 ledger_write_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, "ledger_write_guard");
-	bool		stripes = RelationGetRelid(trigdata->tg_relation) ==
-		ledger_relation(REL_ACCOUNT_STRIPES);
+	Oid			relid = RelationGetRelid(trigdata->tg_relation);
 
 	payments_require_sql_version();
 	if (!ledger_is_writing())
@@ -556,8 +558,10 @@ ledger_write_guard(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("payments.%s is written only by the ledger",
 						RelationGetRelationName(trigdata->tg_relation)),
-				 stripes ?
+				 relid == ledger_relation(REL_ACCOUNT_STRIPES) ?
 				 errhint("Make an account hot with payments.set_hot(); transfers then write its stripes.") :
+				 relid == ledger_relation(REL_OPEN_HOLDS) ?
+				 errhint("Holds are opened by payments.hold() and closed by payments.capture(), payments.release() or payments.expire_holds().") :
 				 errhint("Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers()."),
 				 errtable(trigdata->tg_relation)));
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?

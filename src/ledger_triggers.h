@@ -10,11 +10,14 @@
 #include "access/htup.h"
 #include "utils/rel.h"
 
+#include "payment_flows.h"
+
 /*
  * Refuses a transfer row that breaks a rule it keeps on its own (accounts,
- * amount, status, lengths); inserting: also one that brings what the ledger
- * assigns (id, entry_id, created_at).
+ * amount, status and the fields that go with it, lengths); inserting: also
+ * one that brings what the ledger assigns (id, entry_id, created_at).
+ * Returns its kind.
  */
-extern void ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting);
+extern TransferKind ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting);
 
 #endif							/* PAYMENTS_LEDGER_TRIGGERS_H */

@@ -49,6 +49,7 @@
 #include "hot_accounts.h"
 #include "ledger.h"
 #include "ledger_triggers.h"
+#include "payment_flows.h"
 #include "posting_engine.h"
 #include "table_writer.h"
 
@@ -64,8 +65,13 @@ typedef struct EngineAccount
 	EngineAccountKey key;
 	int64		first_transfer; /* the first transfer with a leg here, for errors */
 	currency_code currency;		/* of that leg: all must be the account's */
-	amount_int	debits;			/* the statement's legs, summed per side */
+	amount_int	debits;			/* the statement's posted legs, summed per side */
 	amount_int	credits;
+	amount_int	held_debits;	/* its holds' legs, summed per side */
+	amount_int	held_credits;
+	amount_int	released_debits;	/* the holds its resolutions release */
+	amount_int	released_credits;
+	bool		moves_money;	/* any leg but a void's or an expiry's */
 	Datum		ledger_text;	/* key.ledger as text */
 	/* set once locked */
 	AccountRow	row;			/* volumes before the statement, then running */
@@ -83,16 +89,12 @@ typedef struct TransferColumns
 	int			from_account;
 	int			to_account;
 	int			amount;
+	int			status;
+	int			pending_id;
+	int			reverses;
+	int			expires_at;
+	int			created_at;
 } TransferColumns;
-
-typedef struct Transfer
-{
-	int64		id;
-	const char *ledger;
-	int64		from_account;
-	int64		to_account;
-	Monetary	amount;
-} Transfer;
 
 static LedgerPlan account_row_plan = {
 	"SELECT " ACCOUNT_COLUMNS " FROM payments.accounts "
@@ -100,17 +102,29 @@ static LedgerPlan account_row_plan = {
 	1, {INT8OID}
 };
 
-/* Reads a transfer of the transition table; NOT NULL has vetted it. */
+/* Reads a transfer of the transition table; NOT NULL and the row checks have vetted it. */
 static void
-read_transfer(TupleTableSlot *slot, const TransferColumns *cols, Transfer *t)
+read_transfer(Relation rel, TupleTableSlot *slot, const TransferColumns *cols, Transfer *t)
 {
 	bool		isnull;
+	Datum		d;
 
 	t->id = DatumGetInt64(slot_getattr(slot, cols->id, &isnull));
 	t->ledger = TextDatumGetCString(slot_getattr(slot, cols->ledger, &isnull));
 	t->from_account = DatumGetInt64(slot_getattr(slot, cols->from_account, &isnull));
 	t->to_account = DatumGetInt64(slot_getattr(slot, cols->to_account, &isnull));
 	t->amount = *DatumGetMonetaryP(slot_getattr(slot, cols->amount, &isnull));
+	t->created_at = DatumGetTimestampTz(slot_getattr(slot, cols->created_at, &isnull));
+	d = slot_getattr(slot, cols->pending_id, &isnull);
+	t->pending_id = isnull ? 0 : DatumGetInt64(d);
+	d = slot_getattr(slot, cols->reverses, &isnull);
+	t->reverses = isnull ? 0 : DatumGetInt64(d);
+	d = slot_getattr(slot, cols->expires_at, &isnull);
+	t->has_expiry = !isnull;
+	t->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	t->kind = transfer_kind(rel, TextDatumGetCString(slot_getattr(slot, cols->status, &isnull)),
+							!slot_attisnull(slot, cols->pending_id),
+							!slot_attisnull(slot, cols->reverses), t->has_expiry);
 }
 
 static EngineAccount *
@@ -141,9 +155,13 @@ fetch_account(Oid monetary_oid, int64 id)
 	return row;
 }
 
-/* Pass 1: one leg of a transfer, netted into its account. */
+/*
+ * Pass 1: one leg of a transfer, netted into its account: its posted money,
+ * or the pending volume it holds, or releases (hold_amount, of a resolution).
+ */
 static void
-add_leg(Oid monetary_oid, HTAB *accounts, const Transfer *t, int64 account, bool debit)
+add_leg(Oid monetary_oid, HTAB *accounts, const Transfer *t, int64 account, bool debit,
+		amount_int hold_amount)
 {
 	bool		found;
 	EngineAccount *a = find_account(accounts, t->ledger, account, true, &found);
@@ -153,6 +171,9 @@ add_leg(Oid monetary_oid, HTAB *accounts, const Transfer *t, int64 account, bool
 		a->first_transfer = t->id;
 		a->currency = t->amount.currency;
 		a->debits = a->credits = 0;
+		a->held_debits = a->held_credits = 0;
+		a->released_debits = a->released_credits = 0;
+		a->moves_money = false;
 	}
 	else if (a->currency != t->amount.currency)
 	{
@@ -163,12 +184,55 @@ add_leg(Oid monetary_oid, HTAB *accounts, const Transfer *t, int64 account, bool
 		ledger_check_account(row, account, t->id, t->ledger, t->amount.currency);
 	}
 	/* cannot overflow: fewer than 2^63 legs of at most TRANSFER_AMOUNT_MAX */
-	if (debit)
-		amount_check(amount_add(a->debits, t->amount.units, &a->debits),
+	if (TRANSFER_POSTS(t->kind))
+		amount_check(amount_add(debit ? a->debits : a->credits, t->amount.units,
+								debit ? &a->debits : &a->credits),
 					 "account volume", a->currency);
-	else
-		amount_check(amount_add(a->credits, t->amount.units, &a->credits),
+	if (t->kind == TRANSFER_HOLD)
+		amount_check(amount_add(debit ? a->held_debits : a->held_credits, t->amount.units,
+								debit ? &a->held_debits : &a->held_credits),
 					 "account volume", a->currency);
+	if (TRANSFER_RESOLVES_HOLD(t->kind))
+		amount_check(amount_add(debit ? a->released_debits : a->released_credits, hold_amount,
+								debit ? &a->released_debits : &a->released_credits),
+					 "account volume", a->currency);
+	a->moves_money |= t->kind != TRANSFER_VOID && t->kind != TRANSFER_EXPIRY;
+}
+
+/* Whether the statement changes the account's pending volumes. */
+static bool
+moves_pending(const EngineAccount *a)
+{
+	return a->held_debits > 0 || a->held_credits > 0 ||
+		a->released_debits > 0 || a->released_credits > 0;
+}
+
+/*
+ * Whether legs of the statement could take the account below what it may
+ * hold: posted legs and holds may; releases never do (holds are checked
+ * when made, so capturing one cannot break a limit).
+ */
+static bool
+legs_need_total(const EngineAccount *a, bool debit_normal, bool allow_negative)
+{
+	return hot_legs_need_total(debit_normal, allow_negative,
+							   a->debits > 0 || a->held_debits > 0,
+							   a->credits > 0 || a->held_credits > 0);
+}
+
+/*
+ * The checks of ledger_check_account(), but a frozen account still lets
+ * holds go (voids and expiries move no money in or out).
+ */
+static void
+check_account(EngineAccount *a)
+{
+	char	   *status = a->row.status;
+
+	if (!a->moves_money && strcmp(status, "frozen") == 0)
+		a->row.status = "open";
+	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+	a->row.status = status;
 }
 
 static int
@@ -300,6 +364,30 @@ add_netted(const EngineAccount *a, const AccountRow *before, Datum *values,
 	values[credits_col] = MonetaryPGetDatum(credits);
 }
 
+/* Adds what a's holds hold and its resolutions release to the pending volumes in values. */
+static void
+add_pending(const EngineAccount *a, const AccountRow *before, Datum *values,
+			int debits_col, int credits_col)
+{
+	Monetary   *debits = palloc(sizeof(Monetary));
+	Monetary   *credits = palloc(sizeof(Monetary));
+	ErrorContextCallback callback = {error_context_stack, account_error_context, (void *) a};
+
+	error_context_stack = &callback;
+	debits->currency = credits->currency = a->currency;
+	amount_check(amount_add(before->debits_pending.units, a->held_debits, &debits->units),
+				 "account volume", a->currency);
+	amount_check(amount_sub(debits->units, a->released_debits, &debits->units),
+				 "account volume", a->currency);
+	amount_check(amount_add(before->credits_pending.units, a->held_credits, &credits->units),
+				 "account volume", a->currency);
+	amount_check(amount_sub(credits->units, a->released_credits, &credits->units),
+				 "account volume", a->currency);
+	error_context_stack = callback.previous;
+	values[debits_col] = MonetaryPGetDatum(debits);
+	values[credits_col] = MonetaryPGetDatum(credits);
+}
+
 /*
  * Step 2 for a hot account whose legs cannot take it below its limit (as
  * the hint has it): to one of its stripes.  Returns false, having locked
@@ -333,10 +421,9 @@ update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountC
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), RelationGetDescr(accounts->rel),
 					  account_values, account_nulls);
 	account_from_values(cols, account_values, &a->row);
-	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+	check_account(a);
 	hot_account_learn(&a->row);
-	if (!a->row.hot ||
-		hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
+	if (!a->row.hot || legs_need_total(a, a->row.debit_normal, a->row.allow_negative))
 		/*
 		 * Made cold, or barred from going negative, since the hint: the legs
 		 * belong on its row, but waiting for the row while holding a stripe
@@ -382,9 +469,10 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 	 * from its own snapshot would then see beside the version it had seen:
 	 * in REPEATABLE READ and SERIALIZABLE, hot accounts' legs go to the row.
 	 */
-	if (!IsolationUsesXactSnapshot() &&
+	/* Pending volumes live on the account row alone. */
+	if (!IsolationUsesXactSnapshot() && !moves_pending(a) &&
 		hot_account_hint(a->key.id, &hint) &&
-		!hot_legs_need_total(hint.debit_normal, hint.allow_negative, a->debits, a->credits) &&
+		!legs_need_total(a, hint.debit_normal, hint.allow_negative) &&
 		update_stripe(stripes, accounts, cols, a, hint.stripes))
 		return;
 
@@ -398,7 +486,7 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 	}
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), desc, values, nulls);
 	account_from_values(cols, values, &a->row);
-	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+	check_account(a);
 	hot_account_learn(&a->row);
 
 	if (a->row.stripes > 0)
@@ -406,11 +494,13 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 		a->stripe = 0;
 		a->others.debit_normal = a->row.debit_normal;
 		/* the true total, for the limits: stripes locked while others may write them */
-		if (hot_legs_need_total(a->row.debit_normal, a->row.allow_negative, a->debits, a->credits))
+		if (legs_need_total(a, a->row.debit_normal, a->row.allow_negative))
 			hot_stripes_add(stripes_writer(stripes), a->ledger_text, a->key.id,
 							a->row.stripes, a->row.hot, &a->others);
 	}
 	add_netted(a, &a->row, values, cols->debits_posted, cols->credits_posted);
+	if (moves_pending(a))
+		add_pending(a, &a->row, values, cols->debits_pending, cols->credits_pending);
 	table_writer_update(accounts, values, nulls);
 	/* the row's strings live in the caller's per-account context */
 	a->row.ledger = a->row.status = NULL;
@@ -429,6 +519,8 @@ typedef struct LegRow
 	int			balance_after;
 	int			created_at;
 	int			stripe;
+	int			pending_change;
+	int			held_after;
 	Datum	   *values;
 	bool	   *nulls;
 	Datum		debit;			/* 'debit' and 'credit' as text */
@@ -448,6 +540,8 @@ leg_row_init(LegRow *leg, Relation postings, TimestampTz posted_at)
 	leg->balance_after = ledger_column(postings, "balance_after") - 1;
 	leg->created_at = ledger_column(postings, "created_at") - 1;
 	leg->stripe = ledger_column(postings, "stripe") - 1;
+	leg->pending_change = ledger_column(postings, "pending_change") - 1;
+	leg->held_after = ledger_column(postings, "held_after") - 1;
 	leg->values = palloc0(leg->natts * sizeof(Datum));
 	leg->nulls = palloc(leg->natts * sizeof(bool));
 	for (int i = 0; i < leg->natts; i++)
@@ -475,30 +569,46 @@ available_total(const EngineAccount *a)
 /*
  * Step 3 for one leg: the running volumes and balance, with it, of what it
  * goes to (the account's row, or a stripe), the limit checked against the
- * account's true total, the leg written.
+ * account's true total, the leg written.  A leg moves posted money, or
+ * pending volume (a hold's: +its amount; a resolution's: -hold_amount, the
+ * amount of the hold it resolves), or, a capture's, both.
  */
 static void
 apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *t,
-		  bool debit)
+		  bool debit, amount_int hold_amount)
 {
 	AccountRow *row = &a->row;
-	amount_int	before = ledger_posted_balance(row);
 	amount_int	available_before = available_total(a);
 	Monetary	balance_after;
+	Monetary	posted = {0, t->amount.currency};
+	Monetary	pending_change = {0, t->amount.currency};
+	Monetary	held_after;
+	Monetary   *pending_volume = debit ? &row->debits_pending : &row->credits_pending;
 
-	if (debit)
-		amount_check(amount_add(row->debits_posted.units, t->amount.units,
-								&row->debits_posted.units),
+	if (TRANSFER_POSTS(t->kind))
+	{
+		posted.units = t->amount.units;
+		amount_check(amount_add(debit ? row->debits_posted.units : row->credits_posted.units,
+								posted.units,
+								debit ? &row->debits_posted.units : &row->credits_posted.units),
 					 "account volume", row->currency);
-	else
-		amount_check(amount_add(row->credits_posted.units, t->amount.units,
-								&row->credits_posted.units),
-					 "account volume", row->currency);
+	}
+	if (t->kind == TRANSFER_HOLD)
+		pending_change.units = t->amount.units;
+	else if (TRANSFER_RESOLVES_HOLD(t->kind))
+		pending_change.units = -hold_amount;
+	amount_check(amount_add(pending_volume->units, pending_change.units, &pending_volume->units),
+				 "account volume", row->currency);
 	balance_after.units = ledger_posted_balance(row);
 	balance_after.currency = row->currency;
+	held_after.units = row->debit_normal ? row->credits_pending.units : row->debits_pending.units;
+	held_after.currency = row->currency;
 
-	/* a stripe takes no leg that lowers the balance of an account with a limit */
-	if (!row->allow_negative && balance_after.units < before && available_total(a) < 0)
+	/*
+	 * A leg that lowers what an account with a limit may spend below zero
+	 * (a stripe takes none such).
+	 */
+	if (!row->allow_negative && available_total(a) < available_before && available_total(a) < 0)
 	{
 		Monetary	had = {available_before, row->currency};
 
@@ -519,10 +629,14 @@ apply_leg(TableWriter *postings, LegRow *leg, EngineAccount *a, const Transfer *
 	leg->values[leg->transfer_id] = Int64GetDatum(t->id);
 	leg->values[leg->account_id] = Int64GetDatum(row->id);
 	leg->values[leg->side] = debit ? leg->debit : leg->credit;
-	leg->values[leg->amount] = MonetaryPGetDatum(&t->amount);
+	leg->values[leg->amount] = MonetaryPGetDatum(&posted);
 	leg->values[leg->balance_after] = MonetaryPGetDatum(&balance_after);
 	leg->nulls[leg->stripe] = a->stripe < 0;
 	leg->values[leg->stripe] = Int16GetDatum(a->stripe < 0 ? 0 : a->stripe);
+	leg->nulls[leg->pending_change] = leg->nulls[leg->held_after] =
+		t->kind != TRANSFER_HOLD && !TRANSFER_RESOLVES_HOLD(t->kind);
+	leg->values[leg->pending_change] = MonetaryPGetDatum(&pending_change);
+	leg->values[leg->held_after] = MonetaryPGetDatum(&held_after);
 	table_writer_insert(postings, leg->values, leg->nulls);
 }
 
@@ -546,6 +660,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 				postings;
 	AccountColumns account_cols;
 	StripesWriter stripes = {.open = false};
+	FlowsState	flows;
 	LegRow		leg;
 	Transfer	t;
 
@@ -554,6 +669,11 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	cols.from_account = ledger_column(rel, "from_account");
 	cols.to_account = ledger_column(rel, "to_account");
 	cols.amount = ledger_column(rel, "amount");
+	cols.status = ledger_column(rel, "status");
+	cols.pending_id = ledger_column(rel, "pending_id");
+	cols.reverses = ledger_column(rel, "reverses");
+	cols.expires_at = ledger_column(rel, "expires_at");
+	cols.created_at = ledger_column(rel, "created_at");
 
 	engine_cxt = AllocSetContextCreate(CurrentMemoryContext, "payments posting engine",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -567,24 +687,53 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	accounts = hash_create("payments engine accounts", 16, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/* 1. net the legs per account, each row checked as it now is */
+	/*
+	 * Find and lock rows as UPDATE would, after whatever this transaction
+	 * has done so far (a call nested in the statement may have posted): in
+	 * READ COMMITTED with a fresh snapshot, so that an account committed
+	 * since the statement began is there; otherwise with the transaction's.
+	 * (Holds and reversed transfers are looked up with a new snapshot, in
+	 * which this statement's own transfers are seen too.)
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	flows_begin(&flows, engine_cxt, monetary_oid);
+
+	/*
+	 * 1. net the legs per account, each row checked as it now is, and each
+	 * against what it names: a resolution against its hold (whose open row it
+	 * deletes), a reversal against the transfer it reverses
+	 */
 	tuplestore_rescan(transfers);
 	while (tuplestore_gettupleslot(transfers, true, false, slot))
 	{
 		bool		should_free;
+		amount_int	hold_amount = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(row_cxt);
 		ledger_check_transfer_row(rel, ExecFetchSlotHeapTuple(slot, false, &should_free), false);
-		read_transfer(slot, &cols, &t);
-		add_leg(monetary_oid, accounts, &t, t.from_account, true);
-		add_leg(monetary_oid, accounts, &t, t.to_account, false);
+		read_transfer(rel, slot, &cols, &t);
+		if (t.kind == TRANSFER_HOLD)
+			flows_check_hold(&t);
+		else if (TRANSFER_RESOLVES_HOLD(t.kind))
+			hold_amount = flows_resolve(&flows, &t);
+		else if (t.kind == TRANSFER_REVERSAL)
+			flows_add_reversal(&flows, &t);
+		add_leg(monetary_oid, accounts, &t, t.from_account, true, hold_amount);
+		add_leg(monetary_oid, accounts, &t, t.to_account, false, hold_amount);
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
 	naccounts = hash_get_num_entries(accounts);
 	if (naccounts == 0)
+	{
+		flows_end(&flows);
+		PopActiveSnapshot();
 		goto done;				/* nothing inserted (ON CONFLICT DO NOTHING, say) */
+	}
+	/* reversed transfers are locked before accounts, in (ledger, id) order */
+	flows_check_reversals(&flows);
 
 	/* 2. lock and update the accounts, in (ledger, id) order */
 	order = palloc(naccounts * sizeof(EngineAccount *));
@@ -592,15 +741,6 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	for (long i = 0; (a = hash_seq_search(&seq)) != NULL; i++)
 		order[i] = a;
 	qsort(order, naccounts, sizeof(EngineAccount *), compare_accounts);
-	/*
-	 * Find and lock the accounts as UPDATE would, after whatever this
-	 * transaction has done so far (a call nested in the statement may have
-	 * posted): in READ COMMITTED with a fresh snapshot, so that an account
-	 * committed since the statement began is there; otherwise with the
-	 * transaction's.
-	 */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
 	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
 	stripes.context = engine_cxt;
 	account_columns_init(&account_cols, accounts_writer.rel);
@@ -626,20 +766,25 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	{
 		EngineAccount *from,
 				   *to;
+		amount_int	hold_amount;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(row_cxt);
-		read_transfer(slot, &cols, &t);
+		read_transfer(rel, slot, &cols, &t);
 		from = find_account(accounts, t.ledger, t.from_account, false, NULL);
 		to = find_account(accounts, t.ledger, t.to_account, false, NULL);
 		if (from == NULL || to == NULL)
 			elog(ERROR, "transfer %lld changed between the engine's passes", (long long) t.id);
-		apply_leg(&postings, &leg, from, &t, true);
-		apply_leg(&postings, &leg, to, &t, false);
+		hold_amount = TRANSFER_RESOLVES_HOLD(t.kind) ? flows_hold_amount(&flows, t.id) : 0;
+		apply_leg(&postings, &leg, from, &t, true, hold_amount);
+		apply_leg(&postings, &leg, to, &t, false, hold_amount);
+		if (t.kind == TRANSFER_HOLD)
+			flows_open_hold(&flows, &t);
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
 	table_writer_close(&postings);
+	flows_end(&flows);
 	PopActiveSnapshot();
 
 done:

@@ -218,6 +218,13 @@ table_writer_update(TableWriter *w, Datum *values, bool *nulls)
 	ResetPerTupleExprContext(w->estate);
 }
 
+void
+table_writer_delete(TableWriter *w)
+{
+	/* the row is locked: no concurrent change can get in the way */
+	simple_table_tuple_delete(w->rel, &w->slot->tts_tid, GetActiveSnapshot());
+}
+
 /* Writes the buffered rows: heap tuples several to a page, then their index entries. */
 static void
 table_writer_flush(TableWriter *w)

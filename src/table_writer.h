@@ -72,6 +72,9 @@ extern bool table_writer_fetch_latest(TableWriter *w, Datum *key);
 /* Replaces the row table_writer_lock() left in w->slot by a whole new one. */
 extern void table_writer_update(TableWriter *w, Datum *values, bool *nulls);
 
+/* Deletes the row a lock left in w->slot. */
+extern void table_writer_delete(TableWriter *w);
+
 /* Writes what is buffered, and closes the table and its indexes. */
 extern void table_writer_close(TableWriter *w);
 

@@ -49,58 +49,118 @@ key_reused(const char *key, const char *what, int64 id, const char *ledger)
 /* post_transfer ------------------------------------------------------------ */
 
 /*
+ * One transfer as the API inserts it: a plain one, a hold, a resolution of
+ * a hold or a reversal.  Columns left null are zero or NULL here.
+ */
+typedef struct TransferRow
+{
+	Oid			monetary_oid;
+	const char *ledger;			/* NULL: the from account's */
+	int64		from_account;
+	int64		to_account;
+	Monetary   *amount;			/* NULL only for a replay's look-up (reversals) */
+	Datum		key;			/* text, or 0 */
+	Datum		metadata;		/* jsonb, or 0 */
+	const char *status;
+	int64		pending_id;
+	int64		reverses;
+	Datum		expires_at;		/* timestamptz, or 0 */
+	bool		has_expiry;
+} TransferRow;
+
+#define TRANSFER_ROW_PARAMS 10
+#define TRANSFER_ROW_TYPES \
+	{TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID, TEXTOID, INT8OID, INT8OID, \
+	TIMESTAMPTZOID}
+
+static void
+transfer_row_args(const TransferRow *r, Datum *args, char *nulls)
+{
+	memset(nulls, ' ', TRANSFER_ROW_PARAMS);
+	args[0] = r->ledger ? CStringGetTextDatum(r->ledger) : (Datum) 0;
+	nulls[0] = r->ledger ? ' ' : 'n';
+	args[1] = Int64GetDatum(r->from_account);
+	args[2] = Int64GetDatum(r->to_account);
+	args[3] = r->amount ? MonetaryPGetDatum(r->amount) : (Datum) 0;
+	nulls[3] = r->amount ? ' ' : 'n';
+	args[4] = r->key;
+	nulls[4] = r->key ? ' ' : 'n';
+	args[5] = r->metadata;
+	nulls[5] = r->metadata ? ' ' : 'n';
+	args[6] = CStringGetTextDatum(r->status);
+	args[7] = Int64GetDatum(r->pending_id);
+	nulls[7] = r->pending_id ? ' ' : 'n';
+	args[8] = Int64GetDatum(r->reverses);
+	nulls[8] = r->reverses ? ' ' : 'n';
+	args[9] = r->expires_at;
+	nulls[9] = r->has_expiry ? ' ' : 'n';
+}
+
+/*
  * The transfer already posted with this key in the ledger, and whether it is
  * the same request.  The stored row is the request's fingerprint: accounts,
- * amount and metadata are compared exactly, so no two different requests can
- * ever match.  $1 may be null: the ledger is then the from account's.
+ * amount (unless the request leaves it to the ledger), metadata and what
+ * kind of transfer it is are compared exactly, so no two different requests
+ * can ever match.  $1 may be null: the ledger is then the from account's.
  */
 static LedgerPlan find_by_key_plan = {
 	"SELECT t.id, t.ledger, "
 	"       t.from_account OPERATOR(pg_catalog.=) $2 "
 	"       AND t.to_account OPERATOR(pg_catalog.=) $3 "
-	"       AND t.amount OPERATOR(@monetary@.=) $4 "
+	"       AND coalesce(t.amount OPERATOR(@monetary@.=) $4, true) "
 	"       AND coalesce(t.metadata OPERATOR(pg_catalog.=) $6, "
 	"                               t.metadata IS NULL AND $6 IS NULL) "
+	"       AND t.status OPERATOR(pg_catalog.=) $7 "
+	"       AND coalesce(t.pending_id OPERATOR(pg_catalog.=) $8, "
+	"                    t.pending_id IS NULL AND $8 IS NULL) "
+	"       AND coalesce(t.reverses OPERATOR(pg_catalog.=) $9, "
+	"                    t.reverses IS NULL AND $9 IS NULL) "
+	"       AND coalesce(t.expires_at OPERATOR(pg_catalog.=) $10, "
+	"                    t.expires_at IS NULL AND $10 IS NULL) "
 	"  FROM payments.transfers t "
 	" WHERE t.idempotency_key OPERATOR(pg_catalog.=) $5 "
 	"   AND t.ledger OPERATOR(pg_catalog.=) coalesce($1, "
 	"       (SELECT a.ledger FROM payments.accounts a WHERE a.id OPERATOR(pg_catalog.=) $2))",
-	6, {TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID}
+	TRANSFER_ROW_PARAMS, TRANSFER_ROW_TYPES
 };
 
 /*
  * ON CONFLICT waits for a concurrent insert of the same key to commit or
  * abort, so of two racing calls one inserts and the other finds its row; a
  * replay after the fact conflicts the same way.  The BEFORE triggers fire
- * before the conflict check, but they only check and assign; the engine
- * applies the rows really inserted.
+ * before the conflict check, but they only check, assign and lock; the
+ * engine applies the rows really inserted.
  */
+#define INSERT_TRANSFER_SQL(on_conflict) \
+	"INSERT INTO payments.transfers " \
+	"       (ledger, from_account, to_account, amount, idempotency_key, metadata, " \
+	"        status, pending_id, reverses, expires_at) " \
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) " on_conflict "RETURNING id"
+
 static LedgerPlan insert_keyed_transfer_plan = {
-	"INSERT INTO payments.transfers "
-	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) "
-	"VALUES ($1, $2, $3, $4, $5, $6) "
-	"ON CONFLICT (ledger, idempotency_key) DO NOTHING RETURNING id",
-	6, {TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID}
+	INSERT_TRANSFER_SQL("ON CONFLICT (ledger, idempotency_key) DO NOTHING "),
+	TRANSFER_ROW_PARAMS, TRANSFER_ROW_TYPES
 };
 
 /* Without a key nothing can conflict. */
 static LedgerPlan insert_transfer_plan = {
-	"INSERT INTO payments.transfers "
-	"       (ledger, from_account, to_account, amount, idempotency_key, metadata) "
-	"VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-	6, {TEXTOID, INT8OID, INT8OID, MONETARY_PARAM, TEXTOID, JSONBOID}
+	INSERT_TRANSFER_SQL(""),
+	TRANSFER_ROW_PARAMS, TRANSFER_ROW_TYPES
 };
 
 /* Looks the key up; returns true and sets *id when a transfer has it. */
 static bool
-find_by_key(Oid monetary_oid, Datum *args, const char *nulls, int64 *id)
+find_by_key(const TransferRow *r, int64 *id)
 {
+	Datum		args[TRANSFER_ROW_PARAMS];
+	char		nulls[TRANSFER_ROW_PARAMS];
 	bool		isnull;
 	bool		same;
 	HeapTuple	row;
 	TupleDesc	desc;
 
-	if (SPI_execute_plan(ledger_plan(&find_by_key_plan, monetary_oid), args, nulls,
+	transfer_row_args(r, args, nulls);
+	if (SPI_execute_plan(ledger_plan(&find_by_key_plan, r->monetary_oid), args, nulls,
 						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed looking up an idempotency key");
 	if (SPI_processed == 0)
@@ -111,34 +171,19 @@ find_by_key(Oid monetary_oid, Datum *args, const char *nulls, int64 *id)
 	*id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
 	same = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
 	if (isnull || !same)
-		key_reused(TextDatumGetCString(args[4]), "transfer", *id,
+		key_reused(TextDatumGetCString(r->key), "transfer", *id,
 				   TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)));
 	return true;
 }
 
+/* Inserts the transfer (the caller has connected to SPI); returns its id, or the replayed one's. */
 static int64
-post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
-			  int64 to_account, Monetary *amount, int key_arg, int metadata_arg)
+insert_transfer(const TransferRow *r)
 {
-	Oid			monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, 2);
-	Datum		args[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	bool		has_key = !PG_ARGISNULL(key_arg);
+	Datum		args[TRANSFER_ROW_PARAMS];
+	char		nulls[TRANSFER_ROW_PARAMS];
 	int64		id = 0;
 	bool		isnull;
-
-	args[0] = ledger ? CStringGetTextDatum(ledger) : (Datum) 0;
-	nulls[0] = ledger ? ' ' : 'n';
-	args[1] = Int64GetDatum(from_account);
-	args[2] = Int64GetDatum(to_account);
-	args[3] = MonetaryPGetDatum(amount);
-	args[4] = has_key ? PG_GETARG_DATUM(key_arg) : (Datum) 0;
-	nulls[4] = has_key ? ' ' : 'n';
-	args[5] = PG_ARGISNULL(metadata_arg) ? (Datum) 0 : PG_GETARG_DATUM(metadata_arg);
-	nulls[5] = PG_ARGISNULL(metadata_arg) ? 'n' : ' ';
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 
 	/*
 	 * No look-up first: a replayed key conflicts, and the row is then found
@@ -146,17 +191,40 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 	 * engine applies only rows really inserted, so a replay is answered even
 	 * if its accounts have been frozen since.
 	 */
-	if (SPI_execute_plan(ledger_plan(has_key ? &insert_keyed_transfer_plan :
-									 &insert_transfer_plan, monetary_oid),
+	transfer_row_args(r, args, nulls);
+	if (SPI_execute_plan(ledger_plan(r->key ? &insert_keyed_transfer_plan :
+									 &insert_transfer_plan, r->monetary_oid),
 						 args, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_plan failed inserting a transfer");
 	if (SPI_processed == 1)
 		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										 1, &isnull));
 	/* a conflict: the key is taken, by this request or by another */
-	else if (!has_key || !find_by_key(monetary_oid, args, nulls, &id))
+	else if (!r->key || !find_by_key(r, &id))
 		elog(ERROR, "transfer with idempotency key \"%s\" conflicted but was not found",
-			 has_key ? TextDatumGetCString(args[4]) : "");
+			 r->key ? TextDatumGetCString(r->key) : "");
+	return id;
+}
+
+static int64
+post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
+			  int64 to_account, Monetary *amount, int key_arg, int metadata_arg)
+{
+	TransferRow r = {
+		.monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, 2),
+		.ledger = ledger,
+		.from_account = from_account,
+		.to_account = to_account,
+		.amount = amount,
+		.key = PG_ARGISNULL(key_arg) ? (Datum) 0 : PG_GETARG_DATUM(key_arg),
+		.metadata = PG_ARGISNULL(metadata_arg) ? (Datum) 0 : PG_GETARG_DATUM(metadata_arg),
+		.status = "posted"
+	};
+	int64		id;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	id = insert_transfer(&r);
 	SPI_finish();
 	return id;
 }
@@ -650,4 +718,384 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 		ledger_account_missing(PG_GETARG_INT64(0), false);
 	SPI_finish();
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
+}
+
+/* payment flows ------------------------------------------------------------ */
+
+PG_FUNCTION_INFO_V1(ledger_hold);
+PG_FUNCTION_INFO_V1(ledger_capture);
+PG_FUNCTION_INFO_V1(ledger_release);
+PG_FUNCTION_INFO_V1(ledger_reverse_transfer);
+PG_FUNCTION_INFO_V1(ledger_reverse_entry);
+
+/* payments.hold(from_account, to_account, amount, expires_at, idempotency_key, metadata) */
+Datum
+ledger_hold(PG_FUNCTION_ARGS)
+{
+	TransferRow r = {
+		.monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, 2),
+		.key = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4),
+		.metadata = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5),
+		.status = "pending",
+		.expires_at = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
+		.has_expiry = !PG_ARGISNULL(3)
+	};
+	int64		id;
+
+	payments_require_sql_version();
+	require_args(fcinfo, false);
+	r.from_account = PG_GETARG_INT64(0);
+	r.to_account = PG_GETARG_INT64(1);
+	r.amount = PG_GETARG_MONETARY_P(2);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	id = insert_transfer(&r);
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/* A transfer named by id alone (its ledger found through its legs). */
+typedef struct NamedRow
+{
+	char	   *ledger;
+	int64		from_account;
+	int64		to_account;
+	Monetary   *amount;
+	char	   *status;
+	int64		entry_id;
+} NamedRow;
+
+static LedgerPlan named_transfer_plan = {
+	"SELECT t.ledger, t.from_account, t.to_account, t.amount, t.status, t.entry_id "
+	"  FROM payments.transfers t "
+	" WHERE t.id OPERATOR(pg_catalog.=) $1 "
+	"   AND t.ledger OPERATOR(pg_catalog.=) (SELECT p.ledger FROM payments.postings p "
+	"        WHERE p.transfer_id OPERATOR(pg_catalog.=) $1 LIMIT 1)",
+	1, {INT8OID}
+};
+
+static void
+named_transfer(int64 id, const char *what, NamedRow *n)
+{
+	Datum		args[1] = {Int64GetDatum(id)};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+
+	if (SPI_execute_plan(ledger_plan(&named_transfer_plan, InvalidOid), args, NULL,
+						 false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed reading transfer %lld", (long long) id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("%s %lld does not exist", what, (long long) id),
+				 errledger("transfers", "id", NULL)));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	n->ledger = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+	n->from_account = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+	n->to_account = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
+	n->amount = DatumGetMonetaryP(SPI_getbinval(row, desc, 4, &isnull));
+	n->status = TextDatumGetCString(SPI_getbinval(row, desc, 5, &isnull));
+	n->entry_id = DatumGetInt64(SPI_getbinval(row, desc, 6, &isnull));
+}
+
+/*
+ * A resolution of a hold: the hold's ledger and accounts, the amount given
+ * (a capture's) or the hold's; the triggers and the engine check the rest.
+ */
+static int64
+resolve_hold(FunctionCallInfo fcinfo, const char *status, Monetary *amount, int key_arg)
+{
+	TransferRow r = {
+		.key = PG_ARGISNULL(key_arg) ? (Datum) 0 : PG_GETARG_DATUM(key_arg),
+		.status = status,
+		.pending_id = PG_GETARG_INT64(0)
+	};
+	NamedRow	hold;
+	int64		id;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	named_transfer(r.pending_id, "hold", &hold);
+	r.ledger = hold.ledger;
+	r.from_account = hold.from_account;
+	r.to_account = hold.to_account;
+	r.amount = amount ? amount : hold.amount;
+	r.monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 3)->atttypid;
+	id = insert_transfer(&r);
+	SPI_finish();
+	return id;
+}
+
+static void
+require_hold(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("hold must not be null")));
+}
+
+/* payments.capture(hold, amount, idempotency_key) */
+Datum
+ledger_capture(PG_FUNCTION_ARGS)
+{
+	payments_require_sql_version();
+	require_hold(fcinfo);
+	PG_RETURN_INT64(resolve_hold(fcinfo, "posted",
+								 PG_ARGISNULL(1) ? NULL : PG_GETARG_MONETARY_P(1), 2));
+}
+
+/* payments.release(hold, idempotency_key) */
+Datum
+ledger_release(PG_FUNCTION_ARGS)
+{
+	payments_require_sql_version();
+	require_hold(fcinfo);
+	PG_RETURN_INT64(resolve_hold(fcinfo, "voided", NULL, 1));
+}
+
+/* What is left to reverse of a transfer, as this snapshot sees it. */
+static LedgerPlan unreversed_plan = {
+	"SELECT t.amount OPERATOR(@monetary@.-) "
+	"       coalesce((SELECT @monetary@.sum(r.amount) FROM payments.transfers r "
+	"                  WHERE r.ledger OPERATOR(pg_catalog.=) t.ledger "
+	"                    AND r.reverses OPERATOR(pg_catalog.=) t.id), "
+	"                t.amount OPERATOR(@monetary@.-) t.amount) "
+	"  FROM payments.transfers t "
+	" WHERE t.ledger OPERATOR(pg_catalog.=) $1 AND t.id OPERATOR(pg_catalog.=) $2",
+	2, {TEXTOID, INT8OID}
+};
+
+static void
+refuse_fully_reversed(int64 transfer, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_REVERSAL_EXCEEDS),
+			 errmsg("%s %lld is already reversed in full", what, (long long) transfer),
+			 errledger("transfers", "reverses", "transfers_reversals_within_transfer")));
+}
+
+/* payments.reverse_transfer(transfer, amount, idempotency_key, metadata) */
+Datum
+ledger_reverse_transfer(PG_FUNCTION_ARGS)
+{
+	TransferRow r = {
+		.key = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
+		.metadata = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
+		.status = "posted",
+		.amount = PG_ARGISNULL(1) ? NULL : PG_GETARG_MONETARY_P(1)
+	};
+	NamedRow	original;
+	int64		id;
+
+	payments_require_sql_version();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transfer must not be null")));
+	r.reverses = PG_GETARG_INT64(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	named_transfer(r.reverses, "transfer", &original);
+	r.monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 3)->atttypid;
+	r.ledger = original.ledger;
+	r.from_account = original.to_account;
+	r.to_account = original.from_account;
+
+	/* a replay is answered before what is left is computed (it may be nothing now) */
+	if (r.key && find_by_key(&r, &id))
+	{
+		SPI_finish();
+		PG_RETURN_INT64(id);
+	}
+	if (r.amount == NULL)
+	{
+		Datum		args[2] = {CStringGetTextDatum(original.ledger), Int64GetDatum(r.reverses)};
+		bool		isnull;
+
+		/* all that is left: the engine checks it again, under the original's lock */
+		if (SPI_execute_plan(ledger_plan(&unreversed_plan, r.monetary_oid), args, NULL,
+							 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "SPI_execute_plan failed reading the reversals of transfer %lld",
+				 (long long) r.reverses);
+		r.amount = DatumGetMonetaryP(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		if (strcmp(original.status, "posted") == 0 && r.amount->units <= 0)
+			refuse_fully_reversed(r.reverses, "transfer");
+		if (r.amount->units <= 0)
+			r.amount = original.amount;		/* the engine says why it cannot be */
+	}
+	id = insert_transfer(&r);
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * The reversals of what is left of each posted transfer of an entry, newest
+ * first, as one entry of their own (entries_preassign).
+ */
+static LedgerPlan insert_entry_reversal_plan = {
+	"INSERT INTO payments.transfers (ledger, from_account, to_account, amount, reverses) "
+	"SELECT t.ledger, t.to_account, t.from_account, l.amount, t.id "
+	"  FROM payments.transfers t "
+	"  CROSS JOIN LATERAL (SELECT t.amount OPERATOR(@monetary@.-) "
+	"                             coalesce(@monetary@.sum(r.amount), "
+	"                                      t.amount OPERATOR(@monetary@.-) t.amount) AS amount "
+	"                        FROM payments.transfers r "
+	"                       WHERE r.ledger OPERATOR(pg_catalog.=) t.ledger "
+	"                         AND r.reverses OPERATOR(pg_catalog.=) t.id) l "
+	" WHERE t.entry_id OPERATOR(pg_catalog.=) $2 AND t.ledger OPERATOR(pg_catalog.=) $1 "
+	"   AND t.status OPERATOR(pg_catalog.=) 'posted' "
+	"   AND @monetary@.amount(l.amount) OPERATOR(pg_catalog.>) 0 "
+	" ORDER BY t.id DESC "
+	"RETURNING id",
+	2, {TEXTOID, INT8OID}
+};
+
+static LedgerPlan entry_ledger_plan = {
+	"SELECT t.ledger, t.amount FROM payments.transfers t "
+	" WHERE t.entry_id OPERATOR(pg_catalog.=) $1 LIMIT 1",
+	1, {INT8OID}
+};
+
+/*
+ * The entry posted with the key, if it is the reversal of entry: its
+ * transfers' ids in order, or 23I01 if it is anything else.
+ */
+static LedgerPlan replay_entry_reversal_plan = {
+	"SELECT e.id, (SELECT pg_catalog.array_agg(t.id ORDER BY t.id) FROM payments.transfers t "
+	"               WHERE t.ledger OPERATOR(pg_catalog.=) e.ledger "
+	"                 AND t.entry_id OPERATOR(pg_catalog.=) e.id), "
+	"       coalesce(e.metadata OPERATOR(pg_catalog.=) $4, e.metadata IS NULL AND $4 IS NULL) "
+	"       AND NOT EXISTS (SELECT FROM payments.transfers t "
+	"                        WHERE t.ledger OPERATOR(pg_catalog.=) e.ledger "
+	"                          AND t.entry_id OPERATOR(pg_catalog.=) e.id "
+	"                          AND NOT EXISTS (SELECT FROM payments.transfers o "
+	"                                           WHERE o.ledger OPERATOR(pg_catalog.=) t.ledger "
+	"                                             AND o.id OPERATOR(pg_catalog.=) t.reverses "
+	"                                             AND o.entry_id OPERATOR(pg_catalog.=) $3)) "
+	"  FROM payments.entries e "
+	" WHERE e.ledger OPERATOR(pg_catalog.=) $1 AND e.idempotency_key OPERATOR(pg_catalog.=) $2",
+	4, {TEXTOID, TEXTOID, INT8OID, JSONBOID}
+};
+
+/* payments.reverse_entry(entry, idempotency_key, metadata) */
+Datum
+ledger_reverse_entry(PG_FUNCTION_ARGS)
+{
+	int64		entry = PG_GETARG_INT64(0);
+	Datum		key = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	Datum		metadata = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	char	   *ledger;
+	Oid			monetary_oid;
+	int64		reversal;
+	bool		isnull;
+	volatile int ret = 0;
+	Datum	   *ids;
+	int			n;
+	ArrayType  *result;
+
+	payments_require_sql_version();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("entry must not be null")));
+	if (entry == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entry 0 cannot be reversed as a whole"),
+				 errdetail("Entry 0 holds every transfer posted before release 1.1."),
+				 errhint("Reverse its transfers one by one with payments.reverse_transfer().")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(entry);
+	if (SPI_execute_plan(ledger_plan(&entry_ledger_plan, InvalidOid), args, NULL, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed reading entry %lld", (long long) entry);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("entry %lld does not exist", (long long) entry),
+				 errledger("transfers", "entry_id", NULL)));
+	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											   1, &isnull));
+	monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 1)->atttypid;
+
+	reversal = ledger_nextval(SEQ_ENTRIES);
+	if (key || metadata)
+	{
+		Datum		claim[4] = {CStringGetTextDatum(ledger), Int64GetDatum(reversal), key, metadata};
+		char		claim_nulls[4] = {' ', ' ', key ? ' ' : 'n', metadata ? ' ' : 'n'};
+
+		if (key && (VARSIZE_ANY_EXHDR(DatumGetPointer(key)) < 1 ||
+					VARSIZE_ANY_EXHDR(DatumGetPointer(key)) > IDEMPOTENCY_KEY_MAX_BYTES))
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("idempotency_key of entries must be 1 to %d bytes long, not %d",
+							IDEMPOTENCY_KEY_MAX_BYTES,
+							(int) VARSIZE_ANY_EXHDR(DatumGetPointer(key))),
+					 errledger("entries", "idempotency_key", NULL)));
+		if (ledger_execute_write(ledger_plan(&claim_entry_plan, InvalidOid), claim, claim_nulls)
+			!= SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "SPI_execute_plan failed writing an entry");
+		if (SPI_processed == 0)
+		{
+			/* the key is taken: this request again, or another */
+			Datum		replay[4] = {CStringGetTextDatum(ledger), key, Int64GetDatum(entry),
+			metadata};
+			char		replay_nulls[4] = {' ', ' ', ' ', metadata ? ' ' : 'n'};
+			Datum		result_ids;
+
+			if (SPI_execute_plan(ledger_plan(&replay_entry_reversal_plan, InvalidOid),
+								 replay, replay_nulls, false, 1) != SPI_OK_SELECT ||
+				SPI_processed != 1)
+				elog(ERROR, "entry with idempotency key \"%s\" conflicted but was not found",
+					 TextDatumGetCString(key));
+			if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+											&isnull)))
+				key_reused(TextDatumGetCString(key), "entry",
+						   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull)),
+						   ledger);
+			result_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+			if (isnull)
+				elog(ERROR, "entry with idempotency key \"%s\" has no transfers",
+					 TextDatumGetCString(key));
+			MemoryContextSwitchTo(caller_cxt);
+			result = DatumGetArrayTypePCopy(result_ids);
+			SPI_finish();
+			PG_RETURN_ARRAYTYPE_P(result);
+		}
+	}
+
+	args[0] = CStringGetTextDatum(ledger);
+	args[1] = Int64GetDatum(entry);
+	entries_preassign(reversal, ledger);
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(ledger_plan(&insert_entry_reversal_plan, monetary_oid),
+							   args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		entries_preassign_clear();
+	}
+	PG_END_TRY();
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "inserting the reversal of entry %lld failed", (long long) entry);
+	if (SPI_processed == 0)
+		refuse_fully_reversed(entry, "entry");
+	n = (int) SPI_processed;
+	ids = SPI_palloc(n * sizeof(Datum));
+	for (int i = 0; i < n; i++)
+		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+	MemoryContextSwitchTo(caller_cxt);
+	result = construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	SPI_finish();
+	PG_RETURN_ARRAYTYPE_P(result);
 }

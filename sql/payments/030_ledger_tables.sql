@@ -113,6 +113,13 @@ ALTER SEQUENCE payments.transfers_id_seq OWNED BY payments.transfers.id;
 -- side, in time order; two more random-order index entries per transfer
 -- would cost every write for a question postings already answer.
 CREATE INDEX transfers_entry_idx ON payments.transfers (entry_id);
+-- Payment flows (holds, their resolutions, reversals): partial indexes, so
+-- that plain transfers pay only their predicates.  A hold is resolved once:
+-- by a capture, a void or its expiry, each a transfer naming it.
+CREATE UNIQUE INDEX transfers_ledger_pending_id_key ON payments.transfers (ledger, pending_id)
+    WHERE pending_id IS NOT NULL;
+CREATE INDEX transfers_holds_idx ON payments.transfers (id) WHERE status = 'pending';
+CREATE INDEX transfers_reverses_idx ON payments.transfers (reverses) WHERE reverses IS NOT NULL;
 COMMENT ON TABLE payments.transfers IS
     'money moved inside one ledger: from_account is debited, to_account credited; never updated or deleted';
 COMMENT ON COLUMN payments.transfers.id IS 'assigned by the ledger from transfers_id_seq; unique across ledgers';
@@ -122,6 +129,33 @@ COMMENT ON COLUMN payments.transfers.created_at IS 'when the ledger posted the t
 COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
+COMMENT ON COLUMN payments.transfers.status IS
+    'posted (moves money), pending (a hold: payments.hold()), or, for the transfer that resolves a hold without moving money, voided (payments.release()) or expired (payments.expire_holds())';
+COMMENT ON COLUMN payments.transfers.pending_id IS
+    'of a capture (status posted), void or expiry: the hold it resolves, in the same ledger, with the same accounts; a hold is resolved once';
+COMMENT ON COLUMN payments.transfers.reverses IS
+    'of a reversal (payments.reverse_transfer()): the posted transfer it undoes, in full or in part, moving money back between the same accounts; all reversals of a transfer together never exceed it';
+COMMENT ON COLUMN payments.transfers.expires_at IS
+    'of a hold: from then on it can no longer be captured or voided, only expired';
+COMMENT ON INDEX payments.transfers_ledger_pending_id_key IS 'a hold is resolved at most once';
+COMMENT ON INDEX payments.transfers_holds_idx IS 'holds by id';
+COMMENT ON INDEX payments.transfers_reverses_idx IS 'the reversals of a transfer';
+
+-- The holds not yet resolved: the ledger inserts a row with each hold and
+-- deletes it with the hold's resolution.  Whoever resolves a hold first
+-- locks its row, so that of two resolutions one waits and then finds it
+-- resolved; the expiry sweep skips rows others hold.
+CREATE TABLE payments.open_holds (
+    ledger          text NOT NULL,
+    id              bigint NOT NULL,    -- the hold's transfer id
+    expires_at      timestamptz,
+    CONSTRAINT open_holds_pkey PRIMARY KEY (ledger, id)
+);
+CREATE INDEX open_holds_expires_at_idx ON payments.open_holds (expires_at)
+    WHERE expires_at IS NOT NULL;
+COMMENT ON TABLE payments.open_holds IS
+    'the holds not yet captured, voided or expired; written only by the ledger';
+COMMENT ON INDEX payments.open_holds_expires_at_idx IS 'for payments.expire_holds()';
 
 CREATE SEQUENCE payments.postings_id_seq;
 CREATE TABLE payments.postings (
@@ -134,6 +168,8 @@ CREATE TABLE payments.postings (
     balance_after   monetary NOT NULL,
     created_at      timestamptz NOT NULL,
     stripe          smallint,               -- of a hot account; see below
+    pending_change  monetary,               -- of a hold's leg or its resolution's
+    held_after      monetary,
     CONSTRAINT postings_pkey PRIMARY KEY (ledger, id)
 );
 ALTER SEQUENCE payments.postings_id_seq OWNED BY payments.postings.id;
@@ -154,6 +190,16 @@ COMMENT ON COLUMN payments.postings.balance_after IS
     'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
 COMMENT ON COLUMN payments.postings.stripe IS
     'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
+-- the account's pending outgoing volume as of a time (statement())
+CREATE INDEX postings_pending_idx ON payments.postings (account_id, created_at, id)
+    WHERE pending_change IS NOT NULL;
+COMMENT ON COLUMN payments.postings.amount IS
+    'the posted money the leg moves: the transfer''s amount, or zero for the legs of a hold, a void or an expiry, which move only pending volumes';
+COMMENT ON COLUMN payments.postings.pending_change IS
+    'null but for the legs of holds and of their resolutions: the change to the account''s pending volume on the leg''s side, +amount for a hold, -(the hold''s amount) for its capture, void or expiry';
+COMMENT ON COLUMN payments.postings.held_after IS
+    'with pending_change: the account''s pending outgoing volume right after the leg (pending debits of a credit-normal account, pending credits of a debit-normal one), which its available balance subtracts';
+COMMENT ON INDEX payments.postings_pending_idx IS 'the legs that change pending volumes, in time order';
 COMMENT ON INDEX payments.postings_stripe_idx IS 'the legs of each stripe of hot accounts, in time order';
 COMMENT ON COLUMN payments.postings.created_at IS
     'when the leg was applied, taken under the lock of the account (or of its stripe): per account (per stripe) it follows the order of the legs';
@@ -183,10 +229,11 @@ SELECT pg_catalog.pg_extension_config_dump('payments.postings_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.open_holds', '');
 
 -- Nobody writes the ledger tables directly but through the API, unless a
 -- DBA grants it: the triggers then still enforce every rule.
 REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
-    payments.account_stripes FROM PUBLIC;
+    payments.account_stripes, payments.open_holds FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

@@ -35,7 +35,7 @@ COMMENT ON FUNCTION payments.transfer_apply() IS
 COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries and the stripes of hot accounts are written only by the ledger itself';
+    'trigger: postings, entries, the stripes of hot accounts and open holds are written only by the ledger itself';
 COMMENT ON FUNCTION payments.history_guard() IS
     'trigger: refuses UPDATE, DELETE and TRUNCATE of ledger history';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_before_insert(),
@@ -66,6 +66,13 @@ CREATE TRIGGER entry_guard BEFORE INSERT ON payments.entries
 CREATE TRIGGER entry_history_guard BEFORE UPDATE OR DELETE ON payments.entries
     FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
 CREATE TRIGGER entry_truncate_guard BEFORE TRUNCATE ON payments.entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+-- Open holds come and go with holds and their resolutions, written by the
+-- engine; nobody else writes them.
+CREATE TRIGGER open_hold_guard BEFORE INSERT OR UPDATE OR DELETE ON payments.open_holds
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER open_hold_truncate_guard BEFORE TRUNCATE ON payments.open_holds
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
 
 -- A hot account's stripes are updated by the engine as it updates account
@@ -99,3 +106,4 @@ ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_history_guard;
 ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_truncate_guard;
 ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
 ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;
+ALTER TABLE payments.open_holds ENABLE ALWAYS TRIGGER open_hold_truncate_guard;

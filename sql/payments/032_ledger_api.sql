@@ -138,3 +138,91 @@ REVOKE ALL ON FUNCTION
     payments.set_account_status(text, text, text),
     payments.set_hot(bigint, boolean, integer)
     FROM PUBLIC;
+
+-- Payment flows (DESIGN.md section 5).  Each inserts one transfer, which the
+-- triggers and the engine check and apply as any other (src/payment_flows.c).
+
+CREATE FUNCTION payments.hold(
+        from_account bigint,
+        to_account bigint,
+        amount monetary,
+        expires_at timestamptz DEFAULT NULL,
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_hold'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb) IS
+    'authorizes: holds amount from one account for another (pending volumes; the available balance of the first drops at once, its posted balance does not) until captured, released or expired; returns the hold''s transfer id';
+
+CREATE FUNCTION payments.capture(hold bigint, amount monetary DEFAULT NULL,
+                                 idempotency_key text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_capture'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.capture(bigint, monetary, text) IS
+    'posts a hold, in full (amount null) or in part, the rest released; once, and not after it expires; returns the capture''s transfer id';
+
+CREATE FUNCTION payments.release(hold bigint, idempotency_key text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_release'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.release(bigint, text) IS
+    'voids a hold: releases it whole, once, and not after it expires; returns the void''s transfer id';
+
+-- The sweep: expires the holds past their expiry that nobody else is
+-- resolving (SKIP LOCKED), oldest first, at most max_holds per call; run it
+-- concurrently and as often as you like.
+CREATE FUNCTION payments.expire_holds(max_holds integer DEFAULT 10000)
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    WITH due AS (
+        SELECT o.ledger, o.id FROM payments.open_holds o
+         WHERE o.expires_at <= statement_timestamp()
+         ORDER BY o.expires_at, o.id
+         LIMIT greatest(expire_holds.max_holds, 0)
+           FOR UPDATE SKIP LOCKED
+    ), expired AS (
+        INSERT INTO payments.transfers (ledger, from_account, to_account, amount, status, pending_id)
+        SELECT h.ledger, h.from_account, h.to_account, h.amount, 'expired', h.id
+          FROM due JOIN payments.transfers h ON h.ledger = due.ledger AND h.id = due.id
+         ORDER BY h.ledger, h.id
+        RETURNING 1
+    )
+    SELECT count(*) FROM expired;
+END;
+COMMENT ON FUNCTION payments.expire_holds(integer) IS
+    'expires up to max_holds holds past their expires_at (oldest first, skipping those another transaction is resolving), releasing them; returns how many; safe to run concurrently and repeatedly';
+
+CREATE FUNCTION payments.reverse_transfer(transfer bigint, amount monetary DEFAULT NULL,
+                                          idempotency_key text DEFAULT NULL,
+                                          metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_reverse_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_transfer(bigint, monetary, text, jsonb) IS
+    'refunds: moves amount (all that is left to reverse, if null) back from the transfer''s to_account to its from_account; all reversals of a transfer never exceed it; returns the reversal''s transfer id';
+
+CREATE FUNCTION payments.reverse_entry(entry bigint, idempotency_key text DEFAULT NULL,
+                                       metadata jsonb DEFAULT NULL)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'ledger_reverse_entry'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_entry(bigint, text, jsonb) IS
+    'reverses what is left of every posted transfer of an entry (transfers.entry_id), newest first, as one entry, all or none; returns the reversals'' ids';
+
+REVOKE ALL ON FUNCTION
+    payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb),
+    payments.capture(bigint, monetary, text),
+    payments.release(bigint, text),
+    payments.expire_holds(integer),
+    payments.reverse_transfer(bigint, monetary, text, jsonb),
+    payments.reverse_entry(bigint, text, jsonb)
+    FROM PUBLIC;

@@ -5,12 +5,14 @@
 -- postings, entries, accounts with their volumes, and hot accounts' stripes.
 CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
     SELECT format('transfers: %s | postings: %s | entries: %s | accounts: %s',
-        (SELECT coalesce(string_agg(format('%s %s %s %s %s->%s %s', id, ledger, entry_id,
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s->%s %s %s %s %s %s', id, ledger, entry_id,
                                            coalesce(idempotency_key, '-'), from_account,
-                                           to_account, amount), ', ' ORDER BY id), '')
+                                           to_account, amount, status, pending_id, reverses,
+                                           expires_at), ', ' ORDER BY id), '')
            FROM payments.transfers),
-        (SELECT coalesce(string_agg(format('%s %s %s %s %s', id, transfer_id, account_id,
-                                           side, balance_after), ', ' ORDER BY id), '')
+        (SELECT coalesce(string_agg(format('%s %s %s %s %s %s %s %s', id, transfer_id, account_id,
+                                           side, amount, balance_after, pending_change, held_after),
+                                    ', ' ORDER BY id), '')
            FROM payments.postings),
         (SELECT coalesce(string_agg(format('%s %s %s %s', ledger, id,
                                            coalesce(idempotency_key, '-'), metadata),
@@ -26,6 +28,9 @@ CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
                                            stripe, debits_posted, credits_posted, debits_pending,
                                            credits_pending), ', ' ORDER BY account_id, stripe), ''))
               FROM payments.account_stripes)
+        || (SELECT format(' | open holds: %s', coalesce(string_agg(format('%s %s %s', ledger, id,
+                                           expires_at), ', ' ORDER BY ledger, id), ''))
+              FROM payments.open_holds)
 $$;
 
 -- throws_ok(), then a check that the ledger is as it was before: two tests.

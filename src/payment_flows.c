@@ -1,0 +1,540 @@
+/*
+ * payment_flows.c
+ *	  Holds, their resolutions and reversals, as the posting engine applies
+ *	  them (payment_flows.h).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "payment_flows.h"
+
+static void
+refuse_row(Relation rel, const char *constraint, const char *message)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s", message),
+			 errtableconstraint(rel, constraint)));
+}
+
+TransferKind
+transfer_kind(Relation rel, const char *status, bool has_pending_id, bool has_reverses,
+			  bool has_expires_at)
+{
+	bool		pending = strcmp(status, "pending") == 0;
+
+	if (has_expires_at && !pending)
+		refuse_row(rel, "transfers_status_fields",
+				   "only a hold (status pending) has an expires_at");
+	if (pending)
+	{
+		if (has_pending_id || has_reverses)
+			refuse_row(rel, "transfers_status_fields",
+					   "a hold (status pending) cannot resolve a hold or reverse a transfer");
+		return TRANSFER_HOLD;
+	}
+	if (has_pending_id && has_reverses)
+		refuse_row(rel, "transfers_status_fields",
+				   "a transfer cannot both resolve a hold and reverse a transfer");
+	if (strcmp(status, "posted") == 0)
+		return has_pending_id ? TRANSFER_CAPTURE :
+			has_reverses ? TRANSFER_REVERSAL : TRANSFER_PLAIN;
+	/* voided or expired: the CHECK on status allows nothing else */
+	if (has_reverses)
+		refuse_row(rel, "transfers_status_fields",
+				   "only a posted transfer can reverse another");
+	if (!has_pending_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a transfer with status %s must name the hold it resolves in pending_id",
+						status),
+				 errhint("Release a hold with payments.release(); holds expire through payments.expire_holds()."),
+				 errtableconstraint(rel, "transfers_status_fields")));
+	return strcmp(status, "voided") == 0 ? TRANSFER_VOID : TRANSFER_EXPIRY;
+}
+
+/* The word for how a resolution left its hold. */
+static const char *
+resolved_as(const char *status)
+{
+	return strcmp(status, "posted") == 0 ? "captured" : status;
+}
+
+/* Takes the hold's open row; there is none once it is resolved. */
+static LedgerPlan lock_open_hold_plan = {
+	"SELECT FROM payments.open_holds "
+	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2 FOR UPDATE",
+	2, {TEXTOID, INT8OID}
+};
+
+/* What resolved the hold. */
+static LedgerPlan resolution_plan = {
+	"SELECT id, status, idempotency_key FROM payments.transfers "
+	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND pending_id OPERATOR(pg_catalog.=) $2",
+	2, {TEXTOID, INT8OID}
+};
+
+/* Refuses, naming what resolved the hold, if anything has (as a new snapshot sees it). */
+static void
+refuse_if_resolved(Datum *args, const char *key)
+{
+	bool		isnull;
+	HeapTuple	row;
+	TupleDesc	desc;
+	Datum		resolution_key;
+
+	if (SPI_execute_snapshot(ledger_plan(&resolution_plan, InvalidOid), args, NULL,
+							 GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed looking up a hold's resolution");
+	if (SPI_processed == 0)
+		return;
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	resolution_key = SPI_getbinval(row, desc, 3, &isnull);
+	if (key != NULL && !isnull && strcmp(TextDatumGetCString(resolution_key), key) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_HOLD_RESOLVED),
+			 errmsg("hold %lld is already %s", (long long) DatumGetInt64(args[1]),
+					resolved_as(TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)))),
+			 errdetail("Transfer %lld resolved it; a hold is captured, voided or expired once.",
+					   (long long) DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull))),
+			 errledger("transfers", "pending_id", "transfers_ledger_pending_id_key")));
+}
+
+void
+flows_lock_hold(const char *ledger, int64 hold, const char *key)
+{
+	Datum		args[2] = {CStringGetTextDatum(ledger), Int64GetDatum(hold)};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_plan(ledger_plan(&lock_open_hold_plan, InvalidOid), args, NULL,
+						 false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed locking hold %lld", (long long) hold);
+	if (SPI_processed == 0)
+		refuse_if_resolved(args, key);
+	SPI_finish();
+}
+
+/* the engine's part ---------------------------------------------------------- */
+
+typedef struct HoldAmount
+{
+	int64		resolution;
+	amount_int	amount;
+} HoldAmount;
+
+typedef struct ReversedKey
+{
+	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
+	int64		id;
+} ReversedKey;
+
+typedef struct Reversed
+{
+	ReversedKey key;
+	Monetary	amount;			/* of the original */
+	int64		first_reversal; /* of the statement, for errors */
+} Reversed;
+
+void
+flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid)
+{
+	memset(f, 0, sizeof(FlowsState));
+	f->context = context;
+	f->monetary_oid = monetary_oid;
+}
+
+static TableWriter *
+transfers_writer(FlowsState *f)
+{
+	if (!f->transfers_open)
+	{
+		MemoryContext old = MemoryContextSwitchTo(f->context);
+
+		table_writer_open(&f->transfers, ledger_relation(REL_TRANSFERS));
+		MemoryContextSwitchTo(old);
+		f->transfers_open = true;
+	}
+	return &f->transfers;
+}
+
+static TableWriter *
+open_holds_writer(FlowsState *f)
+{
+	if (!f->holds_open)
+	{
+		MemoryContext old = MemoryContextSwitchTo(f->context);
+
+		table_writer_open(&f->open_holds, ledger_relation(REL_OPEN_HOLDS));
+		MemoryContextSwitchTo(old);
+		f->holds_open = true;
+	}
+	return &f->open_holds;
+}
+
+/* A transfer another one names, as the engine needs it. */
+typedef struct NamedTransfer
+{
+	int64		id;
+	int64		from_account;
+	int64		to_account;
+	Monetary	amount;
+	char	   *status;
+	bool		has_expiry;
+	TimestampTz expires_at;
+} NamedTransfer;
+
+/*
+ * Finds transfer id in ledger as a new snapshot sees it (and, with lock,
+ * locks it, waiting for whoever holds it).  Refuses one that does not exist
+ * there, naming the column of t that names it.
+ */
+static void
+find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool lock,
+		   NamedTransfer *n)
+{
+	TableWriter *w = transfers_writer(f);
+	Relation	rel = w->rel;
+	Datum		key[2] = {CStringGetTextDatum(t->ledger), Int64GetDatum(id)};
+	bool		found;
+	bool		isnull;
+	Datum		d;
+
+	if (lock)
+		found = table_writer_lock_latest(w, key, false) == ROW_LOCKED;
+	else
+		found = table_writer_fetch_latest(w, key);
+	if (!found)
+	{
+		char	   *ledger = flows_transfer_ledger(id);
+
+		if (ledger != NULL && strcmp(ledger, t->ledger) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("transfer %lld is in ledger \"%s\", not in the ledger \"%s\" of transfer %lld",
+							(long long) id, ledger, t->ledger, (long long) t->id),
+					 errdetail("A hold and its resolution, or a transfer and its reversal, are in one ledger."),
+					 errledger("transfers", column, "transfers_accounts_in_ledger")));
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("transfer %lld does not exist", (long long) id),
+				 errledger("transfers", column, NULL)));
+	}
+	n->id = id;
+	n->from_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "from_account"), &isnull));
+	n->to_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "to_account"), &isnull));
+	n->amount = *DatumGetMonetaryP(slot_getattr(w->slot, ledger_column(rel, "amount"), &isnull));
+	n->status = TextDatumGetCString(slot_getattr(w->slot, ledger_column(rel, "status"), &isnull));
+	d = slot_getattr(w->slot, ledger_column(rel, "expires_at"), &isnull);
+	n->has_expiry = !isnull;
+	n->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+void
+flows_check_hold(const Transfer *t)
+{
+	if (t->has_expiry && t->expires_at <= t->created_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hold %lld would expire at %s, which is not after it is made, at %s",
+						(long long) t->id, pstrdup(timestamptz_to_str(t->expires_at)),
+						pstrdup(timestamptz_to_str(t->created_at))),
+				 errledger("transfers", "expires_at", NULL)));
+}
+
+amount_int
+flows_resolve(FlowsState *f, const Transfer *t)
+{
+	NamedTransfer hold;
+	TableWriter *holds;
+	Datum		key[2] = {CStringGetTextDatum(t->ledger), Int64GetDatum(t->pending_id)};
+	HoldAmount *entry;
+	bool		found;
+
+	find_named(f, t, t->pending_id, "pending_id", false, &hold);
+	if (strcmp(hold.status, "pending") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transfer %lld is not a hold", (long long) t->pending_id),
+				 errdetail("Transfer %lld names it in pending_id, which only a hold's capture, void or expiry does.",
+						   (long long) t->id),
+				 errhint("To undo a posted transfer, reverse it with payments.reverse_transfer()."),
+				 errledger("transfers", "pending_id", "transfers_pending_id_is_hold")));
+	if (t->from_account != hold.from_account || t->to_account != hold.to_account)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transfer %lld resolves hold %lld but not between its accounts",
+						(long long) t->id, (long long) t->pending_id),
+				 errdetail("The hold is from account %lld to account %lld.",
+						   (long long) hold.from_account, (long long) hold.to_account),
+				 errledger("transfers", "pending_id", "transfers_resolution_of_hold")));
+	if (t->amount.currency != hold.amount.currency ||
+		(t->kind == TRANSFER_CAPTURE ? t->amount.units > hold.amount.units :
+		 t->amount.units != hold.amount.units))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 t->kind == TRANSFER_CAPTURE ?
+				 errmsg("capture of %s exceeds hold %lld of %s", monetary_to_cstring(&t->amount),
+						(long long) t->pending_id, monetary_to_cstring(&hold.amount)) :
+				 errmsg("a %s of hold %lld is of its whole amount %s, not %s",
+						t->kind == TRANSFER_VOID ? "void" : "expiry", (long long) t->pending_id,
+						monetary_to_cstring(&hold.amount), monetary_to_cstring(&t->amount)),
+				 errdetail("A hold is captured in full or in part, the rest released; voided or expired, it is released whole."),
+				 errledger("transfers", "amount", "transfers_resolution_of_hold")));
+	if (t->kind == TRANSFER_EXPIRY)
+	{
+		if (!hold.has_expiry || t->created_at < hold.expires_at)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("hold %lld has not expired", (long long) t->pending_id),
+					 hold.has_expiry ?
+					 errdetail("It expires at %s.", timestamptz_to_str(hold.expires_at)) :
+					 errdetail("It has no expires_at."),
+					 errledger("transfers", "status", NULL)));
+	}
+	else if (hold.has_expiry && t->created_at >= hold.expires_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_HOLD_EXPIRED),
+				 errmsg("hold %lld expired at %s", (long long) t->pending_id,
+						timestamptz_to_str(hold.expires_at)),
+				 errdetail("An expired hold can no longer be %s; payments.expire_holds() releases it.",
+						   t->kind == TRANSFER_CAPTURE ? "captured" : "voided"),
+				 errledger("transfers", "pending_id", NULL)));
+
+	/*
+	 * Its open row: taken by the resolution's BEFORE trigger (so this does
+	 * not wait), unless a trigger after it changed pending_id; then this
+	 * waits, as the trigger would have.
+	 */
+	holds = open_holds_writer(f);
+	if (table_writer_lock_latest(holds, key, false) != ROW_LOCKED)
+	{
+		Datum		args[2] = {key[0], key[1]};
+
+		refuse_if_resolved(args, NULL);
+		ereport(ERROR,
+				(errcode(ERRCODE_HOLD_RESOLVED),
+				 errmsg("hold %lld is already resolved", (long long) t->pending_id),
+				 errledger("open_holds", NULL, NULL)));
+	}
+	table_writer_delete(holds);
+
+	if (f->hold_amounts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(HoldAmount);
+		ctl.hcxt = f->context;
+		f->hold_amounts = hash_create("payments resolved holds", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(f->hold_amounts, &t->id, HASH_ENTER, &found);
+	entry->amount = hold.amount.units;
+	return hold.amount.units;
+}
+
+amount_int
+flows_hold_amount(FlowsState *f, int64 resolution)
+{
+	HoldAmount *entry = f->hold_amounts ?
+		hash_search(f->hold_amounts, &resolution, HASH_FIND, NULL) : NULL;
+
+	if (entry == NULL)
+		elog(ERROR, "transfer %lld changed between the engine's passes", (long long) resolution);
+	return entry->amount;
+}
+
+void
+flows_add_reversal(FlowsState *f, const Transfer *t)
+{
+	NamedTransfer original;
+	ReversedKey key;
+	Reversed   *r;
+	bool		found;
+
+	find_named(f, t, t->reverses, "reverses", false, &original);
+	if (strcmp(original.status, "posted") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transfer %lld moved no money: it cannot be reversed", (long long) t->reverses),
+				 errdetail("Its status is %s; only posted transfers are reversed.", original.status),
+				 strcmp(original.status, "pending") == 0 ?
+				 errhint("Release a hold with payments.release().") : 0,
+				 errledger("transfers", "reverses", "transfers_reverses_posted")));
+	if (t->from_account != original.to_account || t->to_account != original.from_account)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transfer %lld reverses transfer %lld but not from account %lld to account %lld",
+						(long long) t->id, (long long) t->reverses,
+						(long long) original.to_account, (long long) original.from_account),
+				 errdetail("A reversal moves money back between the accounts of the transfer it reverses."),
+				 errledger("transfers", "reverses", "transfers_reversal_of_transfer")));
+	if (t->amount.currency != original.amount.currency)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("currency mismatch: transfer %lld is in %s but reverses transfer %lld in %s",
+						(long long) t->id, currency_to_cstring(t->amount.currency),
+						(long long) t->reverses, currency_to_cstring(original.amount.currency)),
+				 errledger("transfers", "amount", "transfers_currency_of_accounts")));
+
+	if (f->reversed == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ReversedKey);
+		ctl.entrysize = sizeof(Reversed);
+		ctl.hcxt = f->context;
+		f->reversed = hash_create("payments reversed transfers", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.ledger, t->ledger, sizeof(key.ledger));
+	key.id = t->reverses;
+	r = hash_search(f->reversed, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		r->amount = original.amount;
+		r->first_reversal = t->id;
+	}
+}
+
+static int
+compare_reversed(const void *x, const void *y)
+{
+	const Reversed *a = *(Reversed *const *) x;
+	const Reversed *b = *(Reversed *const *) y;
+	int			c = strcmp(a->key.ledger, b->key.ledger);
+
+	if (c != 0)
+		return c;
+	return a->key.id < b->key.id ? -1 : a->key.id > b->key.id ? 1 : 0;
+}
+
+/* All reversals of a transfer, those of this statement included. */
+static LedgerPlan reversed_sum_plan = {
+	"SELECT pg_catalog.count(*), @monetary@.sum(amount) FROM payments.transfers "
+	" WHERE reverses OPERATOR(pg_catalog.=) $2 AND ledger OPERATOR(pg_catalog.=) $1",
+	2, {TEXTOID, INT8OID}
+};
+
+void
+flows_check_reversals(FlowsState *f)
+{
+	HASH_SEQ_STATUS seq;
+	Reversed  **order;
+	Reversed   *r;
+	long		n;
+
+	if (f->reversed == NULL)
+		return;
+	n = hash_get_num_entries(f->reversed);
+	order = palloc(n * sizeof(Reversed *));
+	hash_seq_init(&seq, f->reversed);
+	for (long i = 0; (r = hash_seq_search(&seq)) != NULL; i++)
+		order[i] = r;
+	qsort(order, n, sizeof(Reversed *), compare_reversed);
+	for (long i = 0; i < n; i++)
+	{
+		Transfer	t = {.id = order[i]->first_reversal, .ledger = order[i]->key.ledger};
+		NamedTransfer original;
+		Datum		args[2] = {CStringGetTextDatum(order[i]->key.ledger),
+		Int64GetDatum(order[i]->key.id)};
+		bool		isnull;
+		Datum		sum;
+		Monetary	reversed;
+
+		CHECK_FOR_INTERRUPTS();
+		/* whoever reverses it next waits for this transaction */
+		find_named(f, &t, order[i]->key.id, "reverses", true, &original);
+		/* a new snapshot: those committed while we waited, and this statement's */
+		if (SPI_execute_snapshot(ledger_plan(&reversed_sum_plan, f->monetary_oid), args, NULL,
+								 GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
+			!= SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_snapshot failed summing reversals");
+		sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (isnull)
+			elog(ERROR, "the reversals of transfer %lld are not found", (long long) order[i]->key.id);
+		reversed = *DatumGetMonetaryP(sum);
+		if (reversed.units > order[i]->amount.units)
+		{
+			Monetary	excess;
+
+			excess.currency = reversed.currency;
+			amount_check(amount_sub(reversed.units, order[i]->amount.units, &excess.units),
+						 "reversal", reversed.currency);
+			ereport(ERROR,
+					(errcode(ERRCODE_REVERSAL_EXCEEDS),
+					 errmsg("reversals of transfer %lld would exceed it by %s",
+							(long long) order[i]->key.id, monetary_to_cstring(&excess)),
+					 errdetail("It moved %s; with transfer %lld its reversals would move back %s.",
+							   monetary_to_cstring(&order[i]->amount),
+							   (long long) order[i]->first_reversal,
+							   monetary_to_cstring(&reversed)),
+					 errledger("transfers", "reverses", "transfers_reversals_within_transfer")));
+		}
+	}
+}
+
+void
+flows_open_hold(FlowsState *f, const Transfer *t)
+{
+	TableWriter *w = open_holds_writer(f);
+	Relation	rel = w->rel;
+	int			natts = RelationGetDescr(rel)->natts;
+	Datum	   *values = palloc0(natts * sizeof(Datum));
+	bool	   *nulls = palloc(natts * sizeof(bool));
+
+	memset(nulls, true, natts * sizeof(bool));
+	values[ledger_column(rel, "ledger") - 1] = CStringGetTextDatum(t->ledger);
+	nulls[ledger_column(rel, "ledger") - 1] = false;
+	values[ledger_column(rel, "id") - 1] = Int64GetDatum(t->id);
+	nulls[ledger_column(rel, "id") - 1] = false;
+	if (t->has_expiry)
+	{
+		values[ledger_column(rel, "expires_at") - 1] = TimestampTzGetDatum(t->expires_at);
+		nulls[ledger_column(rel, "expires_at") - 1] = false;
+	}
+	table_writer_insert(w, values, nulls);
+}
+
+void
+flows_end(FlowsState *f)
+{
+	if (f->holds_open)
+		table_writer_close(&f->open_holds);
+	if (f->transfers_open)
+		table_writer_close(&f->transfers);
+	f->holds_open = f->transfers_open = false;
+}
+
+static LedgerPlan transfer_ledger_plan = {
+	"SELECT ledger FROM payments.postings WHERE transfer_id OPERATOR(pg_catalog.=) $1 LIMIT 1",
+	1, {INT8OID}
+};
+
+char *
+flows_transfer_ledger(int64 transfer)
+{
+	Datum		args[1] = {Int64GetDatum(transfer)};
+	bool		isnull;
+
+	if (SPI_execute_plan(ledger_plan(&transfer_ledger_plan, InvalidOid), args, NULL,
+						 true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed looking up transfer %lld", (long long) transfer);
+	if (SPI_processed == 0)
+		return NULL;
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											 1, &isnull));
+}

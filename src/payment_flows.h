@@ -1,0 +1,124 @@
+/*
+ * payment_flows.h
+ *	  Holds, their resolutions (capture, void, expiry) and reversals: what a
+ *	  transfer of each kind must agree with, checked where it is applied.
+ *
+ * A hold (status pending) moves its amount into the accounts' pending
+ * volumes and gets a row in payments.open_holds.  It is resolved once, by a
+ * transfer naming it in pending_id: a capture (status posted) posts up to
+ * its amount, a void (voided) or an expiry (expired) posts nothing; each
+ * takes the whole hold out of the pending volumes and deletes its open row.
+ * Whoever resolves a hold first locks that row, before the resolution is
+ * inserted (flows_lock_hold), so that of two racing resolutions the second
+ * waits and then finds the hold resolved; the unique index
+ * transfers_ledger_pending_id_key stands behind it.  Expiry is decided by
+ * the resolution's own created_at against the hold's expires_at: from then
+ * on it can be expired, not captured or voided, whether or not a sweep ran.
+ *
+ * A reversal (reverses) moves money back between the transfer's accounts;
+ * all reversals of a transfer never exceed it, checked with the original's
+ * row locked, so that concurrent partial reversals queue on it.
+ */
+#ifndef PAYMENTS_PAYMENT_FLOWS_H
+#define PAYMENTS_PAYMENT_FLOWS_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "datatype/timestamp.h"
+#include "utils/hsearch.h"
+#include "utils/rel.h"
+
+#include "ledger.h"
+#include "table_writer.h"
+
+typedef enum TransferKind
+{
+	TRANSFER_PLAIN,				/* posted */
+	TRANSFER_REVERSAL,			/* posted, reverses another */
+	TRANSFER_HOLD,				/* pending */
+	TRANSFER_CAPTURE,			/* posted, resolves a hold */
+	TRANSFER_VOID,				/* voided, resolves a hold */
+	TRANSFER_EXPIRY				/* expired, resolves a hold */
+} TransferKind;
+
+#define TRANSFER_RESOLVES_HOLD(kind) \
+	((kind) == TRANSFER_CAPTURE || (kind) == TRANSFER_VOID || (kind) == TRANSFER_EXPIRY)
+/* Whether its legs move posted money (the others move pending volumes only). */
+#define TRANSFER_POSTS(kind) \
+	((kind) == TRANSFER_PLAIN || (kind) == TRANSFER_REVERSAL || (kind) == TRANSFER_CAPTURE)
+
+/*
+ * The kind of a transfer row from its status and which of pending_id,
+ * reverses and expires_at it has; refuses (23514) a combination that is
+ * none.
+ */
+extern TransferKind transfer_kind(Relation rel, const char *status, bool has_pending_id,
+								  bool has_reverses, bool has_expires_at);
+
+/* A transfer row as the engine reads it. */
+typedef struct Transfer
+{
+	int64		id;
+	const char *ledger;
+	int64		from_account;
+	int64		to_account;
+	Monetary	amount;
+	TransferKind kind;
+	int64		pending_id;		/* of a resolution */
+	int64		reverses;		/* of a reversal */
+	TimestampTz created_at;
+	bool		has_expiry;		/* of a hold */
+	TimestampTz expires_at;
+} Transfer;
+
+/*
+ * Before a resolution of a hold is inserted (BEFORE INSERT FOR EACH ROW):
+ * locks the hold's open row, waiting for whoever holds it.  Refuses (55L03)
+ * a hold already resolved, unless by a transfer with idempotency_key key
+ * (NULL for none): that is a replay, which the insert's ON CONFLICT then
+ * answers.  Anything else wrong with the resolution is left to the engine.
+ */
+extern void flows_lock_hold(const char *ledger, int64 hold, const char *key);
+
+/* What the engine keeps of the flows of one statement. */
+typedef struct FlowsState
+{
+	MemoryContext context;
+	Oid			monetary_oid;
+	bool		transfers_open;
+	TableWriter transfers;		/* to find holds and originals, and lock these */
+	bool		holds_open;
+	TableWriter open_holds;
+	HTAB	   *hold_amounts;	/* resolution id -> the amount of its hold */
+	HTAB	   *reversed;		/* (ledger, original) -> its amount */
+} FlowsState;
+
+extern void flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid);
+
+/*
+ * Pass 1 of the engine, for each transfer of a kind: a hold's expiry is
+ * after it is made; a resolution agrees with its hold (ledger, accounts,
+ * amount, expiry), whose open row it deletes, and returns the hold's amount;
+ * a reversal names a posted transfer, whose accounts it swaps.
+ */
+extern void flows_check_hold(const Transfer *t);
+extern amount_int flows_resolve(FlowsState *f, const Transfer *t);
+extern void flows_add_reversal(FlowsState *f, const Transfer *t);
+
+/*
+ * After pass 1: locks each reversed transfer in (ledger, id) order and
+ * refuses (23L02) reversals that together would exceed it.
+ */
+extern void flows_check_reversals(FlowsState *f);
+
+/* Pass 3: the amount of the hold a resolution resolved; a hold's open row. */
+extern amount_int flows_hold_amount(FlowsState *f, int64 resolution);
+extern void flows_open_hold(FlowsState *f, const Transfer *t);
+
+extern void flows_end(FlowsState *f);
+
+/* The ledger of a transfer, by id alone (through its legs), or NULL. */
+extern char *flows_transfer_ledger(int64 transfer);
+
+#endif							/* PAYMENTS_PAYMENT_FLOWS_H */
