@@ -121,31 +121,61 @@ COMMENT ON COLUMN payments.account_stripes.stripe IS
 SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
 REVOKE ALL ON payments.account_stripes FROM PUBLIC;
 
--- postings: where a hot account's leg went (a prebuilt column and index are
--- taken over if they are what this builds)
+-- postings: where a hot account's leg went (issue 9), and the pending volume
+-- a leg of a hold or of its resolution moves (issue 10).  Prebuilt columns
+-- are taken over if they are what this adds.
 DO $$
 DECLARE
-    t text := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-                WHERE attrelid = 'payments.postings'::regclass AND attname = 'stripe'
-                  AND NOT attisdropped);
+    c record;
 BEGIN
-    IF t IS NULL THEN
-        ALTER TABLE payments.postings ADD COLUMN stripe smallint;
-    ELSIF t <> 'smallint' OR (SELECT attnotnull OR atthasdef FROM pg_attribute
-                                WHERE attrelid = 'payments.postings'::regclass
-                                  AND attname = 'stripe') THEN
-        RAISE EXCEPTION 'column payments.postings.stripe is not the column this update adds'
-            USING DETAIL = 'It should be a nullable smallint without a default.';
-    ELSIF EXISTS (SELECT FROM payments.postings WHERE stripe IS NOT NULL) THEN
-        RAISE EXCEPTION 'column payments.postings.stripe holds values';
+    FOR c IN SELECT * FROM (VALUES ('stripe', 'smallint'::regtype), ('pending_change', 'monetary'::regtype),
+                                   ('held_after', 'monetary'::regtype)) v(name, type) LOOP
+        IF NOT EXISTS (SELECT FROM pg_attribute
+                        WHERE attrelid = 'payments.postings'::regclass AND attname = c.name
+                          AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE payments.postings ADD COLUMN %I %s', c.name, c.type);
+        ELSIF (SELECT atttypid <> c.type OR attnotnull OR atthasdef FROM pg_attribute
+                WHERE attrelid = 'payments.postings'::regclass AND attname = c.name) THEN
+            RAISE EXCEPTION 'column payments.postings.% is not the column this update adds', c.name
+                USING DETAIL = format('It should be a nullable %s without a default.', c.type);
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT FROM payments.postings
+                WHERE stripe IS NOT NULL OR pending_change IS NOT NULL OR held_after IS NOT NULL) THEN
+        RAISE EXCEPTION 'the columns payments.postings.stripe, pending_change and held_after hold values';
     END IF;
 END $$;
 COMMENT ON COLUMN payments.postings.stripe IS
     'null for an account without stripes; else where the leg went: 0 the account row, k its stripe k.  balance_after is then the running balance of that stripe alone, and the account''s balance the sum over its stripes (payments.balance())';
+COMMENT ON COLUMN payments.postings.amount IS
+    'the posted money the leg moves: the transfer''s amount, or zero for the legs of a hold, a void or an expiry, which move only pending volumes';
+COMMENT ON COLUMN payments.postings.pending_change IS
+    'null but for the legs of holds and of their resolutions: the change to the account''s pending volume on the leg''s side, +amount for a hold, -(the hold''s amount) for its capture, void or expiry';
+COMMENT ON COLUMN payments.postings.held_after IS
+    'with pending_change: the account''s pending outgoing volume right after the leg (pending debits of a credit-normal account, pending credits of a debit-normal one), which its available balance subtracts';
 COMMENT ON COLUMN payments.postings.balance_after IS
     'the account''s posted balance (normal side minus the other) right after this leg; of a hot account''s leg (stripe not null), that of its stripe';
 COMMENT ON COLUMN payments.postings.created_at IS
     'when the leg was applied, taken under the lock of the account (or of its stripe): per account (per stripe) it follows the order of the legs';
+-- open holds (issue 10): first, since the audit reads them
+-- The holds not yet resolved: the ledger inserts a row with each hold and
+-- deletes it with the hold's resolution.  Whoever resolves a hold first
+-- locks its row, so that of two resolutions one waits and then finds it
+-- resolved; the expiry sweep skips rows others hold.
+CREATE TABLE payments.open_holds (
+    ledger          text NOT NULL,
+    id              bigint NOT NULL,    -- the hold's transfer id
+    expires_at      timestamptz,
+    CONSTRAINT open_holds_pkey PRIMARY KEY (ledger, id)
+);
+CREATE INDEX open_holds_expires_at_idx ON payments.open_holds (expires_at)
+    WHERE expires_at IS NOT NULL;
+COMMENT ON TABLE payments.open_holds IS
+    'the holds not yet captured, voided or expired; written only by the ledger';
+COMMENT ON INDEX payments.open_holds_expires_at_idx IS 'for payments.expire_holds()';
+SELECT pg_catalog.pg_extension_config_dump('payments.open_holds', '');
+REVOKE ALL ON payments.open_holds FROM PUBLIC;
+
 -- reading: every join carries the ledger, and a hot account's volumes are its
 -- row's and its stripes' (first: the old audit leans on the old primary key of
 -- transfers, which goes next)
@@ -294,25 +324,128 @@ BEGIN ATOMIC
                          ORDER BY p.id)) o
      WHERE o.created_at < o.previous_at
     UNION ALL
-    -- each transfer: one debit of its amount from from_account, one credit to to_account
+    -- each transfer: one debit leg on from_account, one credit leg on
+    -- to_account, each of the posted money it moves (its amount, or none:
+    -- a hold, a void, an expiry) and the pending volume it moves (a hold's
+    -- amount, less that of the hold a resolution resolves)
     SELECT 'transfer legs do not match the transfer', NULL, t.id,
            format('%s legs; debits %s, credits %s', count(p.id),
                   sum(p.amount) FILTER (WHERE p.side = 'debit'),
                   sum(p.amount) FILTER (WHERE p.side = 'credit'))
-      FROM payments.transfers t
+      FROM (SELECT t.ledger, t.id, t.from_account, t.to_account,
+                   CASE WHEN t.status = 'posted' THEN t.amount
+                        ELSE t.amount - t.amount END AS posted,
+                   CASE WHEN t.status = 'pending' THEN t.amount
+                        WHEN t.pending_id IS NOT NULL THEN
+                            - (SELECT h.amount FROM payments.transfers h
+                                WHERE h.ledger = t.ledger AND h.id = t.pending_id)
+                   END AS pending
+              FROM payments.transfers t) t
       LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
-     WHERE t.status = 'posted'
-     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.amount
+     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.posted, t.pending
     HAVING count(p.id) <> 2
         OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
-                              AND p.amount = t.amount) <> 1
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
         OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
-                              AND p.amount = t.amount) <> 1
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
     UNION ALL
     SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
       FROM payments.postings p
      WHERE NOT EXISTS (SELECT FROM payments.transfers t
                         WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
+    UNION ALL
+    -- pending volumes live on account rows: each row's against its legs'
+    -- pending changes, and each stripe's at zero
+    SELECT 'account pending volumes differ from its postings', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; postings: debits %s, credits %s',
+                  a.debits_pending, a.credits_pending, l.debits, l.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT p.ledger, p.account_id,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'debit') AS debits,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'credit') AS credits
+                   FROM payments.postings p WHERE p.pending_change IS NOT NULL
+                  GROUP BY p.ledger, p.account_id) l
+        ON l.ledger = a.ledger AND l.account_id = a.id
+     WHERE a.debits_pending <> coalesce(l.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(l.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    SELECT 'stripe holds pending volumes', s.account_id, NULL,
+           format('stripe %s: debits_pending %s, credits_pending %s', s.stripe,
+                  s.debits_pending, s.credits_pending)
+      FROM payments.account_stripes s
+     WHERE amount(s.debits_pending) <> 0 OR amount(s.credits_pending) <> 0
+    UNION ALL
+    -- pending volumes are the open holds: per account and side, the holds
+    -- without a resolution
+    SELECT 'pending volumes differ from open holds', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; open holds: from it %s, to it %s',
+                  a.debits_pending, a.credits_pending, h.debits, h.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT o.ledger, o.account_id, sum(o.amount) FILTER (WHERE o.debit) AS debits,
+                        sum(o.amount) FILTER (WHERE NOT o.debit) AS credits
+                   FROM (SELECT t.ledger, x.account_id, x.debit, t.amount
+                           FROM payments.transfers t
+                          CROSS JOIN LATERAL (VALUES (t.from_account, true),
+                                                     (t.to_account, false)) x(account_id, debit)
+                          WHERE t.status = 'pending'
+                            AND NOT EXISTS (SELECT FROM payments.transfers r
+                                             WHERE r.ledger = t.ledger AND r.pending_id = t.id)) o
+                  GROUP BY o.ledger, o.account_id) h
+        ON h.ledger = a.ledger AND h.account_id = a.id
+     WHERE a.debits_pending <> coalesce(h.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(h.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    -- open_holds lists exactly the holds without a resolution
+    SELECT 'open holds differ from unresolved holds', NULL, coalesce(o.id, t.id),
+           CASE WHEN o.id IS NULL THEN 'an unresolved hold has no row in open_holds'
+                ELSE 'open_holds has a row for a resolved hold, or for no hold' END
+      FROM payments.open_holds o
+      FULL JOIN (SELECT t.ledger, t.id, t.expires_at FROM payments.transfers t
+                  WHERE t.status = 'pending'
+                    AND NOT EXISTS (SELECT FROM payments.transfers r
+                                     WHERE r.ledger = t.ledger AND r.pending_id = t.id)) t
+        ON t.ledger = o.ledger AND t.id = o.id
+     WHERE o.id IS NULL OR t.id IS NULL
+        OR o.expires_at IS DISTINCT FROM t.expires_at
+    UNION ALL
+    -- each resolution agrees with its hold: its accounts, its amount, expiry
+    SELECT 'resolution disagrees with its hold', NULL, r.id,
+           format('%s of hold %s: %s from %s to %s at %s; hold: %s %s from %s to %s, expires %s',
+                  r.status, r.pending_id, r.amount, r.from_account, r.to_account, r.created_at,
+                  h.status, h.amount, h.from_account, h.to_account, h.expires_at)
+      FROM payments.transfers r
+      LEFT JOIN payments.transfers h ON h.ledger = r.ledger AND h.id = r.pending_id
+     WHERE r.pending_id IS NOT NULL
+       AND (h.id IS NULL OR h.status <> 'pending'
+            OR h.from_account <> r.from_account OR h.to_account <> r.to_account
+            OR (r.status = 'posted' AND r.amount > h.amount)
+            OR (r.status <> 'posted' AND r.amount <> h.amount)
+            OR (r.status = 'expired') <> coalesce(r.created_at >= h.expires_at, false))
+    UNION ALL
+    -- reversals: between the original's accounts, never more than it
+    SELECT 'transfer reversed beyond its amount', NULL, t.id,
+           format('amount %s, reversed %s', t.amount, sum(r.amount))
+      FROM payments.transfers t
+      JOIN payments.transfers r ON r.ledger = t.ledger AND r.reverses = t.id
+     GROUP BY t.ledger, t.id, t.amount
+    HAVING sum(r.amount) > t.amount
+        OR bool_or(t.status <> 'posted' OR r.from_account <> t.to_account
+                   OR r.to_account <> t.from_account)
+    UNION ALL
+    -- the running pending outgoing volume, leg by leg
+    SELECT 'posting held_after differs from the running held amount', r.account_id,
+           r.transfer_id, format('posting %s: held_after %s, running %s',
+                                 r.id, r.held_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.held_after,
+                   sum(CASE WHEN p.side <> a.normal_balance THEN p.pending_change
+                            ELSE p.pending_change - p.pending_change END)
+                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+             WHERE p.pending_change IS NOT NULL) r
+     WHERE r.held_after <> r.running
     UNION ALL
     -- the books balance: per ledger and currency, debits equal credits
     SELECT 'debits and credits differ', NULL, NULL,
@@ -337,36 +470,68 @@ CREATE OR REPLACE VIEW payments.trial_balance AS
 COMMENT ON VIEW payments.trial_balance IS
     'per ledger and currency, total posted debits and credits (numeric, in the currency''s units): they are always equal';
 
-CREATE OR REPLACE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
-    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,
+-- statement() tells what each leg is and the available balance (issue 10):
+-- new columns, so a new function; EXECUTE granted on the old one must be
+-- granted again (README, Upgrading).
+DROP FUNCTION payments.statement(bigint, timestamptz, timestamptz);
+CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
+    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
                    side text, amount monetary, balance_after monetary,
-                   counterparty bigint, metadata jsonb)
+                   pending_change monetary, available_after monetary,
+                   counterparty bigint, refers_to bigint, metadata jsonb)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
     -- the account's running balance: each leg's balance_after, or, for an
     -- account with stripes (whose legs carry their stripe's), the opening
-    -- balance (computed once, and only then) plus the legs so far
-    SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount,
-           CASE WHEN a.stripes = 0 THEN p.balance_after
-                ELSE (SELECT payments.balance(statement.account,
-                                              statement.from_time - interval '1 microsecond'))
-                     + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                                ELSE - p.amount END)
-                           OVER (ORDER BY p.created_at, p.id)
-           END,
-           CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
-           t.metadata
-      FROM payments.postings p
-      JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
-      JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-     WHERE a.id = payments.account_checked(statement.account)
-       AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
-     ORDER BY p.created_at, p.id;
+    -- balance (computed once, and only then) plus the legs so far.  What it
+    -- has on hold (its pending outgoing volume, on its row alone): the
+    -- last held_after before the period, plus the pending changes on its
+    -- outgoing side since.
+    SELECT s.id, s.transfer_id, s.created_at, s.kind, s.side, s.amount, s.balance_after,
+           s.pending_change,
+           s.balance_after
+             - (s.opening_held + coalesce(sum(CASE WHEN s.side <> s.normal_balance
+                                                    THEN s.pending_change END)
+                                              OVER (ORDER BY s.created_at, s.id),
+                                          s.opening_held - s.opening_held)),
+           s.counterparty, s.refers_to, s.metadata
+      FROM (SELECT p.id, p.transfer_id, p.created_at,
+                   CASE WHEN t.status = 'pending' THEN 'hold'
+                        WHEN t.status = 'voided' THEN 'void'
+                        WHEN t.status = 'expired' THEN 'expiry'
+                        WHEN t.pending_id IS NOT NULL THEN 'capture'
+                        WHEN t.reverses IS NOT NULL THEN 'reversal'
+                        ELSE 'transfer' END AS kind,
+                   p.side, p.amount,
+                   CASE WHEN a.stripes = 0 THEN p.balance_after
+                        ELSE (SELECT payments.balance(statement.account,
+                                                      statement.from_time - interval '1 microsecond'))
+                             + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                        ELSE - p.amount END)
+                                   OVER (ORDER BY p.created_at, p.id)
+                   END AS balance_after,
+                   p.pending_change, a.normal_balance,
+                   coalesce((SELECT h.held_after FROM payments.postings h
+                              WHERE h.account_id = a.id AND h.pending_change IS NOT NULL
+                                AND h.ledger = a.ledger
+                                AND h.created_at < statement.from_time
+                              ORDER BY h.created_at DESC, h.id DESC LIMIT 1),
+                            monetary(0, a.currency)) AS opening_held,
+                   CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END
+                       AS counterparty,
+                   coalesce(t.pending_id, t.reverses) AS refers_to,
+                   t.metadata
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+              JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
+             WHERE a.id = payments.account_checked(statement.account)
+               AND p.created_at >= statement.from_time AND p.created_at < statement.to_time) s
+     ORDER BY s.created_at, s.id;
 END;
 COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
-    'an account''s legs in [from_time, to_time), oldest first, with running balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
-
+    'an account''s legs in [from_time, to_time), oldest first: what each is (transfer, hold, capture, void, expiry, reversal), the posted money it moves and the pending volume, and the running posted and available balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
+REVOKE ALL ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) FROM PUBLIC;
 
 -- Takes over a prebuilt index <name>_1_1 if there is one, valid and with
 -- the definition wanted, else builds it; as a primary key if asked.
@@ -580,5 +745,164 @@ CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
 COMMENT ON FUNCTION payments.set_hot(bigint, boolean, integer) IS
     'makes an account hot (its volumes split over stripes, 16 unless given, more later but never fewer, so that transfers adding to it do not wait for each other) or no longer hot; waits for the transfers applying to it';
 REVOKE ALL ON FUNCTION payments.set_hot(bigint, boolean, integer) FROM PUBLIC;
+
+
+-- Payment flows (issue 10) ------------------------------------------------
+--
+-- Cost on a large ledger: three partial indexes of transfers, each built by
+-- one scan of transfers (on 10^8 transfers, a minute or so each, with writes
+-- blocked), and postings_pending_idx, one scan of postings; the rest is
+-- catalog only.  A DBA can build them beforehand without blocking writes
+-- (1.0 never writes what they index), and this script takes them over:
+--
+--   CREATE UNIQUE INDEX CONCURRENTLY transfers_ledger_pending_id_key_1_1
+--       ON payments.transfers (ledger, pending_id) WHERE pending_id IS NOT NULL;
+--   CREATE INDEX CONCURRENTLY transfers_holds_idx_1_1 ON payments.transfers (id)
+--       WHERE status = 'pending';
+--   CREATE INDEX CONCURRENTLY transfers_reverses_idx_1_1 ON payments.transfers (reverses)
+--       WHERE reverses IS NOT NULL;
+--   ALTER TABLE payments.postings ADD COLUMN stripe smallint,
+--       ADD COLUMN pending_change monetary, ADD COLUMN held_after monetary;
+--   CREATE INDEX CONCURRENTLY postings_pending_idx_1_1 ON payments.postings
+--       (account_id, created_at, id) WHERE pending_change IS NOT NULL;
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_ledger_pending_id_key',
+    'CREATE UNIQUE INDEX transfers_ledger_pending_id_key ON payments.transfers USING btree (ledger, pending_id) WHERE (pending_id IS NOT NULL)', false);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_holds_idx',
+    'CREATE INDEX transfers_holds_idx ON payments.transfers USING btree (id) WHERE (status = ''pending''::text)', false);
+SELECT payments.upgrade_1_1_index('payments.transfers', 'transfers_reverses_idx',
+    'CREATE INDEX transfers_reverses_idx ON payments.transfers USING btree (reverses) WHERE (reverses IS NOT NULL)', false);
+SELECT payments.upgrade_1_1_index('payments.postings', 'postings_pending_idx',
+    'CREATE INDEX postings_pending_idx ON payments.postings USING btree (account_id, created_at, id) WHERE (pending_change IS NOT NULL)', false);
+COMMENT ON COLUMN payments.transfers.status IS
+    'posted (moves money), pending (a hold: payments.hold()), or, for the transfer that resolves a hold without moving money, voided (payments.release()) or expired (payments.expire_holds())';
+COMMENT ON COLUMN payments.transfers.pending_id IS
+    'of a capture (status posted), void or expiry: the hold it resolves, in the same ledger, with the same accounts; a hold is resolved once';
+COMMENT ON COLUMN payments.transfers.reverses IS
+    'of a reversal (payments.reverse_transfer()): the posted transfer it undoes, in full or in part, moving money back between the same accounts; all reversals of a transfer together never exceed it';
+COMMENT ON COLUMN payments.transfers.expires_at IS
+    'of a hold: from then on it can no longer be captured or voided, only expired';
+COMMENT ON INDEX payments.transfers_ledger_pending_id_key IS 'a hold is resolved at most once';
+COMMENT ON INDEX payments.transfers_holds_idx IS 'holds by id';
+COMMENT ON INDEX payments.transfers_reverses_idx IS 'the reversals of a transfer';
+
+COMMENT ON INDEX payments.postings_pending_idx IS 'the legs that change pending volumes, in time order';
+
+-- Open holds come and go with holds and their resolutions, written by the
+-- engine; nobody else writes them.
+CREATE TRIGGER open_hold_guard BEFORE INSERT OR UPDATE OR DELETE ON payments.open_holds
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER open_hold_truncate_guard BEFORE TRUNCATE ON payments.open_holds
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+ALTER TABLE payments.open_holds ENABLE ALWAYS TRIGGER open_hold_truncate_guard;
+COMMENT ON FUNCTION payments.ledger_write_guard() IS
+    'trigger: postings, entries, the stripes of hot accounts and open holds are written only by the ledger itself';
+
+-- Payment flows (DESIGN.md section 5).  Each inserts one transfer, which the
+-- triggers and the engine check and apply as any other (src/payment_flows.c).
+
+CREATE FUNCTION payments.hold(
+        from_account bigint,
+        to_account bigint,
+        amount monetary,
+        expires_at timestamptz DEFAULT NULL,
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_hold'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb) IS
+    'authorizes: holds amount from one account for another (pending volumes; the available balance of the first drops at once, its posted balance does not) until captured, released or expired; returns the hold''s transfer id';
+
+CREATE FUNCTION payments.capture(hold bigint, amount monetary DEFAULT NULL,
+                                 idempotency_key text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_capture'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.capture(bigint, monetary, text) IS
+    'posts a hold, in full (amount null) or in part, the rest released; once, and not after it expires; returns the capture''s transfer id';
+
+CREATE FUNCTION payments.release(hold bigint, idempotency_key text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_release'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.release(bigint, text) IS
+    'voids a hold: releases it whole, once, and not after it expires; returns the void''s transfer id';
+
+-- The sweep: expires the holds past their expiry that nobody else is
+-- resolving (SKIP LOCKED), oldest first, at most max_holds per call; run it
+-- concurrently and as often as you like.
+CREATE FUNCTION payments.expire_holds(max_holds integer DEFAULT 10000)
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    WITH due AS (
+        SELECT o.ledger, o.id FROM payments.open_holds o
+         WHERE o.expires_at <= statement_timestamp()
+         ORDER BY o.expires_at, o.id
+         LIMIT greatest(expire_holds.max_holds, 0)
+           FOR UPDATE SKIP LOCKED
+    ), expired AS (
+        INSERT INTO payments.transfers (ledger, from_account, to_account, amount, status, pending_id)
+        SELECT h.ledger, h.from_account, h.to_account, h.amount, 'expired', h.id
+          FROM due JOIN payments.transfers h ON h.ledger = due.ledger AND h.id = due.id
+         ORDER BY h.ledger, h.id
+        RETURNING 1
+    )
+    SELECT count(*) FROM expired;
+END;
+COMMENT ON FUNCTION payments.expire_holds(integer) IS
+    'expires up to max_holds holds past their expires_at (oldest first, skipping those another transaction is resolving), releasing them; returns how many; safe to run concurrently and repeatedly';
+
+CREATE FUNCTION payments.reverse_transfer(transfer bigint, amount monetary DEFAULT NULL,
+                                          idempotency_key text DEFAULT NULL,
+                                          metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_reverse_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_transfer(bigint, monetary, text, jsonb) IS
+    'refunds: moves amount (all that is left to reverse, if null) back from the transfer''s to_account to its from_account; all reversals of a transfer never exceed it; returns the reversal''s transfer id';
+
+CREATE FUNCTION payments.reverse_entry(entry bigint, idempotency_key text DEFAULT NULL,
+                                       metadata jsonb DEFAULT NULL)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'ledger_reverse_entry'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_entry(bigint, text, jsonb) IS
+    'reverses what is left of every posted transfer of an entry (transfers.entry_id), newest first, as one entry, all or none; returns the reversals'' ids';
+
+REVOKE ALL ON FUNCTION
+    payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb),
+    payments.capture(bigint, monetary, text),
+    payments.release(bigint, text),
+    payments.expire_holds(integer),
+    payments.reverse_transfer(bigint, monetary, text, jsonb),
+    payments.reverse_entry(bigint, text, jsonb)
+    FROM PUBLIC;
+
+-- Holds and what became of them.  A hold past its expires_at reads expired
+-- at once, though the amount stays held until expire_holds() releases it.
+CREATE VIEW payments.holds AS
+    SELECT h.ledger, h.id AS hold_id, h.from_account, h.to_account, h.amount, h.expires_at,
+           h.created_at,
+           CASE WHEN r.id IS NULL THEN
+                    CASE WHEN h.expires_at <= now() THEN 'expired' ELSE 'pending' END
+                WHEN r.status = 'posted' THEN 'captured'
+                ELSE r.status END AS status,
+           CASE WHEN r.status = 'posted' THEN r.amount END AS captured,
+           CASE WHEN r.id IS NULL THEN h.amount ELSE h.amount - h.amount END AS held,
+           r.id AS resolved_by, r.created_at AS resolved_at, h.metadata
+      FROM payments.transfers h
+      LEFT JOIN payments.transfers r ON r.ledger = h.ledger AND r.pending_id = h.id
+     WHERE h.status = 'pending';
+COMMENT ON VIEW payments.holds IS
+    'every hold: pending, captured, voided or expired (past expires_at, swept or not), the amount captured, and the amount still held';
+REVOKE ALL ON payments.holds FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

@@ -183,25 +183,128 @@ BEGIN ATOMIC
                          ORDER BY p.id)) o
      WHERE o.created_at < o.previous_at
     UNION ALL
-    -- each transfer: one debit of its amount from from_account, one credit to to_account
+    -- each transfer: one debit leg on from_account, one credit leg on
+    -- to_account, each of the posted money it moves (its amount, or none:
+    -- a hold, a void, an expiry) and the pending volume it moves (a hold's
+    -- amount, less that of the hold a resolution resolves)
     SELECT 'transfer legs do not match the transfer', NULL, t.id,
            format('%s legs; debits %s, credits %s', count(p.id),
                   sum(p.amount) FILTER (WHERE p.side = 'debit'),
                   sum(p.amount) FILTER (WHERE p.side = 'credit'))
-      FROM payments.transfers t
+      FROM (SELECT t.ledger, t.id, t.from_account, t.to_account,
+                   CASE WHEN t.status = 'posted' THEN t.amount
+                        ELSE t.amount - t.amount END AS posted,
+                   CASE WHEN t.status = 'pending' THEN t.amount
+                        WHEN t.pending_id IS NOT NULL THEN
+                            - (SELECT h.amount FROM payments.transfers h
+                                WHERE h.ledger = t.ledger AND h.id = t.pending_id)
+                   END AS pending
+              FROM payments.transfers t) t
       LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
-     WHERE t.status = 'posted'
-     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.amount
+     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.posted, t.pending
     HAVING count(p.id) <> 2
         OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
-                              AND p.amount = t.amount) <> 1
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
         OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
-                              AND p.amount = t.amount) <> 1
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
     UNION ALL
     SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
       FROM payments.postings p
      WHERE NOT EXISTS (SELECT FROM payments.transfers t
                         WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
+    UNION ALL
+    -- pending volumes live on account rows: each row's against its legs'
+    -- pending changes, and each stripe's at zero
+    SELECT 'account pending volumes differ from its postings', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; postings: debits %s, credits %s',
+                  a.debits_pending, a.credits_pending, l.debits, l.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT p.ledger, p.account_id,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'debit') AS debits,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'credit') AS credits
+                   FROM payments.postings p WHERE p.pending_change IS NOT NULL
+                  GROUP BY p.ledger, p.account_id) l
+        ON l.ledger = a.ledger AND l.account_id = a.id
+     WHERE a.debits_pending <> coalesce(l.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(l.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    SELECT 'stripe holds pending volumes', s.account_id, NULL,
+           format('stripe %s: debits_pending %s, credits_pending %s', s.stripe,
+                  s.debits_pending, s.credits_pending)
+      FROM payments.account_stripes s
+     WHERE amount(s.debits_pending) <> 0 OR amount(s.credits_pending) <> 0
+    UNION ALL
+    -- pending volumes are the open holds: per account and side, the holds
+    -- without a resolution
+    SELECT 'pending volumes differ from open holds', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; open holds: from it %s, to it %s',
+                  a.debits_pending, a.credits_pending, h.debits, h.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT o.ledger, o.account_id, sum(o.amount) FILTER (WHERE o.debit) AS debits,
+                        sum(o.amount) FILTER (WHERE NOT o.debit) AS credits
+                   FROM (SELECT t.ledger, x.account_id, x.debit, t.amount
+                           FROM payments.transfers t
+                          CROSS JOIN LATERAL (VALUES (t.from_account, true),
+                                                     (t.to_account, false)) x(account_id, debit)
+                          WHERE t.status = 'pending'
+                            AND NOT EXISTS (SELECT FROM payments.transfers r
+                                             WHERE r.ledger = t.ledger AND r.pending_id = t.id)) o
+                  GROUP BY o.ledger, o.account_id) h
+        ON h.ledger = a.ledger AND h.account_id = a.id
+     WHERE a.debits_pending <> coalesce(h.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(h.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    -- open_holds lists exactly the holds without a resolution
+    SELECT 'open holds differ from unresolved holds', NULL, coalesce(o.id, t.id),
+           CASE WHEN o.id IS NULL THEN 'an unresolved hold has no row in open_holds'
+                ELSE 'open_holds has a row for a resolved hold, or for no hold' END
+      FROM payments.open_holds o
+      FULL JOIN (SELECT t.ledger, t.id, t.expires_at FROM payments.transfers t
+                  WHERE t.status = 'pending'
+                    AND NOT EXISTS (SELECT FROM payments.transfers r
+                                     WHERE r.ledger = t.ledger AND r.pending_id = t.id)) t
+        ON t.ledger = o.ledger AND t.id = o.id
+     WHERE o.id IS NULL OR t.id IS NULL
+        OR o.expires_at IS DISTINCT FROM t.expires_at
+    UNION ALL
+    -- each resolution agrees with its hold: its accounts, its amount, expiry
+    SELECT 'resolution disagrees with its hold', NULL, r.id,
+           format('%s of hold %s: %s from %s to %s at %s; hold: %s %s from %s to %s, expires %s',
+                  r.status, r.pending_id, r.amount, r.from_account, r.to_account, r.created_at,
+                  h.status, h.amount, h.from_account, h.to_account, h.expires_at)
+      FROM payments.transfers r
+      LEFT JOIN payments.transfers h ON h.ledger = r.ledger AND h.id = r.pending_id
+     WHERE r.pending_id IS NOT NULL
+       AND (h.id IS NULL OR h.status <> 'pending'
+            OR h.from_account <> r.from_account OR h.to_account <> r.to_account
+            OR (r.status = 'posted' AND r.amount > h.amount)
+            OR (r.status <> 'posted' AND r.amount <> h.amount)
+            OR (r.status = 'expired') <> coalesce(r.created_at >= h.expires_at, false))
+    UNION ALL
+    -- reversals: between the original's accounts, never more than it
+    SELECT 'transfer reversed beyond its amount', NULL, t.id,
+           format('amount %s, reversed %s', t.amount, sum(r.amount))
+      FROM payments.transfers t
+      JOIN payments.transfers r ON r.ledger = t.ledger AND r.reverses = t.id
+     GROUP BY t.ledger, t.id, t.amount
+    HAVING sum(r.amount) > t.amount
+        OR bool_or(t.status <> 'posted' OR r.from_account <> t.to_account
+                   OR r.to_account <> t.from_account)
+    UNION ALL
+    -- the running pending outgoing volume, leg by leg
+    SELECT 'posting held_after differs from the running held amount', r.account_id,
+           r.transfer_id, format('posting %s: held_after %s, running %s',
+                                 r.id, r.held_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.held_after,
+                   sum(CASE WHEN p.side <> a.normal_balance THEN p.pending_change
+                            ELSE p.pending_change - p.pending_change END)
+                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+             WHERE p.pending_change IS NOT NULL) r
+     WHERE r.held_after <> r.running
     UNION ALL
     -- the books balance: per ledger and currency, debits equal credits
     SELECT 'debits and credits differ', NULL, NULL,
@@ -229,34 +332,80 @@ COMMENT ON VIEW payments.trial_balance IS
     'per ledger and currency, total posted debits and credits (numeric, in the currency''s units): they are always equal';
 
 CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
-    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz,
+    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
                    side text, amount monetary, balance_after monetary,
-                   counterparty bigint, metadata jsonb)
+                   pending_change monetary, available_after monetary,
+                   counterparty bigint, refers_to bigint, metadata jsonb)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
     -- the account's running balance: each leg's balance_after, or, for an
     -- account with stripes (whose legs carry their stripe's), the opening
-    -- balance (computed once, and only then) plus the legs so far
-    SELECT p.id, p.transfer_id, p.created_at, p.side, p.amount,
-           CASE WHEN a.stripes = 0 THEN p.balance_after
-                ELSE (SELECT payments.balance(statement.account,
-                                              statement.from_time - interval '1 microsecond'))
-                     + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                                ELSE - p.amount END)
-                           OVER (ORDER BY p.created_at, p.id)
-           END,
-           CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END,
-           t.metadata
-      FROM payments.postings p
-      JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
-      JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-     WHERE a.id = payments.account_checked(statement.account)
-       AND p.created_at >= statement.from_time AND p.created_at < statement.to_time
-     ORDER BY p.created_at, p.id;
+    -- balance (computed once, and only then) plus the legs so far.  What it
+    -- has on hold (its pending outgoing volume, on its row alone): the
+    -- last held_after before the period, plus the pending changes on its
+    -- outgoing side since.
+    SELECT s.id, s.transfer_id, s.created_at, s.kind, s.side, s.amount, s.balance_after,
+           s.pending_change,
+           s.balance_after
+             - (s.opening_held + coalesce(sum(CASE WHEN s.side <> s.normal_balance
+                                                    THEN s.pending_change END)
+                                              OVER (ORDER BY s.created_at, s.id),
+                                          s.opening_held - s.opening_held)),
+           s.counterparty, s.refers_to, s.metadata
+      FROM (SELECT p.id, p.transfer_id, p.created_at,
+                   CASE WHEN t.status = 'pending' THEN 'hold'
+                        WHEN t.status = 'voided' THEN 'void'
+                        WHEN t.status = 'expired' THEN 'expiry'
+                        WHEN t.pending_id IS NOT NULL THEN 'capture'
+                        WHEN t.reverses IS NOT NULL THEN 'reversal'
+                        ELSE 'transfer' END AS kind,
+                   p.side, p.amount,
+                   CASE WHEN a.stripes = 0 THEN p.balance_after
+                        ELSE (SELECT payments.balance(statement.account,
+                                                      statement.from_time - interval '1 microsecond'))
+                             + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                        ELSE - p.amount END)
+                                   OVER (ORDER BY p.created_at, p.id)
+                   END AS balance_after,
+                   p.pending_change, a.normal_balance,
+                   coalesce((SELECT h.held_after FROM payments.postings h
+                              WHERE h.account_id = a.id AND h.pending_change IS NOT NULL
+                                AND h.ledger = a.ledger
+                                AND h.created_at < statement.from_time
+                              ORDER BY h.created_at DESC, h.id DESC LIMIT 1),
+                            monetary(0, a.currency)) AS opening_held,
+                   CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END
+                       AS counterparty,
+                   coalesce(t.pending_id, t.reverses) AS refers_to,
+                   t.metadata
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+              JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
+             WHERE a.id = payments.account_checked(statement.account)
+               AND p.created_at >= statement.from_time AND p.created_at < statement.to_time) s
+     ORDER BY s.created_at, s.id;
 END;
 COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
-    'an account''s legs in [from_time, to_time), oldest first, with running balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
+    'an account''s legs in [from_time, to_time), oldest first: what each is (transfer, hold, capture, void, expiry, reversal), the posted money it moves and the pending volume, and the running posted and available balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
+
+-- Holds and what became of them.  A hold past its expires_at reads expired
+-- at once, though the amount stays held until expire_holds() releases it.
+CREATE VIEW payments.holds AS
+    SELECT h.ledger, h.id AS hold_id, h.from_account, h.to_account, h.amount, h.expires_at,
+           h.created_at,
+           CASE WHEN r.id IS NULL THEN
+                    CASE WHEN h.expires_at <= now() THEN 'expired' ELSE 'pending' END
+                WHEN r.status = 'posted' THEN 'captured'
+                ELSE r.status END AS status,
+           CASE WHEN r.status = 'posted' THEN r.amount END AS captured,
+           CASE WHEN r.id IS NULL THEN h.amount ELSE h.amount - h.amount END AS held,
+           r.id AS resolved_by, r.created_at AS resolved_at, h.metadata
+      FROM payments.transfers h
+      LEFT JOIN payments.transfers r ON r.ledger = h.ledger AND r.pending_id = h.id
+     WHERE h.status = 'pending';
+COMMENT ON VIEW payments.holds IS
+    'every hold: pending, captured, voided or expired (past expires_at, swept or not), the amount captured, and the amount still held';
 
 -- Reading functions are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION
@@ -267,5 +416,5 @@ REVOKE ALL ON FUNCTION
     payments.verify_ledger(),
     payments.statement(bigint, timestamptz, timestamptz)
     FROM PUBLIC;
-REVOKE ALL ON payments.account_volumes, payments.account_balances, payments.trial_balance
-    FROM PUBLIC;
+REVOKE ALL ON payments.account_volumes, payments.account_balances, payments.trial_balance,
+    payments.holds FROM PUBLIC;

@@ -321,6 +321,21 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 		'2 1', 'two legs on a stripe, one on its row');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		'and the books balance with a hot account');
+
+	# Payment flows on the updated ledger: a hold, its capture, a refund of
+	# a transfer posted by 1.0.
+	my $user5 = $node->safe_psql($db, q{SELECT payments.balance('user5')});
+	is($node->safe_psql($db, q{
+		SELECT payments.capture(payments.hold(payments.account_id('user5'),
+		                                      payments.account_id('user1'), '2.00 EUR'), '1.50 EUR') > 0;
+		SELECT payments.reverse_transfer(min(id), '0.25 EUR') > 0 FROM payments.transfers
+		 WHERE from_account = payments.account_id('user5') AND entry_id = 0
+		   AND currency(amount) = 'EUR';
+		SELECT payments.balance('user5') - $$} . $user5 . q{$$::monetary
+		       || ' ' || (SELECT count(*) FROM payments.open_holds)}),
+		"t\nt\n-1.25 EUR 0", 'a hold captured in part and a 1.0 transfer refunded after the update');
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		'and the books balance with payment flows');
 }
 
 for my $v (@{ $released{monetary} })
