@@ -19,7 +19,7 @@ export PGHOST=$SOCKET_DIR PGPORT=5499 PGUSER=postgres PGDATABASE=payments
 export PATH=$PG_BINDIR:$PATH
 export MAKEFLAGS="${MAKEFLAGS:-} --no-print-directory"
 
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
           libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
           make gcc libc6-dev rsync acl)
 

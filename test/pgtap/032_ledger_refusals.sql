@@ -188,11 +188,8 @@ SELECT * FROM pg_temp.refuses(
     '23L01', format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()),
     'an account at zero cannot send a cent');
 
--- pending outgoing amounts count against the available balance (set up as a
--- restore would, since no transfer makes them yet)
-SET LOCAL session_replication_role = replica;
-UPDATE payments.accounts SET debits_pending = '88.00 USD' WHERE id = :bob;
-SET LOCAL session_replication_role = origin;
+-- pending outgoing amounts (a hold) count against the available balance
+SELECT payments.hold(:bob, :alice, '88.00 USD') AS done \gset
 SELECT is(available_balance(:bob), '14.00 USD'::monetary, 'tap_bob has 102.00 posted, 88.00 pending out');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '14.01 USD', 'tap-r-funds-pending')$$, :bob, :alice),

@@ -7,7 +7,7 @@
 -- table privilege: the triggers are what refuses.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(194);
+SELECT plan(192);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -148,41 +148,40 @@ SELECT * FROM pg_temp.refuses(pg_temp.insert_transfer(:alice, :receivable, '0.01
     format('insufficient funds in account %s for transfer %s', :receivable, pg_temp.next_transfer_id()),
     'INSERT: a debit-normal account that may not go negative cannot be credited below zero');
 
--- what this version does not support, or what the ledger assigns
+-- a status with fields that do not go with it, or what the ledger assigns
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, status)
-             VALUES (%s, %s, '1 USD', 'pending')$$, :alice, :bob), '0A000',
-    'cannot insert a transfer with status "pending"', 'INSERT: status pending is refused');
+             VALUES (%s, %s, '1 USD', 'voided')$$, :alice, :bob), '23514',
+    'a transfer with status voided must name the hold it resolves in pending_id',
+    'INSERT: status voided without a hold is refused');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, status)
-             VALUES (%s, %s, '1 USD', 'voided')$$, :alice, :bob), '0A000',
-    'cannot insert a transfer with status "voided"', 'INSERT: status voided is refused');
-SELECT * FROM pg_temp.refuses(
-    format($$INSERT INTO payments.transfers (from_account, to_account, amount, status)
-             VALUES (%s, %s, '1 USD', 'expired')$$, :alice, :bob), '0A000',
-    'cannot insert a transfer with status "expired"', 'INSERT: status expired is refused');
+             VALUES (%s, %s, '1 USD', 'expired')$$, :alice, :bob), '23514',
+    'a transfer with status expired must name the hold it resolves in pending_id',
+    'INSERT: status expired without a hold is refused');
 SELECT is(pg_temp.error_of(format($$INSERT INTO payments.transfers (from_account, to_account, amount, status)
-                                    VALUES (%s, %s, '1 USD', 'pending')$$, :alice, :bob)),
-    ARRAY['0A000', 'cannot insert a transfer with status "pending"',
-          'Only posted transfers are supported in this version.', NULL],
-    'the refusal of a pending transfer says only posted ones are supported');
+                                    VALUES (%s, %s, '1 USD', 'voided')$$, :alice, :bob)),
+    ARRAY['23514', 'a transfer with status voided must name the hold it resolves in pending_id',
+          NULL, 'Release a hold with payments.release(); holds expire through payments.expire_holds().'],
+    'the refusal says how holds are released');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, pending_id)
-             VALUES (%s, %s, '1 USD', %s)$$, :alice, :bob, :d1), '0A000',
-    'pending transfers and reversals are not supported in this version', 'INSERT: pending_id is refused');
+             VALUES (%s, %s, '1 USD', %s)$$, :alice, :bob, :d1), '23514',
+    format('transfer %s is not a hold', :d1), 'INSERT: pending_id naming a posted transfer is refused');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, reverses)
-             VALUES (%s, %s, '1 USD', %s)$$, :alice, :cash, :d1), '0A000',
-    'pending transfers and reversals are not supported in this version', 'INSERT: reverses is refused');
+             VALUES (%s, %s, '1 USD', %s)$$, :alice, :bob, :d1), '23514',
+    format('transfer %s reverses transfer %s but not from account %s to account %s',
+           pg_temp.next_transfer_id(), :d1, :alice, :cash),
+    'INSERT: a reversal between other accounts than the original''s is refused');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, expires_at)
-             VALUES (%s, %s, '1 USD', now() + interval '1 day')$$, :alice, :bob), '0A000',
-    'pending transfers and reversals are not supported in this version', 'INSERT: expires_at is refused');
-SELECT is(pg_temp.error_of(format($$INSERT INTO payments.transfers (from_account, to_account, amount, reverses)
-                                    VALUES (%s, %s, '1 USD', %s)$$, :alice, :cash, :d1)),
-    ARRAY['0A000', 'pending transfers and reversals are not supported in this version',
-          'pending_id, reverses and expires_at must be null.', NULL],
-    'the refusal names the columns that must be null');
+             VALUES (%s, %s, '1 USD', now() + interval '1 day')$$, :alice, :bob), '23514',
+    'only a hold (status pending) has an expires_at', 'INSERT: expires_at on a posted transfer is refused');
+SELECT is(pg_temp.error_fields_of(format($$INSERT INTO payments.transfers (from_account, to_account, amount, status, reverses)
+                                           VALUES (%s, %s, '1 USD', 'pending', %s)$$, :alice, :bob, :d1)),
+    ARRAY['23514', 'payments', 'transfers', NULL, 'transfers_status_fields'],
+    'the refusal of a hold that reverses names the rule');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, created_at)
              VALUES (%s, %s, '1 USD', now())$$, :alice, :bob), '428C9',
@@ -442,8 +441,9 @@ SELECT * FROM pg_temp.refuses(
     'COPY whose second row is above the cap leaves nothing of the first');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount, status)',
-                      ARRAY[format('%s,%s,1.00 USD,pending', :alice, :bob)]),
-    '0A000', 'cannot insert a transfer with status "pending"', 'COPY of a pending transfer is refused');
+                      ARRAY[format('%s,%s,1.00 USD,voided', :alice, :bob)]),
+    '23514', 'a transfer with status voided must name the hold it resolves in pending_id',
+    'COPY of a void without its hold is refused');
 SELECT * FROM pg_temp.refuses(
     pg_temp.copy_from('payments.transfers (from_account, to_account, amount, idempotency_key)',
                       ARRAY[format('%s,%s,30.00 USD,tap-c-1', :cash, :alice)]),
@@ -547,7 +547,7 @@ BEGIN
         WHEN 'self' THEN NEW.to_account := NEW.from_account;
         WHEN 'huge' THEN NEW.amount := '99999999999999999999999999999999.00 USD';
         WHEN 'zero' THEN NEW.amount := '0.00 USD';
-        WHEN 'pending' THEN NEW.status := 'pending';
+        WHEN 'voided' THEN NEW.status := 'voided';
         ELSE NULL;
     END CASE;
     RETURN NEW;
@@ -565,8 +565,9 @@ SELECT throws_ok(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, metadata) VALUES (%s, %s, '1.00 USD', '{"mutate": "zero"}')$$, :cash, :alice),
     '23514', 'transfer amount must be positive: 0.00 USD', 'or lowered to zero');
 SELECT throws_ok(
-    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "pending"}')$$, :cash, :alice),
-    '0A000', 'cannot insert a transfer with status "pending"', 'or given another status');
+    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "voided"}')$$, :cash, :alice),
+    '23514', 'a transfer with status voided must name the hold it resolves in pending_id',
+    'or given a status its fields do not go with');
 DROP TRIGGER zz_tap_mutate ON payments.transfers;
 
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');

@@ -512,8 +512,8 @@ INSERT INTO outcomes (sqlstate, sql, description) VALUES
     ('0A000', $$UPDATE payments.entries SET metadata = NULL$$,
      'history: UPDATE of an entry'),
     ('0A000', 'TRUNCATE payments.entries', 'history: TRUNCATE of entries'),
-    ('0A000', format($$INSERT INTO payments.transfers (from_account, to_account, amount, status) VALUES (%s, %s, '1.00 USD', 'pending')$$, :cash, :alice),
-     'a pending transfer: INSERT');
+    ('23514', format($$INSERT INTO payments.transfers (from_account, to_account, amount, status) VALUES (%s, %s, '1.00 USD', 'voided')$$, :cash, :alice),
+     'a void without its hold: INSERT');
 SELECT t FROM (SELECT * FROM outcomes ORDER BY n) o,
        LATERAL throws_ok(o.sql, o.sqlstate, NULL, format('%s: %s', o.sqlstate, o.description)) AS t;
 

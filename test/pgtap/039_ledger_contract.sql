@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(174);
+SELECT plan(176);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -132,13 +132,32 @@ SELECT bag_eq(
 SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.transfers')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true),
-             (ARRAY['entry_id'], false)$$,
-    'transfers: unique (ledger, id), unique idempotency key within a ledger, an index by entry (by account: through postings)');
+             (ARRAY['entry_id'], false), (ARRAY['ledger', 'pending_id'], true),
+             (ARRAY['id'], false), (ARRAY['reverses'], false)$$,
+    'transfers: unique (ledger, id), unique idempotency key within a ledger, an index by entry (by account: through postings), a hold resolved once, holds by id, reversals by the transfer they reverse');
+SELECT results_eq(
+    $$SELECT format('%s %s', c.relname, pg_get_expr(i.indpred, i.indrelid)) COLLATE "default" FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('transfers_ledger_pending_id_key', 'transfers_holds_idx',
+                           'transfers_reverses_idx', 'postings_pending_idx',
+                           'open_holds_expires_at_idx')
+       ORDER BY 1$$,
+    $$VALUES ('open_holds_expires_at_idx (expires_at IS NOT NULL)'),
+             ('postings_pending_idx (pending_change IS NOT NULL)'),
+             ('transfers_holds_idx (status = ''pending''::text)'),
+             ('transfers_ledger_pending_id_key (pending_id IS NOT NULL)'),
+             ('transfers_reverses_idx (reverses IS NOT NULL)')$$,
+    'the indexes of payment flows are partial: plain transfers and their legs are not in them');
 SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.postings')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['account_id', 'created_at', 'id'], false),
-             (ARRAY['transfer_id'], false), (ARRAY['account_id', 'stripe', 'created_at', 'id'], false)$$,
-    'postings: unique (ledger, id), an index for statements and balances as of a time, one for a transfer''s legs, one for the stripes of hot accounts');
+             (ARRAY['transfer_id'], false), (ARRAY['account_id', 'stripe', 'created_at', 'id'], false),
+             (ARRAY['account_id', 'created_at', 'id'], false)$$,
+    'postings: unique (ledger, id), an index for statements and balances as of a time, one for a transfer''s legs, one for the stripes of hot accounts, one for the legs that move pending volumes');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.open_holds')$$,
+    $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['expires_at'], false)$$,
+    'open_holds: unique (ledger, id), and by expiry for the sweep');
 SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
             WHERE indexrelid = 'payments.accounts_hot_idx'::regclass),
           'hot', 'accounts_hot_idx holds the hot accounts only');
@@ -161,15 +180,24 @@ SELECT is_empty(
     $$SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
        WHERE c.conrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
                             'payments.postings'::regclass, 'payments.entries'::regclass,
-                            'payments.account_stripes'::regclass)
+                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass)
          AND c.contype IN ('p', 'u', 'f', 'x')
          AND (SELECT attname FROM pg_attribute
-               WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'$$,
-    'every key of every ledger table starts with ledger');
+               WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'
+      UNION ALL
+      SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i
+       WHERE i.indrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
+                            'payments.postings'::regclass, 'payments.entries'::regclass,
+                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass)
+         AND i.indisunique
+         AND (SELECT attname FROM pg_attribute
+               WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) <> 'ledger'$$,
+    'every key and unique index of every ledger table starts with ledger');
 SELECT ok((SELECT bool_and(i.indisvalid AND i.indisready)
              FROM pg_index i WHERE i.indrelid IN ('payments.accounts'::regclass,
                   'payments.transfers'::regclass, 'payments.postings'::regclass,
-                  'payments.entries'::regclass, 'payments.account_stripes'::regclass)),
+                  'payments.entries'::regclass, 'payments.account_stripes'::regclass,
+                  'payments.open_holds'::regclass)),
           'every index of the ledger tables is valid');
 
 -- triggers ----------------------------------------------------------------------------
@@ -229,7 +257,9 @@ SELECT set_eq(
              ('accounts', 'account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('account_stripes', 'stripe_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE', false, false, 'O'),
              ('account_stripes', 'stripe_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
-             ('account_stripes', 'stripe_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+             ('account_stripes', 'stripe_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('open_holds', 'open_hold_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE OR DELETE', false, false, 'O'),
+             ('open_holds', 'open_hold_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,

@@ -23,7 +23,10 @@ GRANT EXECUTE ON FUNCTION
     payments.balance(bigint, timestamptz), payments.balance(text, timestamptz, text),
     payments.available_balance(bigint), payments.available_balance(text, text),
     payments.post_transfers(payments.transfer_request[], text, jsonb),
-    payments.account_id(text, text), payments.statement(bigint, timestamptz, timestamptz)
+    payments.account_id(text, text), payments.statement(bigint, timestamptz, timestamptz),
+    payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb),
+    payments.capture(bigint, monetary, text), payments.release(bigint, text),
+    payments.reverse_transfer(bigint, monetary, text, jsonb)
     TO regress_hostile;
 GRANT SELECT ON payments.exchange_rates TO regress_hostile;
 
@@ -81,6 +84,8 @@ CREATE FUNCTION hostile.now() RETURNS timestamptz LANGUAGE sql
     AS $$ SELECT CASE WHEN hostile.called('now()') THEN now() END $$;
 CREATE FUNCTION hostile.nextval(regclass) RETURNS bigint LANGUAGE sql
     AS $$ SELECT CASE WHEN hostile.called('nextval()') THEN 1 END $$;
+CREATE FUNCTION hostile.statement_timestamp() RETURNS timestamptz LANGUAGE sql
+    AS $$ SELECT CASE WHEN hostile.called('statement_timestamp()') THEN now() END $$;
 CREATE FUNCTION hostile.format(text, text) RETURNS text LANGUAGE sql
     AS $$ SELECT CASE WHEN hostile.called('format()') THEN '' END $$;
 -- the ledger's tables
@@ -89,6 +94,7 @@ CREATE TABLE hostile.transfers (id bigint, ledger text, idempotency_key text);
 CREATE TABLE hostile.postings (transfer_id bigint, account_id bigint);
 CREATE TABLE hostile.account_stripes (ledger text, account_id bigint, stripe smallint);
 CREATE TABLE hostile.exchange_rates (LIKE payments.exchange_rates);
+CREATE TABLE hostile.open_holds (ledger text, id bigint, expires_at timestamptz);
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.accounts
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.transfers
@@ -96,6 +102,8 @@ CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.transfers
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.postings
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.account_stripes
+    FOR EACH ROW EXECUTE FUNCTION hostile.trap();
+CREATE TRIGGER trap BEFORE INSERT OR UPDATE OR DELETE ON hostile.open_holds
     FOR EACH ROW EXECUTE FUNCTION hostile.trap();
 GRANT USAGE ON SCHEMA hostile TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA hostile TO PUBLIC;
@@ -171,6 +179,32 @@ SELECT try_sql(format($$SELECT payments.balance(%s)::text OPERATOR(pg_catalog.||
        try_sql($$SELECT string_agg(name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) credits_posted::text, ', ')
                    FROM payments.account_volumes WHERE hot$$) AS volumes;
 SELECT try_sql(format($$SELECT payments.set_hot(%s, false)$$, :bob)) AS cooled;
+-- payment flows: a hold captured in part (and the capture replayed), one
+-- released, one expired by the sweep, a refund and the reversal of an entry
+SELECT payments.hold(:alice, :bob, '6.00 USD') AS hold \gset
+SELECT try_sql(format($$SELECT payments.capture(%s, '5.00 USD', 'sec-c1')
+                              OPERATOR(pg_catalog.=) payments.capture(%s, '5.00 USD', 'sec-c1')$$,
+                      :hold, :hold)) AS captured,
+       try_sql(format($$SELECT payments.release(payments.hold(%s, %s, '7.00 USD')) > 0$$,
+                      :alice, :bob)) AS released,
+       try_sql(format($$SELECT payments.hold(%s, %s, '8.00 USD', pg_catalog.clock_timestamp()
+                                             OPERATOR(pg_catalog.+) interval '1 millisecond') > 0$$,
+                      :alice, :bob)) AS held;
+SELECT pg_sleep(0.01);
+SELECT try_sql($$SELECT payments.expire_holds()$$) AS expired;
+SELECT try_sql($$SELECT string_agg(status OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) held::text,
+                                   ', ' ORDER BY hold_id) FROM payments.holds$$) AS holds;
+SELECT try_sql($$SELECT payments.reverse_transfer((SELECT max(t.id) FROM payments.transfers t
+                                                   WHERE t.status OPERATOR(pg_catalog.=) 'posted'
+                                                     AND t.pending_id IS NOT NULL), '1.00 USD') > 0$$) AS refunded,
+       try_sql($$SELECT pg_catalog.array_length(payments.reverse_entry(
+                          (SELECT t.entry_id FROM payments.transfers t
+                            WHERE t.idempotency_key OPERATOR(pg_catalog.=) 'sec-b1'), 'sec-rev'), 1)$$) AS reversed;
+SELECT try_sql(format($$SELECT string_agg(kind OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) available_after::text,
+                                        ', ' ORDER BY posting_id)
+                         FROM payments.statement(%s, '-infinity', 'infinity')
+                        WHERE kind OPERATOR(pg_catalog.<>) 'transfer'$$, :alice)) AS flows_statement;
+SELECT try_sql($$SELECT count(*) FROM payments.verify_ledger()$$) AS problems;
 -- conversion
 SELECT try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate,
        try_sql($$SELECT payments.set_rate('EUR', 'USD', 1.25, '2024-01-01', 'sec')$$) AS set_rate_again;
@@ -184,14 +218,16 @@ SET ROLE regress_hostile;
 SET search_path = hostile, pg_catalog, public, payments;
 SELECT try_sql($$SELECT payments.post_transfer('sec_alice', 'sec_bob', '1.00 USD', 'sec-3') > 0$$) AS by_name,
        try_sql($$SELECT payments.balance('sec_bob')::text$$) AS bob,
-       try_sql($$SELECT payments.convert('10.00 EUR', 'USD', '2024-06-01')::text$$) AS convert;
+       try_sql($$SELECT payments.convert('10.00 EUR', 'USD', '2024-06-01')::text$$) AS convert,
+       try_sql($$SELECT payments.capture(payments.hold(payments.account_id('sec_alice'),
+                                                       payments.account_id('sec_bob'), '1.00 USD')) > 0$$) AS capture;
 RESET ROLE;
 RESET search_path;
 
 -- Nothing landed in the look-alike tables.
 SELECT (SELECT count(*) FROM hostile.accounts) + (SELECT count(*) FROM hostile.transfers)
        + (SELECT count(*) FROM hostile.postings) + (SELECT count(*) FROM hostile.exchange_rates)
-       + (SELECT count(*) FROM hostile.account_stripes)
+       + (SELECT count(*) FROM hostile.account_stripes) + (SELECT count(*) FROM hostile.open_holds)
        AS hostile_rows;
 
 DROP SCHEMA hostile CASCADE;
