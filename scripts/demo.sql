@@ -70,7 +70,26 @@ SELECT name, hot, stripes, credits_posted, debits_posted
 SELECT transfer_id, side, amount, balance_after
   FROM payments.statement(:fees, '-infinity', 'infinity');
 
--- Alice's statement, with running balances, and the audit (always empty).
-SELECT transfer_id, side, amount, balance_after, metadata
+-- A card payment: authorize (the money is held: Alice's available balance
+-- drops, her balance does not), capture part of it (the rest is released),
+-- then refund part of the capture.  A second hold is voided; a third
+-- expires, and the sweep (which pg_cron runs on a schedule) releases it.
+SELECT payments.hold(:alice, :bob, '20.00 USD', now() + interval '7 days', 'auth-1') AS hold \gset
+SELECT payments.balance(:alice), payments.available_balance(:alice);
+SELECT payments.capture(:hold, '15.00 USD', 'capture-1') AS capture \gset
+SELECT payments.reverse_transfer(:capture, '5.00 USD', 'refund-1') AS refund;
+SELECT payments.release(payments.hold(:alice, :bob, '3.00 USD')) AS void;
+SELECT payments.hold(:alice, :bob, '2.00 USD', clock_timestamp() + interval '10 milliseconds') AS expiring;
+SELECT pg_sleep(0.02);
+SELECT payments.expire_holds() AS expired;
+SELECT hold_id, amount, status, captured, held FROM payments.holds ORDER BY hold_id;
+\set ON_ERROR_STOP 0
+SELECT payments.capture(:hold);
+SELECT payments.reverse_transfer(:capture, '10.01 USD');
+\set ON_ERROR_STOP 1
+
+-- Alice's statement: what each leg is, running balances, posted and
+-- available; and the audit (always empty).
+SELECT transfer_id, kind, side, amount, balance_after, pending_change, available_after, refers_to
   FROM payments.statement(:alice, '-infinity', 'infinity');
 SELECT * FROM payments.verify_ledger();
