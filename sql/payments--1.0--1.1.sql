@@ -887,12 +887,14 @@ REVOKE ALL ON FUNCTION
     FROM PUBLIC;
 
 -- Holds and what became of them.  A hold past its expires_at reads expired
--- at once, though the amount stays held until expire_holds() releases it.
+-- at once (by the statement's clock, as capture() and expire_holds() judge
+-- it, not the transaction's), though the amount stays held until
+-- expire_holds() releases it.
 CREATE VIEW payments.holds AS
     SELECT h.ledger, h.id AS hold_id, h.from_account, h.to_account, h.amount, h.expires_at,
            h.created_at,
            CASE WHEN r.id IS NULL THEN
-                    CASE WHEN h.expires_at <= now() THEN 'expired' ELSE 'pending' END
+                    CASE WHEN h.expires_at <= statement_timestamp() THEN 'expired' ELSE 'pending' END
                 WHEN r.status = 'posted' THEN 'captured'
                 ELSE r.status END AS status,
            CASE WHEN r.status = 'posted' THEN r.amount END AS captured,

@@ -279,16 +279,22 @@ flows_resolve(FlowsState *f, const Transfer *t)
 				 errdetail("The hold is from account %lld to account %lld.",
 						   (long long) hold.from_account, (long long) hold.to_account),
 				 errledger("transfers", "pending_id", "transfers_resolution_of_hold")));
-	if (t->amount.currency != hold.amount.currency ||
-		(t->kind == TRANSFER_CAPTURE ? t->amount.units > hold.amount.units :
-		 t->amount.units != hold.amount.units))
+	if (t->amount.currency != hold.amount.currency)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("currency mismatch: transfer %lld is in %s but hold %lld in %s",
+						(long long) t->id, currency_to_cstring(t->amount.currency),
+						(long long) t->pending_id, currency_to_cstring(hold.amount.currency)),
+				 errledger("transfers", "amount", "transfers_currency_of_accounts")));
+	if (t->kind == TRANSFER_CAPTURE ? t->amount.units > hold.amount.units :
+		t->amount.units != hold.amount.units)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 t->kind == TRANSFER_CAPTURE ?
 				 errmsg("capture of %s exceeds hold %lld of %s", monetary_to_cstring(&t->amount),
 						(long long) t->pending_id, monetary_to_cstring(&hold.amount)) :
-				 errmsg("a %s of hold %lld is of its whole amount %s, not %s",
-						t->kind == TRANSFER_VOID ? "void" : "expiry", (long long) t->pending_id,
+				 errmsg("%s of hold %lld is of its whole amount %s, not %s",
+						t->kind == TRANSFER_VOID ? "a void" : "an expiry", (long long) t->pending_id,
 						monetary_to_cstring(&hold.amount), monetary_to_cstring(&t->amount)),
 				 errdetail("A hold is captured in full or in part, the rest released; voided or expired, it is released whole."),
 				 errledger("transfers", "amount", "transfers_resolution_of_hold")));

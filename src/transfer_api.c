@@ -58,7 +58,9 @@ typedef struct TransferRow
 	const char *ledger;			/* NULL: the from account's */
 	int64		from_account;
 	int64		to_account;
-	Monetary   *amount;			/* NULL only for a replay's look-up (reversals) */
+	Monetary   *amount;
+	bool		amount_chosen;	/* the ledger chose it (all that is left to
+								 * reverse): a replay matches whatever it was */
 	Datum		key;			/* text, or 0 */
 	Datum		metadata;		/* jsonb, or 0 */
 	const char *status;
@@ -81,8 +83,7 @@ transfer_row_args(const TransferRow *r, Datum *args, char *nulls)
 	nulls[0] = r->ledger ? ' ' : 'n';
 	args[1] = Int64GetDatum(r->from_account);
 	args[2] = Int64GetDatum(r->to_account);
-	args[3] = r->amount ? MonetaryPGetDatum(r->amount) : (Datum) 0;
-	nulls[3] = r->amount ? ' ' : 'n';
+	args[3] = MonetaryPGetDatum(r->amount);
 	args[4] = r->key;
 	nulls[4] = r->key ? ' ' : 'n';
 	args[5] = r->metadata;
@@ -160,6 +161,8 @@ find_by_key(const TransferRow *r, int64 *id)
 	TupleDesc	desc;
 
 	transfer_row_args(r, args, nulls);
+	if (r->amount_chosen)
+		nulls[3] = 'n';
 	if (SPI_execute_plan(ledger_plan(&find_by_key_plan, r->monetary_oid), args, nulls,
 						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed looking up an idempotency key");
@@ -905,12 +908,15 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 	r.to_account = original.from_account;
 
 	/* a replay is answered before what is left is computed (it may be nothing now) */
+	r.amount_chosen = r.amount == NULL;
+	if (r.amount_chosen)
+		r.amount = original.amount;		/* for the look-up, which ignores it */
 	if (r.key && find_by_key(&r, &id))
 	{
 		SPI_finish();
 		PG_RETURN_INT64(id);
 	}
-	if (r.amount == NULL)
+	if (r.amount_chosen)
 	{
 		Datum		args[2] = {CStringGetTextDatum(original.ledger), Int64GetDatum(r.reverses)};
 		bool		isnull;
@@ -922,10 +928,9 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 				 (long long) r.reverses);
 		r.amount = DatumGetMonetaryP(SPI_getbinval(SPI_tuptable->vals[0],
 												   SPI_tuptable->tupdesc, 1, &isnull));
-		if (strcmp(original.status, "posted") == 0 && r.amount->units <= 0)
-			refuse_fully_reversed(r.reverses, "transfer");
+		/* (a transfer that moved no money has nothing reversed: the engine says why) */
 		if (r.amount->units <= 0)
-			r.amount = original.amount;		/* the engine says why it cannot be */
+			refuse_fully_reversed(r.reverses, "transfer");
 	}
 	id = insert_transfer(&r);
 	SPI_finish();

@@ -9,7 +9,7 @@ BEGIN;
 SET search_path = public, payments;
 -- messages carry timestamps as timestamptz_to_str() writes them: ISO, as ::text does here
 SET LOCAL datestyle = 'ISO, YMD';
-SELECT plan(188);
+SELECT plan(190);
 
 \ir lib/ledger_helpers.sql
 
@@ -153,6 +153,9 @@ SELECT * FROM pg_temp.refuses(format('SELECT payments.capture(%s, %L)', :h4, '5.
     format('capture of 5.01 USD exceeds hold %s of 5.00 USD', :h4), 'a capture beyond the hold is refused');
 SELECT is((pg_temp.error_fields_of(format('SELECT payments.capture(%s, %L)', :h4, '6 USD')))[5],
           'transfers_resolution_of_hold', 'as a violation of transfers_resolution_of_hold');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.capture(%s, %L)', :h4, '5 EUR'), '22000',
+    format('currency mismatch: transfer %s is in EUR but hold %s in USD', pg_temp.next_transfer_id(), :h4),
+    'a capture in another currency than the hold''s is refused as a currency mismatch');
 SELECT * FROM pg_temp.refuses(
     format($$INSERT INTO payments.transfers (from_account, to_account, amount, status, pending_id)
              VALUES (%s, %s, '4 USD', 'voided', %s)$$, :alice, :shop, :h4), '23514',
@@ -327,7 +330,7 @@ SELECT is(pg_temp.balances(:alice), 'balance 470.00 USD, available 0.00 USD',
 SELECT * FROM pg_temp.refuses(format('SELECT payments.post_transfer(%s, %s, %L)', :alice, :shop, '0.01 USD'),
     '23L01', format('insufficient funds in account %s for transfer %s', :alice, pg_temp.next_transfer_id()),
     'a transfer cannot spend what is held');
-SELECT payments.release(:h_all);
+SELECT payments.release(:h_all) AS v_all \gset
 SELECT is(payments.available_balance(:alice), '462.00 USD'::monetary, 'released, it is spendable again');
 
 -- reversals ------------------------------------------------------------------------------
@@ -380,12 +383,14 @@ SELECT is(pg_temp.balances(:alice) || ' | ' || pg_temp.balances(:shop),
           'the refund moves the captured amount back');
 
 SELECT payments.post_transfer(:alice, :spender, '10 USD') AS p3 \gset
-SELECT payments.post_transfer(:spender, :bank, '9 USD');
+SELECT payments.post_transfer(:spender, :bank, '9 USD') AS payout \gset
 SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_transfer(%s)', :p3), '23L01',
     format('insufficient funds in account %s for transfer %s', :spender, pg_temp.next_transfer_id()),
     'a refund from an account that no longer has the money, and may not go negative, is refused');
-SELECT lives_ok(format('SELECT payments.reverse_transfer(%s, %L)', :p3, '1 USD'),
-                'a refund of what it still has goes through');
+SELECT payments.reverse_transfer(:p3, '1 USD') AS r3 \gset
+SELECT is(pg_temp.transfer(:r3) || ' | ' || pg_temp.balances(:spender),
+          format('%s->%s 1.00 USD posted - %s - | balance 0.00 USD, available 0.00 USD', :spender, :alice, :p3),
+          'a refund of what it still has goes through, down to zero');
 
 -- entries ----------------------------------------------------------------------------------
 
@@ -420,7 +425,7 @@ SELECT * FROM pg_temp.refuses('SELECT payments.reverse_entry(987654321)', '23503
 SELECT ids[1] AS pf1, ids[2] AS pf2
   FROM (SELECT payments.post_transfers(ARRAY[(:alice, :shop, '6 USD', NULL, NULL),
                                              (:alice, :shop, '8 USD', NULL, NULL)]::payments.transfer_request[]) AS ids) x \gset
-SELECT payments.reverse_transfer(:pf2, '5 USD');
+SELECT payments.reverse_transfer(:pf2, '5 USD') AS rf2 \gset
 SELECT entry_id AS e2 FROM payments.transfers WHERE id = :pf1 \gset
 SELECT payments.reverse_entry(:e2) AS entry_reversal2 \gset
 SELECT is((SELECT string_agg(format('%s %s', reverses, amount), ', ' ORDER BY id)

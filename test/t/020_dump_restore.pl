@@ -32,6 +32,13 @@ $node->safe_psql('books', q{
 	SELECT payments.set_hot(payments.account_id('alice'), true, 4);
 	SELECT payments.post_transfer('bank', 'alice', '5.00 USD');
 	SELECT payments.post_transfer('alice', 'bank', '90.00 USD');
+	-- payment flows: a hold captured in part and refunded, one voided, one open
+	SELECT payments.reverse_transfer(payments.capture(payments.hold(payments.account_id('alice'),
+	           payments.account_id('bank'), '3.00 USD'), '2.00 USD'), '0.50 USD');
+	SELECT payments.release(payments.hold(payments.account_id('alice'), payments.account_id('bank'),
+	                                      '1.00 USD'));
+	SELECT payments.hold(payments.account_id('alice'), payments.account_id('bank'), '4.00 USD',
+	                     now() + interval '1 day', 'open-hold');
 });
 
 # Everything a restore must bring back, as text.
@@ -41,7 +48,9 @@ my $snapshot = q{
 	    UNION ALL SELECT format('%s', s) FROM payments.account_stripes s
 	    UNION ALL SELECT format('%s', t) FROM payments.transfers t
 	    UNION ALL SELECT format('%s', p) FROM payments.postings p
-	    UNION ALL SELECT format('balance %s %s', name, balance) FROM payments.account_balances) s};
+	    UNION ALL SELECT format('%s', o) FROM payments.open_holds o
+	    UNION ALL SELECT format('balance %s %s %s', name, balance, available)
+	                FROM payments.account_balances) s};
 my $before = $node->safe_psql('books', $snapshot);
 
 my $dump = $node->basedir . '/books.dump';
@@ -80,6 +89,10 @@ cmp_ok($node->safe_psql('restored', q{SELECT payments.post_transfer('alice', 'ba
 my ($ret, $stdout, $stderr) = $node->psql('restored',
 	q{SELECT payments.post_transfer('alice', 'bob', '1.00 USD')});
 like($stderr, qr/account \d+ is frozen/, 'account states are restored');
+is($node->safe_psql('restored', q{
+	SELECT payments.capture(id) > 0 FROM payments.transfers WHERE idempotency_key = 'open-hold';
+	SELECT count(*) FROM payments.open_holds}),
+	"t\n0", 'the open hold is restored open, and can be captured');
 is($node->safe_psql('restored', 'SELECT count(*) FROM payments.verify_ledger()'),
 	'0', 'and the books still balance');
 

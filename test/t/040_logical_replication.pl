@@ -29,7 +29,7 @@ $publisher->safe_psql('postgres', q{
 	SELECT payments.post_transfer('alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
 	CREATE PUBLICATION ledger FOR TABLE payments.accounts, payments.account_stripes,
 	                                    payments.transfers, payments.postings,
-	                                    payments.exchange_rates;
+	                                    payments.open_holds, payments.exchange_rates;
 });
 $subscriber->safe_psql('postgres', 'CREATE EXTENSION payments CASCADE');
 my $connstr = $publisher->connstr . ' dbname=postgres';
@@ -44,6 +44,7 @@ my $snapshot = q{
 	    UNION ALL SELECT format('%s', t) FROM payments.transfers t
 	    UNION ALL SELECT format('%s', s) FROM payments.account_stripes s
 	    UNION ALL SELECT format('%s', p) FROM payments.postings p
+	    UNION ALL SELECT format('%s', o) FROM payments.open_holds o
 	    UNION ALL SELECT format('%s', r) FROM payments.exchange_rates r) s};
 
 is($subscriber->safe_psql('postgres', $snapshot), $publisher->safe_psql('postgres', $snapshot),
@@ -62,6 +63,12 @@ $publisher->safe_psql('postgres', q{
 	SELECT payments.post_transfer('vault', 'carol', '1.000000000000000001 ETH/18', ledger => 'crypto');
 	SELECT payments.set_account_status('carol', 'frozen', 'crypto');
 	SELECT payments.set_rate('EUR', 'USD', 1.0912, '2024-02-01', 'ecb');
+	-- holds: one captured and refunded, one voided, one left open
+	SELECT payments.reverse_transfer(payments.capture(payments.hold(payments.account_id('alice'),
+	           payments.account_id('bob'), '3.00 USD')), '1.00 USD');
+	SELECT payments.release(payments.hold(payments.account_id('alice'), payments.account_id('bob'),
+	                                      '2.00 USD'));
+	SELECT payments.hold(payments.account_id('alice'), payments.account_id('bob'), '4.00 USD');
 });
 my ($ret, $stdout, $stderr) = $publisher->psql('postgres',
 	q{SELECT payments.post_transfer('bob', 'alice', '1000000.00 USD')});
@@ -80,6 +87,10 @@ is($subscriber->safe_psql('postgres',
 cmp_ok($subscriber->safe_psql('postgres',
 		q{SELECT count(*) FROM payments.postings WHERE stripe > 0}),
 	'>', 0, 'legs on the stripes of a hot account are replicated, with the stripes');
+is($subscriber->safe_psql('postgres',
+		q{SELECT string_agg(status || ' ' || held, ', ' ORDER BY hold_id) FROM payments.holds}),
+	'captured 0.00 USD, voided 0.00 USD, pending 4.00 USD',
+	'holds, their resolutions and the open hold are replicated');
 is($subscriber->safe_psql('postgres',
 		q{SELECT status FROM payments.accounts WHERE name = 'carol'}),
 	'frozen', 'account states are replicated');
