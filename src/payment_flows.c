@@ -90,6 +90,7 @@ refuse_if_resolved(Datum *args, const char *key)
 	HeapTuple	row;
 	TupleDesc	desc;
 	Datum		resolution_key;
+	char	   *status;
 
 	if (SPI_execute_snapshot(ledger_plan(&resolution_plan, InvalidOid), args, NULL,
 							 GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
@@ -102,10 +103,12 @@ refuse_if_resolved(Datum *args, const char *key)
 	resolution_key = SPI_getbinval(row, desc, 3, &isnull);
 	if (key != NULL && !isnull && strcmp(TextDatumGetCString(resolution_key), key) == 0)
 		return;
+	status = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
+	/* expired: the same decline as before the sweep wrote it (55L04) */
 	ereport(ERROR,
-			(errcode(ERRCODE_HOLD_RESOLVED),
+			(errcode(strcmp(status, "expired") == 0 ? ERRCODE_HOLD_EXPIRED : ERRCODE_HOLD_RESOLVED),
 			 errmsg("hold %lld is already %s", (long long) DatumGetInt64(args[1]),
-					resolved_as(TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)))),
+					resolved_as(status)),
 			 errdetail("Transfer %lld resolved it; a hold is captured, voided or expired once.",
 					   (long long) DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull))),
 			 errledger("transfers", "pending_id", "transfers_ledger_pending_id_key")));

@@ -871,6 +871,17 @@ static LedgerPlan unreversed_plan = {
 	2, {TEXTOID, INT8OID}
 };
 
+/*
+ * The original, locked as the engine will lock it, so that what is left is
+ * computed after any reversal committed meanwhile (READ COMMITTED).
+ */
+static LedgerPlan lock_original_plan = {
+	"SELECT FROM payments.transfers "
+	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2 "
+	"   FOR NO KEY UPDATE",
+	2, {TEXTOID, INT8OID}
+};
+
 static void
 refuse_fully_reversed(int64 transfer, const char *what)
 {
@@ -921,7 +932,10 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 		Datum		args[2] = {CStringGetTextDatum(original.ledger), Int64GetDatum(r.reverses)};
 		bool		isnull;
 
-		/* all that is left: the engine checks it again, under the original's lock */
+		/* all that is left, with the original locked; the engine checks it again */
+		if (SPI_execute_plan(ledger_plan(&lock_original_plan, InvalidOid), args, NULL,
+							 false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed locking transfer %lld", (long long) r.reverses);
 		if (SPI_execute_plan(ledger_plan(&unreversed_plan, r.monetary_oid), args, NULL,
 							 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "SPI_execute_plan failed reading the reversals of transfer %lld",

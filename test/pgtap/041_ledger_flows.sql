@@ -9,7 +9,7 @@ BEGIN;
 SET search_path = public, payments;
 -- messages carry timestamps as timestamptz_to_str() writes them: ISO, as ::text does here
 SET LOCAL datestyle = 'ISO, YMD';
-SELECT plan(190);
+SELECT plan(192);
 
 \ir lib/ledger_helpers.sql
 
@@ -315,8 +315,11 @@ SELECT is(pg_temp.balances(:frosty), 'balance 50.00 USD, available 45.00 USD',
 SELECT is((SELECT array_agg(id ORDER BY id) FROM payments.open_holds WHERE ledger = 'flows-tap'),
           ARRAY[:h4, :h6, :h7, :hf1]::bigint[], 'the expired holds'' open rows are gone, the others stay');
 SELECT is(payments.expire_holds(), 0::bigint, 'a second sweep finds nothing to expire');
-SELECT * FROM pg_temp.refuses(format('SELECT payments.capture(%s)', :h5), '55L03',
-    format('hold %s is already expired', :h5), 'an expired hold is not captured');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.capture(%s)', :h5), '55L04',
+    format('hold %s is already expired', :h5),
+    'an expired hold is not captured once swept either: the same decline (55L04)');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.release(%s)', :h5), '55L04',
+    format('hold %s is already expired', :h5), 'nor voided');
 SELECT payments.set_account_status(:frosty, 'open');
 
 -- limits -------------------------------------------------------------------------------
