@@ -255,14 +255,15 @@ is($node->safe_psql('postgres', q{
 	'0', 'every hold a client saw resolved is resolved once, by that resolution');
 
 # Those holds, and the expired ones, stay resolved: a capture or a void of
-# any of them is refused as already resolved.
+# any of them is refused, as already resolved (55L03) or as expired (55L04).
 is($node->safe_psql('postgres', q{
-	SELECT string_agg(DISTINCT answer, ', ')
-	  FROM (SELECT try(format('SELECT payments.%s(%s)',
-	                          CASE WHEN r.id % 2 = 0 THEN 'capture' ELSE 'release' END,
-	                          r.pending_id)) AS answer
-	          FROM payments.transfers r WHERE r.pending_id IS NOT NULL) a}),
-	'55L03', 'a hold resolved before the crash can be neither captured nor voided again');
+	SELECT string_agg(DISTINCT CASE WHEN r.status = 'expired' THEN 'expired ' ELSE 'resolved ' END
+	                  || try(format('SELECT payments.%s(%s)',
+	                                CASE WHEN r.id % 2 = 0 THEN 'capture' ELSE 'release' END,
+	                                r.pending_id)), ', ')
+	  FROM payments.transfers r WHERE r.pending_id IS NOT NULL}),
+	'expired 55L04, resolved 55L03',
+	'a hold resolved before the crash can be neither captured nor voided again');
 
 # The ledger goes on: the open holds that have not expired can be captured
 # (those that expire in 5 minutes, some in part) ...
