@@ -34,10 +34,10 @@ $node->safe_psql('books', q{
 	SELECT payments.post_transfer('alice', 'bank', '90.00 USD');
 	-- payment flows: a hold captured in part and refunded, one voided, one open
 	SELECT payments.reverse_transfer(payments.capture(payments.hold(payments.account_id('alice'),
-	           payments.account_id('bank'), '3.00 USD'), '2.00 USD'), '0.50 USD');
+	           payments.account_id('bank'), '2.00 USD'), '1.50 USD'), '0.50 USD');
 	SELECT payments.release(payments.hold(payments.account_id('alice'), payments.account_id('bank'),
-	                                      '1.00 USD'));
-	SELECT payments.hold(payments.account_id('alice'), payments.account_id('bank'), '4.00 USD',
+	                                      '0.50 USD'));
+	SELECT payments.hold(payments.account_id('alice'), payments.account_id('bank'), '1.00 USD',
 	                     now() + interval '1 day', 'open-hold');
 });
 
@@ -84,7 +84,7 @@ is($node->safe_psql('restored', q{
 	     = (SELECT id FROM payments.transfers WHERE idempotency_key = 'dep-1' AND ledger = 'default')}),
 	't', 'an idempotency key replayed after restore returns its transfer');
 my $last_id = $node->safe_psql('restored', 'SELECT max(id) FROM payments.transfers');
-cmp_ok($node->safe_psql('restored', q{SELECT payments.post_transfer('alice', 'bank', '1.00 USD')}),
+cmp_ok($node->safe_psql('restored', q{SELECT payments.post_transfer('alice', 'bank', '0.10 USD')}),
 	'>', $last_id, 'new transfers continue the restored id sequence');
 my ($ret, $stdout, $stderr) = $node->psql('restored',
 	q{SELECT payments.post_transfer('alice', 'bob', '1.00 USD')});
