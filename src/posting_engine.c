@@ -10,7 +10,11 @@
  * place where "a transfer has two legs" is written down.
  *
  *	1. Read the transfers once, summing per account the amounts of its legs
- *	   on each side ("netting").
+ *	   on each side ("netting"): posted money, and the pending volumes that
+ *	   holds take and their resolutions release.  Each resolution is checked
+ *	   against its hold and each reversal against its original
+ *	   (payment_flows.c); the originals are then locked, in (ledger, id)
+ *	   order, and their reversals counted.
  *	2. Lock the distinct accounts in (ledger, id) order, each in turn: find
  *	   its row by the primary key, lock its latest version as UPDATE would,
  *	   check that it may take the legs (in the transfers' ledger, open, in
@@ -28,7 +32,8 @@
  *
  * A refusal is an error, which takes the whole statement (and so its
  * updates) back: nothing is partially written.  Memory holds the distinct
- * accounts, whatever the number of transfers.
+ * accounts (and the amounts of the holds the statement resolves), whatever
+ * the number of transfers.
  */
 #include "postgres.h"
 
@@ -468,8 +473,8 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 	 * A stripe is updated at its latest version, which a transaction reading
 	 * from its own snapshot would then see beside the version it had seen:
 	 * in REPEATABLE READ and SERIALIZABLE, hot accounts' legs go to the row.
+	 * So do legs that move pending volumes, which live on the row alone.
 	 */
-	/* Pending volumes live on the account row alone. */
 	if (!IsolationUsesXactSnapshot() && !moves_pending(a) &&
 		hot_account_hint(a->key.id, &hint) &&
 		!legs_need_total(a, hint.debit_normal, hint.allow_negative) &&
