@@ -127,22 +127,38 @@ REVOKE ALL ON payments.account_stripes FROM PUBLIC;
 DO $$
 DECLARE
     c record;
+    prebuilt text[] := '{}';
+    last_attnum int := 0;
 BEGIN
-    FOR c IN SELECT * FROM (VALUES ('stripe', 'smallint'::regtype), ('pending_change', 'monetary'::regtype),
-                                   ('held_after', 'monetary'::regtype)) v(name, type) LOOP
-        IF NOT EXISTS (SELECT FROM pg_attribute
-                        WHERE attrelid = 'payments.postings'::regclass AND attname = c.name
-                          AND NOT attisdropped) THEN
+    FOR c IN SELECT v.name, v.type, a.attnum, a.atttypid, a.attnotnull, a.atthasdef
+               FROM (VALUES (1, 'stripe', 'smallint'::regtype),
+                            (2, 'pending_change', 'monetary'::regtype),
+                            (3, 'held_after', 'monetary'::regtype)) v(n, name, type)
+               LEFT JOIN pg_attribute a ON a.attrelid = 'payments.postings'::regclass
+                                       AND a.attname = v.name AND NOT a.attisdropped
+              ORDER BY v.n LOOP
+        IF c.attnum IS NULL THEN
             EXECUTE format('ALTER TABLE payments.postings ADD COLUMN %I %s', c.name, c.type);
-        ELSIF (SELECT atttypid <> c.type OR attnotnull OR atthasdef FROM pg_attribute
-                WHERE attrelid = 'payments.postings'::regclass AND attname = c.name) THEN
+            c.attnum := (SELECT attnum FROM pg_attribute
+                          WHERE attrelid = 'payments.postings'::regclass AND attname = c.name);
+        ELSIF c.atttypid <> c.type OR c.attnotnull OR c.atthasdef THEN
             RAISE EXCEPTION 'column payments.postings.% is not the column this update adds', c.name
                 USING DETAIL = format('It should be a nullable %s without a default.', c.type);
+        ELSE
+            prebuilt := prebuilt || c.name;
         END IF;
+        -- in a fresh install's order, or the schema would differ from one
+        IF c.attnum < last_attnum THEN
+            RAISE EXCEPTION 'column payments.postings.% comes before a column it should follow', c.name
+                USING HINT = 'Add stripe, pending_change and held_after in that order.';
+        END IF;
+        last_attnum := c.attnum;
     END LOOP;
-    IF EXISTS (SELECT FROM payments.postings
-                WHERE stripe IS NOT NULL OR pending_change IS NOT NULL OR held_after IS NOT NULL) THEN
-        RAISE EXCEPTION 'the columns payments.postings.stripe, pending_change and held_after hold values';
+    -- only a prebuilt column can hold values (one scan of postings, then)
+    IF cardinality(prebuilt) > 0 AND EXISTS (
+           SELECT FROM payments.postings
+            WHERE stripe IS NOT NULL OR pending_change IS NOT NULL OR held_after IS NOT NULL) THEN
+        RAISE EXCEPTION 'the columns % of payments.postings hold values', prebuilt;
     END IF;
 END $$;
 COMMENT ON COLUMN payments.postings.stripe IS

@@ -208,7 +208,7 @@ ledger_available_balance(const AccountRow *a)
 
 void
 ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
-					 const char *ledger, currency_code currency)
+					 const char *ledger, currency_code currency, bool moves_money)
 {
 	if (a == NULL)
 		ledger_account_missing(account, true);
@@ -219,14 +219,14 @@ ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
 						(long long) a->id, a->ledger, ledger, (long long) transfer),
 				 errdetail("A transfer moves money inside one ledger; between ledgers it takes two transfers through bridge accounts."),
 				 errledger("transfers", "ledger", "transfers_accounts_in_ledger")));
-	if (strcmp(a->status, "frozen") == 0)
+	if (strcmp(a->status, "frozen") == 0 && moves_money)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACCOUNT_FROZEN),
 				 errmsg("account %lld is frozen", (long long) a->id),
 				 errdetail("Transfer %lld cannot move money in or out of it until it is reopened.",
 						   (long long) transfer),
 				 errledger("accounts", "status", "accounts_open")));
-	if (strcmp(a->status, "open") != 0)
+	if (strcmp(a->status, "closed") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACCOUNT_CLOSED),
 				 errmsg("account %lld is %s", (long long) a->id, a->status),

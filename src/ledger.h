@@ -99,11 +99,13 @@ extern amount_int ledger_available_balance(const AccountRow *a);
 
 /*
  * Raises the error that says why an account cannot take part in a transfer
- * of ledger and currency: not found, in another ledger, frozen or closed, or
- * in another currency.  Returns if it can.
+ * of ledger and currency: not found, in another ledger, frozen (unless the
+ * transfer moves no money in or out: a void or an expiry of a hold) or
+ * closed, or in another currency.  Returns if it can.
  */
 extern void ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
-								 const char *ledger, currency_code currency);
+								 const char *ledger, currency_code currency,
+								 bool moves_money);
 extern void ledger_account_missing(int64 account, bool by_transfer) pg_attribute_noreturn();
 
 /* Runs a plan that writes entries, which only the ledger may (ledger_write_guard). */

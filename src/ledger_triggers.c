@@ -147,6 +147,7 @@ ledger_transfer_statement_start(PG_FUNCTION_ARGS)
 		elog(ERROR, "transfer_statement_start must fire BEFORE INSERT FOR EACH STATEMENT");
 	require_transfer_triggers(trigdata->tg_relation);
 	entries_statement_begin();
+	flows_statement_begin();
 	return PointerGetDatum(NULL);
 }
 

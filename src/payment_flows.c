@@ -68,24 +68,23 @@ resolved_as(const char *status)
 	return strcmp(status, "posted") == 0 ? "captured" : status;
 }
 
-/* Takes the hold's open row; there is none once it is resolved. */
-static LedgerPlan lock_open_hold_plan = {
-	"SELECT FROM payments.open_holds "
-	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2 FOR UPDATE",
-	2, {TEXTOID, INT8OID}
-};
-
-/* What resolved the hold. */
+/* What resolved the hold, other than transfer $3 (0: none). */
 static LedgerPlan resolution_plan = {
 	"SELECT id, status, idempotency_key FROM payments.transfers "
-	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND pending_id OPERATOR(pg_catalog.=) $2",
-	2, {TEXTOID, INT8OID}
+	" WHERE ledger OPERATOR(pg_catalog.=) $1 AND pending_id OPERATOR(pg_catalog.=) $2 "
+	"   AND id OPERATOR(pg_catalog.<>) $3",
+	3, {TEXTOID, INT8OID, INT8OID}
 };
 
-/* Refuses, naming what resolved the hold, if anything has (as a new snapshot sees it). */
+/*
+ * Refuses, naming what resolved the hold, if anything but transfer self has
+ * (as a new snapshot sees it), unless by a transfer with idempotency key
+ * key.  The caller has connected to SPI.
+ */
 static void
-refuse_if_resolved(Datum *args, const char *key)
+refuse_if_resolved(const char *ledger, int64 hold, int64 self, const char *key)
 {
+	Datum		args[3] = {CStringGetTextDatum(ledger), Int64GetDatum(hold), Int64GetDatum(self)};
 	bool		isnull;
 	HeapTuple	row;
 	TupleDesc	desc;
@@ -107,48 +106,155 @@ refuse_if_resolved(Datum *args, const char *key)
 	/* expired: the same decline as before the sweep wrote it (55L04) */
 	ereport(ERROR,
 			(errcode(strcmp(status, "expired") == 0 ? ERRCODE_HOLD_EXPIRED : ERRCODE_HOLD_RESOLVED),
-			 errmsg("hold %lld is already %s", (long long) DatumGetInt64(args[1]),
-					resolved_as(status)),
+			 errmsg("hold %lld is already %s", (long long) hold, resolved_as(status)),
 			 errdetail("Transfer %lld resolved it; a hold is captured, voided or expired once.",
 					   (long long) DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull))),
 			 errledger("transfers", "pending_id", "transfers_ledger_pending_id_key")));
 }
 
+/*
+ * The last hold the current statement's BEFORE trigger locked: it takes
+ * holds in (ledger, id) order, waiting, and one out of that order only if
+ * it is free, so that two statements never wait on each other in a cycle.
+ */
+static struct
+{
+	bool		any;
+	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
+	int64		id;
+}			last_locked;
+
+void
+flows_statement_begin(void)
+{
+	last_locked.any = false;
+}
+
+/* Locks the hold's open row: waiting, or (skip_locked) only if it is free. */
+static TableWriterLock
+lock_open_hold(const char *ledger, int64 hold, bool skip_locked)
+{
+	TableWriter w;
+	Datum		key[2] = {CStringGetTextDatum(ledger), Int64GetDatum(hold)};
+	TableWriterLock result;
+
+	table_writer_open(&w, ledger_relation(REL_OPEN_HOLDS));
+	result = table_writer_lock_latest(&w, key, skip_locked);
+	table_writer_close(&w);
+	return result;
+}
+
 void
 flows_lock_hold(const char *ledger, int64 hold, const char *key)
 {
-	Datum		args[2] = {CStringGetTextDatum(ledger), Int64GetDatum(hold)};
+	int			order = last_locked.any ? strcmp(ledger, last_locked.ledger) : 1;
+	bool		in_order = order > 0 || (order == 0 && hold >= last_locked.id);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(ledger_plan(&lock_open_hold_plan, InvalidOid), args, NULL,
-						 false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed locking hold %lld", (long long) hold);
-	if (SPI_processed == 0)
-		refuse_if_resolved(args, key);
-	SPI_finish();
+	switch (lock_open_hold(ledger, hold, !in_order))
+	{
+		case ROW_LOCKED:
+			if (in_order)
+			{
+				last_locked.any = true;
+				strlcpy(last_locked.ledger, ledger, sizeof(last_locked.ledger));
+				last_locked.id = hold;
+			}
+			break;
+		case ROW_BUSY:
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("hold %lld is being resolved by another transaction", (long long) hold),
+					 errdetail("The statement resolves holds out of the order of their ids, so it does not wait for one another transaction holds."),
+					 errhint("Retry the transaction; a statement that resolves several holds should list them in order of their ids.")));
+			break;
+		case ROW_MISSING:
+			/* resolved, or no hold at all: the engine says which */
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			refuse_if_resolved(ledger, hold, 0, key);
+			SPI_finish();
+			break;
+	}
 }
 
 /* the engine's part ---------------------------------------------------------- */
 
-typedef struct HoldAmount
-{
-	int64		resolution;
-	amount_int	amount;
-} HoldAmount;
-
-typedef struct ReversedKey
+/* A transfer another names: a hold, or a transfer reversed. */
+typedef struct NamedKey
 {
 	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
 	int64		id;
-} ReversedKey;
+} NamedKey;
 
+/* A hold the statement resolves. */
+typedef struct Resolved
+{
+	NamedKey	key;
+	int64		resolution;		/* the transfer that resolves it */
+	TransferKind kind;			/* of the resolution */
+	amount_int	amount;			/* of the hold */
+	bool		has_expiry;
+	TimestampTz expires_at;
+} Resolved;
+
+/* A transfer the statement reverses. */
 typedef struct Reversed
 {
-	ReversedKey key;
+	NamedKey	key;
 	Monetary	amount;			/* of the original */
 	int64		first_reversal; /* of the statement, for errors */
 } Reversed;
+
+static HTAB *
+named_table(FlowsState *f, const char *name, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(NamedKey);
+	ctl.entrysize = entrysize;
+	ctl.hcxt = f->context;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static void *
+named_entry(HTAB *table, const char *ledger, int64 id, HASHACTION action, bool *found)
+{
+	NamedKey	key;
+
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.ledger, ledger, sizeof(key.ledger));
+	key.id = id;
+	return hash_search(table, &key, action, found);
+}
+
+static int
+compare_named(const void *x, const void *y)
+{
+	const NamedKey *a = *(NamedKey *const *) x;
+	const NamedKey *b = *(NamedKey *const *) y;
+	int			c = strcmp(a->ledger, b->ledger);
+
+	if (c != 0)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id ? 1 : 0;
+}
+
+/* The entries of table (each starting with its NamedKey), in (ledger, id) order. */
+static void **
+named_in_order(HTAB *table, long *n)
+{
+	HASH_SEQ_STATUS seq;
+	void	  **order;
+	void	   *e;
+
+	*n = hash_get_num_entries(table);
+	order = palloc(*n * sizeof(void *));
+	hash_seq_init(&seq, table);
+	for (long i = 0; (e = hash_seq_search(&seq)) != NULL; i++)
+		order[i] = e;
+	qsort(order, *n, sizeof(void *), compare_named);
+	return order;
+}
 
 void
 flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid)
@@ -260,9 +366,7 @@ amount_int
 flows_resolve(FlowsState *f, const Transfer *t)
 {
 	NamedTransfer hold;
-	TableWriter *holds;
-	Datum		key[2] = {CStringGetTextDatum(t->ledger), Int64GetDatum(t->pending_id)};
-	HoldAmount *entry;
+	Resolved   *r;
 	bool		found;
 
 	find_named(f, t, t->pending_id, "pending_id", false, &hold);
@@ -301,75 +405,92 @@ flows_resolve(FlowsState *f, const Transfer *t)
 						monetary_to_cstring(&hold.amount), monetary_to_cstring(&t->amount)),
 				 errdetail("A hold is captured in full or in part, the rest released; voided or expired, it is released whole."),
 				 errledger("transfers", "amount", "transfers_resolution_of_hold")));
-	if (t->kind == TRANSFER_EXPIRY)
-	{
-		if (!hold.has_expiry || t->created_at < hold.expires_at)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("hold %lld has not expired", (long long) t->pending_id),
-					 hold.has_expiry ?
-					 errdetail("It expires at %s.", timestamptz_to_str(hold.expires_at)) :
-					 errdetail("It has no expires_at."),
-					 errledger("transfers", "status", NULL)));
-	}
-	else if (hold.has_expiry && t->created_at >= hold.expires_at)
+	if (t->kind == TRANSFER_EXPIRY && (!hold.has_expiry || t->created_at < hold.expires_at))
 		ereport(ERROR,
-				(errcode(ERRCODE_HOLD_EXPIRED),
-				 errmsg("hold %lld expired at %s", (long long) t->pending_id,
-						timestamptz_to_str(hold.expires_at)),
-				 errdetail("An expired hold can no longer be %s; payments.expire_holds() releases it.",
-						   t->kind == TRANSFER_CAPTURE ? "captured" : "voided"),
-				 errledger("transfers", "pending_id", NULL)));
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hold %lld has not expired", (long long) t->pending_id),
+				 hold.has_expiry ?
+				 errdetail("It expires at %s.", timestamptz_to_str(hold.expires_at)) :
+				 errdetail("It has no expires_at."),
+				 errledger("transfers", "status", NULL)));
 
-	/*
-	 * Its open row: taken by the resolution's BEFORE trigger (so this does
-	 * not wait), unless a trigger after it changed pending_id; then this
-	 * waits, as the trigger would have.
-	 */
-	holds = open_holds_writer(f);
-	if (table_writer_lock_latest(holds, key, false) != ROW_LOCKED)
-	{
-		Datum		args[2] = {key[0], key[1]};
-
-		refuse_if_resolved(args, NULL);
-		ereport(ERROR,
-				(errcode(ERRCODE_HOLD_RESOLVED),
-				 errmsg("hold %lld is already resolved", (long long) t->pending_id),
-				 errledger("open_holds", NULL, NULL)));
-	}
-	table_writer_delete(holds);
-
-	if (f->hold_amounts == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(HoldAmount);
-		ctl.hcxt = f->context;
-		f->hold_amounts = hash_create("payments resolved holds", 64, &ctl,
-									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	entry = hash_search(f->hold_amounts, &t->id, HASH_ENTER, &found);
-	entry->amount = hold.amount.units;
+	if (f->resolved == NULL)
+		f->resolved = named_table(f, "payments resolved holds", sizeof(Resolved));
+	r = named_entry(f->resolved, t->ledger, t->pending_id, HASH_ENTER, &found);
+	if (found)					/* the unique index refuses it first */
+		elog(ERROR, "hold %lld is resolved twice in one statement", (long long) t->pending_id);
+	r->resolution = t->id;
+	r->kind = t->kind;
+	r->amount = hold.amount.units;
+	r->has_expiry = hold.has_expiry;
+	r->expires_at = hold.expires_at;
 	return hold.amount.units;
 }
 
-amount_int
-flows_hold_amount(FlowsState *f, int64 resolution)
+void
+flows_lock_holds(FlowsState *f)
 {
-	HoldAmount *entry = f->hold_amounts ?
-		hash_search(f->hold_amounts, &resolution, HASH_FIND, NULL) : NULL;
+	Resolved  **order;
+	long		n;
 
-	if (entry == NULL)
-		elog(ERROR, "transfer %lld changed between the engine's passes", (long long) resolution);
-	return entry->amount;
+	if (f->resolved == NULL)
+		return;
+	order = (Resolved **) named_in_order(f->resolved, &n);
+	for (long i = 0; i < n; i++)
+	{
+		Resolved   *r = order[i];
+		TableWriter *holds = open_holds_writer(f);
+		Datum		key[2] = {CStringGetTextDatum(r->key.ledger), Int64GetDatum(r->key.id)};
+
+		CHECK_FOR_INTERRUPTS();
+		/*
+		 * The resolution's BEFORE trigger has it locked already, unless it
+		 * found it resolved (then so does this) or a trigger after it
+		 * changed pending_id (then this waits, in order).
+		 */
+		if (table_writer_lock_latest(holds, key, false) != ROW_LOCKED)
+		{
+			refuse_if_resolved(r->key.ledger, r->key.id, r->resolution, NULL);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("hold %lld is not open", (long long) r->key.id),
+					 errdetail("Transfer %lld resolves it in the statement that makes it.",
+							   (long long) r->resolution),
+					 errhint("Resolve a hold in a statement after the one that makes it."),
+					 errledger("open_holds", NULL, NULL)));
+		}
+		/*
+		 * Expiry is judged by the clock once the hold is ours: a capture
+		 * that waited for another's void past expires_at is too late.
+		 */
+		if (r->kind != TRANSFER_EXPIRY && r->has_expiry &&
+			GetCurrentTimestamp() >= r->expires_at)
+			ereport(ERROR,
+					(errcode(ERRCODE_HOLD_EXPIRED),
+					 errmsg("hold %lld expired at %s", (long long) r->key.id,
+							timestamptz_to_str(r->expires_at)),
+					 errdetail("An expired hold can no longer be %s; payments.expire_holds() releases it.",
+							   r->kind == TRANSFER_CAPTURE ? "captured" : "voided"),
+					 errledger("transfers", "pending_id", NULL)));
+		table_writer_delete(holds);
+	}
+}
+
+amount_int
+flows_hold_amount(FlowsState *f, const Transfer *t)
+{
+	Resolved   *r = f->resolved ?
+		named_entry(f->resolved, t->ledger, t->pending_id, HASH_FIND, NULL) : NULL;
+
+	if (r == NULL || r->resolution != t->id)
+		elog(ERROR, "transfer %lld changed between the engine's passes", (long long) t->id);
+	return r->amount;
 }
 
 void
 flows_add_reversal(FlowsState *f, const Transfer *t)
 {
 	NamedTransfer original;
-	ReversedKey key;
 	Reversed   *r;
 	bool		found;
 
@@ -399,19 +520,8 @@ flows_add_reversal(FlowsState *f, const Transfer *t)
 				 errledger("transfers", "amount", "transfers_currency_of_accounts")));
 
 	if (f->reversed == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(ReversedKey);
-		ctl.entrysize = sizeof(Reversed);
-		ctl.hcxt = f->context;
-		f->reversed = hash_create("payments reversed transfers", 16, &ctl,
-								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	memset(&key, 0, sizeof(key));
-	strlcpy(key.ledger, t->ledger, sizeof(key.ledger));
-	key.id = t->reverses;
-	r = hash_search(f->reversed, &key, HASH_ENTER, &found);
+		f->reversed = named_table(f, "payments reversed transfers", sizeof(Reversed));
+	r = named_entry(f->reversed, t->ledger, t->reverses, HASH_ENTER, &found);
 	if (!found)
 	{
 		r->amount = original.amount;
@@ -419,66 +529,77 @@ flows_add_reversal(FlowsState *f, const Transfer *t)
 	}
 }
 
-static int
-compare_reversed(const void *x, const void *y)
-{
-	const Reversed *a = *(Reversed *const *) x;
-	const Reversed *b = *(Reversed *const *) y;
-	int			c = strcmp(a->key.ledger, b->key.ledger);
+/*
+ * The reversals of transfer $2 of ledger $1 as snapshot sees them (this
+ * statement's included), summed.
+ */
+static Monetary
+reversed_sum(FlowsState *f, Datum *args, Snapshot snapshot);
 
-	if (c != 0)
-		return c;
-	return a->key.id < b->key.id ? -1 : a->key.id > b->key.id ? 1 : 0;
-}
-
-/* All reversals of a transfer, those of this statement included. */
+/* All reversals of a transfer. */
 static LedgerPlan reversed_sum_plan = {
 	"SELECT pg_catalog.count(*), @monetary@.sum(amount) FROM payments.transfers "
 	" WHERE reverses OPERATOR(pg_catalog.=) $2 AND ledger OPERATOR(pg_catalog.=) $1",
 	2, {TEXTOID, INT8OID}
 };
 
+static Monetary
+reversed_sum(FlowsState *f, Datum *args, Snapshot snapshot)
+{
+	bool		isnull;
+	Datum		sum;
+	Monetary	reversed;
+
+	if (SPI_execute_snapshot(ledger_plan(&reversed_sum_plan, f->monetary_oid), args, NULL,
+							 snapshot, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed summing reversals");
+	sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (isnull)
+		elog(ERROR, "the reversals of transfer %lld are not found",
+			 (long long) DatumGetInt64(args[1]));
+	reversed = *DatumGetMonetaryP(sum);
+	SPI_freetuptable(SPI_tuptable);
+	return reversed;
+}
+
 void
 flows_check_reversals(FlowsState *f)
 {
-	HASH_SEQ_STATUS seq;
 	Reversed  **order;
-	Reversed   *r;
 	long		n;
 
 	if (f->reversed == NULL)
 		return;
-	n = hash_get_num_entries(f->reversed);
-	order = palloc(n * sizeof(Reversed *));
-	hash_seq_init(&seq, f->reversed);
-	for (long i = 0; (r = hash_seq_search(&seq)) != NULL; i++)
-		order[i] = r;
-	qsort(order, n, sizeof(Reversed *), compare_reversed);
+	order = (Reversed **) named_in_order(f->reversed, &n);
 	for (long i = 0; i < n; i++)
 	{
 		Transfer	t = {.id = order[i]->first_reversal, .ledger = order[i]->key.ledger};
 		NamedTransfer original;
 		Datum		args[2] = {CStringGetTextDatum(order[i]->key.ledger),
 		Int64GetDatum(order[i]->key.id)};
-		bool		isnull;
-		Datum		sum;
 		Monetary	reversed;
 
 		CHECK_FOR_INTERRUPTS();
 		/* whoever reverses it next waits for this transaction */
 		find_named(f, &t, order[i]->key.id, "reverses", true, &original);
 		/* a new snapshot: those committed while we waited, and this statement's */
-		if (SPI_execute_snapshot(ledger_plan(&reversed_sum_plan, f->monetary_oid), args, NULL,
-								 GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
-			!= SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_snapshot failed summing reversals");
-		sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		if (isnull)
-			elog(ERROR, "the reversals of transfer %lld are not found", (long long) order[i]->key.id);
-		reversed = *DatumGetMonetaryP(sum);
+		reversed = reversed_sum(f, args, GetLatestSnapshot());
 		if (reversed.units > order[i]->amount.units)
 		{
 			Monetary	excess;
+
+			/*
+			 * Within the transaction's snapshot it would not exceed: another
+			 * transaction's reversal, committed since, made it.  Retrying
+			 * sees it.
+			 */
+			if (IsolationUsesXactSnapshot() &&
+				reversed_sum(f, args, GetActiveSnapshot()).units <= order[i]->amount.units)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to a concurrent reversal of transfer %lld",
+								(long long) order[i]->key.id),
+						 errhint("Retry the transaction.")));
 
 			excess.currency = reversed.currency;
 			amount_check(amount_sub(reversed.units, order[i]->amount.units, &excess.units),
@@ -540,7 +661,7 @@ flows_transfer_ledger(int64 transfer)
 	bool		isnull;
 
 	if (SPI_execute_plan(ledger_plan(&transfer_ledger_plan, InvalidOid), args, NULL,
-						 true, 1) != SPI_OK_SELECT)
+						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed looking up transfer %lld", (long long) transfer);
 	if (SPI_processed == 0)
 		return NULL;

@@ -74,11 +74,17 @@ typedef struct Transfer
 
 /*
  * Before a resolution of a hold is inserted (BEFORE INSERT FOR EACH ROW):
- * locks the hold's open row, waiting for whoever holds it.  Refuses (55L03)
- * a hold already resolved, unless by a transfer with idempotency_key key
- * (NULL for none): that is a replay, which the insert's ON CONFLICT then
- * answers.  Anything else wrong with the resolution is left to the engine.
+ * locks the hold's open row, so that of two resolutions the second waits
+ * here, before its row can meet the first's in the unique index.  A
+ * statement takes its holds in (ledger, id) order, waiting; one out of that
+ * order only if no one holds it (else 40001), so that no two statements
+ * wait on each other in a cycle (flows_statement_begin() starts the order
+ * afresh).  Refuses a hold already resolved (55L03; 55L04 if it expired),
+ * unless by a transfer with idempotency_key key (NULL for none): that is a
+ * replay, which the insert's ON CONFLICT then answers.  Anything else wrong
+ * with the resolution is left to the engine.
  */
+extern void flows_statement_begin(void);
 extern void flows_lock_hold(const char *ledger, int64 hold, const char *key);
 
 /* What the engine keeps of the flows of one statement. */
@@ -90,8 +96,8 @@ typedef struct FlowsState
 	TableWriter transfers;		/* to find holds and originals, and lock these */
 	bool		holds_open;
 	TableWriter open_holds;
-	HTAB	   *hold_amounts;	/* resolution id -> the amount of its hold */
-	HTAB	   *reversed;		/* (ledger, original) -> its amount */
+	HTAB	   *resolved;		/* the holds resolved, with their amounts */
+	HTAB	   *reversed;		/* the transfers reversed, with theirs */
 } FlowsState;
 
 extern void flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid);
@@ -99,7 +105,7 @@ extern void flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid);
 /*
  * Pass 1 of the engine, for each transfer of a kind: a hold's expiry is
  * after it is made; a resolution agrees with its hold (ledger, accounts,
- * amount, expiry), whose open row it deletes, and returns the hold's amount;
+ * amount; an expiry comes after expires_at), and returns the hold's amount;
  * a reversal names a posted transfer, whose accounts it swaps.
  */
 extern void flows_check_hold(const Transfer *t);
@@ -107,13 +113,17 @@ extern amount_int flows_resolve(FlowsState *f, const Transfer *t);
 extern void flows_add_reversal(FlowsState *f, const Transfer *t);
 
 /*
- * After pass 1: locks each reversed transfer in (ledger, id) order and
- * refuses (23L02) reversals that together would exceed it.
+ * After pass 1, before the accounts are locked, in (ledger, id) order: each
+ * hold resolved is locked, refused if it expired by the clock once locked
+ * (a capture or void), and its open row deleted; each reversed transfer is
+ * locked and its reversals, together, refused (23L02) if they would exceed
+ * it.
  */
+extern void flows_lock_holds(FlowsState *f);
 extern void flows_check_reversals(FlowsState *f);
 
-/* Pass 3: the amount of the hold a resolution resolved; a hold's open row. */
-extern amount_int flows_hold_amount(FlowsState *f, int64 resolution);
+/* Pass 3: the amount of the hold a resolution resolves; a hold's open row. */
+extern amount_int flows_hold_amount(FlowsState *f, const Transfer *t);
 extern void flows_open_hold(FlowsState *f, const Transfer *t);
 
 extern void flows_end(FlowsState *f);

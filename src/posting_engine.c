@@ -185,8 +185,8 @@ add_leg(Oid monetary_oid, HTAB *accounts, const Transfer *t, int64 account, bool
 		/* one of the two is not the account's currency: say which */
 		AccountRow *row = fetch_account(monetary_oid, account);
 
-		ledger_check_account(row, account, a->first_transfer, t->ledger, a->currency);
-		ledger_check_account(row, account, t->id, t->ledger, t->amount.currency);
+		ledger_check_account(row, account, a->first_transfer, t->ledger, a->currency, true);
+		ledger_check_account(row, account, t->id, t->ledger, t->amount.currency, true);
 	}
 	/* cannot overflow: fewer than 2^63 legs of at most TRANSFER_AMOUNT_MAX */
 	if (TRANSFER_POSTS(t->kind))
@@ -225,19 +225,12 @@ legs_need_total(const EngineAccount *a, bool debit_normal, bool allow_negative)
 							   a->credits > 0 || a->held_credits > 0);
 }
 
-/*
- * The checks of ledger_check_account(), but a frozen account still lets
- * holds go (voids and expiries move no money in or out).
- */
+/* Whether the account may take the statement's legs, as it now is. */
 static void
-check_account(EngineAccount *a)
+check_account(const EngineAccount *a)
 {
-	char	   *status = a->row.status;
-
-	if (!a->moves_money && strcmp(status, "frozen") == 0)
-		a->row.status = "open";
-	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
-	a->row.status = status;
+	ledger_check_account(&a->row, a->key.id, a->first_transfer, a->key.ledger, a->currency,
+						 a->moves_money);
 }
 
 static int
@@ -486,7 +479,7 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 		/* not in this ledger: in another, or nowhere (as far as we can see) */
 		AccountRow *row = fetch_account(monetary_oid, a->key.id);
 
-		ledger_check_account(row, a->key.id, a->first_transfer, a->key.ledger, a->currency);
+		ledger_check_account(row, a->key.id, a->first_transfer, a->key.ledger, a->currency, true);
 		ledger_account_missing(a->key.id, true);
 	}
 	heap_deform_tuple(ExecCopySlotHeapTuple(accounts->slot), desc, values, nulls);
@@ -706,8 +699,8 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 
 	/*
 	 * 1. net the legs per account, each row checked as it now is, and each
-	 * against what it names: a resolution against its hold (whose open row it
-	 * deletes), a reversal against the transfer it reverses
+	 * against what it names: a resolution against its hold, a reversal
+	 * against the transfer it reverses
 	 */
 	tuplestore_rescan(transfers);
 	while (tuplestore_gettupleslot(transfers, true, false, slot))
@@ -737,7 +730,8 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		PopActiveSnapshot();
 		goto done;				/* nothing inserted (ON CONFLICT DO NOTHING, say) */
 	}
-	/* reversed transfers are locked before accounts, in (ledger, id) order */
+	/* holds, then reversed transfers, are locked before accounts, each in (ledger, id) order */
+	flows_lock_holds(&flows);
 	flows_check_reversals(&flows);
 
 	/* 2. lock and update the accounts, in (ledger, id) order */
@@ -780,7 +774,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		to = find_account(accounts, t.ledger, t.to_account, false, NULL);
 		if (from == NULL || to == NULL)
 			elog(ERROR, "transfer %lld changed between the engine's passes", (long long) t.id);
-		hold_amount = TRANSFER_RESOLVES_HOLD(t.kind) ? flows_hold_amount(&flows, t.id) : 0;
+		hold_amount = TRANSFER_RESOLVES_HOLD(t.kind) ? flows_hold_amount(&flows, &t) : 0;
 		apply_leg(&postings, &leg, from, &t, true, hold_amount);
 		apply_leg(&postings, &leg, to, &t, false, hold_amount);
 		if (t.kind == TRANSFER_HOLD)

@@ -23,6 +23,7 @@
 #include "entries.h"
 #include "ledger.h"
 #include "lifecycle.h"
+#include "payment_flows.h"
 
 PG_FUNCTION_INFO_V1(ledger_post_transfer);
 PG_FUNCTION_INFO_V1(ledger_post_transfer_by_name);
@@ -38,8 +39,11 @@ key_reused(const char *key, const char *what, int64 id, const char *ledger)
 	ereport(ERROR,
 			(errcode(ERRCODE_IDEMPOTENCY_KEY_REUSED),
 			 errmsg("idempotency key \"%s\" was already used for a different %s", key, what),
-			 errdetail("%s %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata.",
-					   entry ? "Entry" : "Transfer", (long long) id, ledger),
+			 entry ?
+			 errdetail("Entry %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata.",
+					   (long long) id, ledger) :
+			 errdetail("Transfer %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata, or is of another kind (a hold, or with another expiry, hold or transfer it resolves or reverses).",
+					   (long long) id, ledger),
 			 errhint("Replay a key only with the request it was first sent with; a new request needs a new key."),
 			 errledger(entry ? "entries" : "transfers", "idempotency_key",
 					   entry ? "entries_ledger_idempotency_key_key" :
@@ -307,6 +311,21 @@ ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 }
 
 /* post_transfers ----------------------------------------------------------- */
+
+/* An entry's idempotency key (or 0): 1 to IDEMPOTENCY_KEY_MAX_BYTES bytes. */
+static void
+check_entry_key(Datum key)
+{
+	int			len = key ? VARSIZE_ANY_EXHDR(DatumGetPointer(key)) : 0;
+
+	if (key && (len < 1 || len > IDEMPOTENCY_KEY_MAX_BYTES))
+		ereport(ERROR,
+				(errcode(len < 1 ? ERRCODE_STRING_DATA_LENGTH_MISMATCH :
+						 ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("idempotency_key of entries must be 1 to %d bytes long, not %d",
+						IDEMPOTENCY_KEY_MAX_BYTES, len),
+				 errledger("entries", "idempotency_key", NULL)));
+}
 
 /* An entry's transfers, as arrays in request order (the statements' parameters). */
 typedef struct EntryRequest
@@ -638,17 +657,7 @@ ledger_post_transfers(PG_FUNCTION_ARGS)
 	read_entry_request(PG_GETARG_ARRAYTYPE_P(0), &req);
 	req.key = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	req.metadata = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	if (req.key != 0 &&
-		(VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) < 1 ||
-		 VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) > IDEMPOTENCY_KEY_MAX_BYTES))
-		ereport(ERROR,
-				(errcode(VARSIZE_ANY_EXHDR(DatumGetPointer(req.key)) < 1 ?
-						 ERRCODE_STRING_DATA_LENGTH_MISMATCH :
-						 ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("idempotency_key of entries must be 1 to %d bytes long, not %d",
-						IDEMPOTENCY_KEY_MAX_BYTES,
-						(int) VARSIZE_ANY_EXHDR(DatumGetPointer(req.key))),
-				 errledger("entries", "idempotency_key", NULL)));
+	check_entry_key(req.key);
 
 	entry_id = ledger_nextval(SEQ_ENTRIES);
 	if (req.key != 0 || req.metadata != 0)
@@ -771,24 +780,24 @@ typedef struct NamedRow
 static LedgerPlan named_transfer_plan = {
 	"SELECT t.ledger, t.from_account, t.to_account, t.amount, t.status, t.entry_id "
 	"  FROM payments.transfers t "
-	" WHERE t.id OPERATOR(pg_catalog.=) $1 "
-	"   AND t.ledger OPERATOR(pg_catalog.=) (SELECT p.ledger FROM payments.postings p "
-	"        WHERE p.transfer_id OPERATOR(pg_catalog.=) $1 LIMIT 1)",
-	1, {INT8OID}
+	" WHERE t.ledger OPERATOR(pg_catalog.=) $1 AND t.id OPERATOR(pg_catalog.=) $2",
+	2, {TEXTOID, INT8OID}
 };
 
 static void
 named_transfer(int64 id, const char *what, NamedRow *n)
 {
-	Datum		args[1] = {Int64GetDatum(id)};
+	char	   *ledger = flows_transfer_ledger(id);
+	Datum		args[2] = {ledger ? CStringGetTextDatum(ledger) : (Datum) 0, Int64GetDatum(id)};
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
 
-	if (SPI_execute_plan(ledger_plan(&named_transfer_plan, InvalidOid), args, NULL,
+	if (ledger != NULL &&
+		SPI_execute_plan(ledger_plan(&named_transfer_plan, InvalidOid), args, NULL,
 						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed reading transfer %lld", (long long) id);
-	if (SPI_processed == 0)
+	if (ledger == NULL || SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("%s %lld does not exist", what, (long long) id),
@@ -936,6 +945,12 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 		if (SPI_execute_plan(ledger_plan(&lock_original_plan, InvalidOid), args, NULL,
 							 false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed locking transfer %lld", (long long) r.reverses);
+		/* the same request may have committed while we waited */
+		if (r.key && find_by_key(&r, &id))
+		{
+			SPI_finish();
+			PG_RETURN_INT64(id);
+		}
 		if (SPI_execute_plan(ledger_plan(&unreversed_plan, r.monetary_oid), args, NULL,
 							 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "SPI_execute_plan failed reading the reversals of transfer %lld",
@@ -970,6 +985,15 @@ static LedgerPlan insert_entry_reversal_plan = {
 	"   AND @monetary@.amount(l.amount) OPERATOR(pg_catalog.>) 0 "
 	" ORDER BY t.id DESC "
 	"RETURNING id",
+	2, {TEXTOID, INT8OID}
+};
+
+/* The posted transfers of an entry, locked in id order, as the engine will lock them. */
+static LedgerPlan lock_entry_originals_plan = {
+	"SELECT FROM payments.transfers "
+	" WHERE entry_id OPERATOR(pg_catalog.=) $2 AND ledger OPERATOR(pg_catalog.=) $1 "
+	"   AND status OPERATOR(pg_catalog.=) 'posted' "
+	" ORDER BY id FOR NO KEY UPDATE",
 	2, {TEXTOID, INT8OID}
 };
 
@@ -1051,14 +1075,7 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 		Datum		claim[4] = {CStringGetTextDatum(ledger), Int64GetDatum(reversal), key, metadata};
 		char		claim_nulls[4] = {' ', ' ', key ? ' ' : 'n', metadata ? ' ' : 'n'};
 
-		if (key && (VARSIZE_ANY_EXHDR(DatumGetPointer(key)) < 1 ||
-					VARSIZE_ANY_EXHDR(DatumGetPointer(key)) > IDEMPOTENCY_KEY_MAX_BYTES))
-			ereport(ERROR,
-					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-					 errmsg("idempotency_key of entries must be 1 to %d bytes long, not %d",
-							IDEMPOTENCY_KEY_MAX_BYTES,
-							(int) VARSIZE_ANY_EXHDR(DatumGetPointer(key))),
-					 errledger("entries", "idempotency_key", NULL)));
+		check_entry_key(key);
 		if (ledger_execute_write(ledger_plan(&claim_entry_plan, InvalidOid), claim, claim_nulls)
 			!= SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "SPI_execute_plan failed writing an entry");
@@ -1094,6 +1111,17 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(ledger);
 	args[1] = Int64GetDatum(entry);
+	/* what is left is counted once the originals are ours */
+	if (SPI_execute_plan(ledger_plan(&lock_entry_originals_plan, InvalidOid), args, nulls,
+						 false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed locking the transfers of entry %lld", (long long) entry);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("entry %lld moved no money: it cannot be reversed", (long long) entry),
+				 errdetail("It has no posted transfer; only posted transfers are reversed."),
+				 errhint("Release a hold with payments.release()."),
+				 errledger("transfers", "reverses", "transfers_reverses_posted")));
 	entries_preassign(reversal, ledger);
 	PG_TRY();
 	{

@@ -9,7 +9,7 @@ BEGIN;
 SET search_path = public, payments;
 -- messages carry timestamps as timestamptz_to_str() writes them: ISO, as ::text does here
 SET LOCAL datestyle = 'ISO, YMD';
-SELECT plan(192);
+SELECT plan(198);
 
 \ir lib/ledger_helpers.sql
 
@@ -424,6 +424,21 @@ SELECT * FROM pg_temp.refuses('SELECT payments.reverse_entry(0)', '22023',
     'entry 0 cannot be reversed as a whole', 'entry 0 is not reversed as a whole');
 SELECT * FROM pg_temp.refuses('SELECT payments.reverse_entry(987654321)', '23503',
     'entry 987654321 does not exist', 'reverse_entry() of an entry that does not exist');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_entry(%s)',
+                                     (SELECT entry_id FROM payments.transfers WHERE id = :h4)),
+    '23514', format('entry %s moved no money: it cannot be reversed',
+                    (SELECT entry_id FROM payments.transfers WHERE id = :h4)),
+    'an entry of a hold alone moved no money: it is not reversed');
+SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_entry(%s, %L)', :e1, ''), '22026',
+    'idempotency_key of entries must be 1 to 256 bytes long, not 0',
+    'reverse_entry() checks its key as post_transfers() does');
+-- a hold and its resolution in one statement: the hold is not open yet
+SELECT * FROM pg_temp.refuses(format($$
+    INSERT INTO payments.transfers (from_account, to_account, amount, status, pending_id)
+    VALUES (%s, %s, '1 USD', 'pending', NULL), (%s, %s, '1 USD', 'voided', %s)$$,
+    :alice, :shop, :alice, :shop, pg_temp.next_transfer_id()), '55000',
+    format('hold %s is not open', pg_temp.next_transfer_id()),
+    'a hold is not resolved by the statement that makes it');
 -- what is left of an entry partly refunded
 SELECT ids[1] AS pf1, ids[2] AS pf2
   FROM (SELECT payments.post_transfers(ARRAY[(:alice, :shop, '6 USD', NULL, NULL),

@@ -188,11 +188,33 @@ my %prebuildable = (
 		'CREATE UNIQUE INDEX CONCURRENTLY postings_pkey_1_1 ON payments.postings (ledger, id)',
 		'ALTER TABLE payments.postings ADD COLUMN stripe smallint',
 		'CREATE INDEX CONCURRENTLY postings_stripe_idx_1_1 ON payments.postings (account_id, stripe, created_at, id) WHERE stripe IS NOT NULL',
+		'CREATE UNIQUE INDEX CONCURRENTLY transfers_ledger_pending_id_key_1_1 ON payments.transfers (ledger, pending_id) WHERE pending_id IS NOT NULL',
+		q{CREATE INDEX CONCURRENTLY transfers_holds_idx_1_1 ON payments.transfers (id) WHERE status = 'pending'},
+		'CREATE INDEX CONCURRENTLY transfers_reverses_idx_1_1 ON payments.transfers (reverses) WHERE reverses IS NOT NULL',
+		'ALTER TABLE payments.postings ADD COLUMN pending_change monetary, ADD COLUMN held_after monetary',
+		'CREATE INDEX CONCURRENTLY postings_pending_idx_1_1 ON payments.postings (account_id, created_at, id) WHERE pending_change IS NOT NULL',
 	]);
 my $index_oids = q{
 	SELECT string_agg(c.oid::text, ' ' ORDER BY regexp_replace(c.relname, '_1_1$', ''))
 	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	 WHERE n.nspname = 'payments' AND c.relkind = 'i' AND c.relname IN (%s)};
+
+# Columns a DBA adds beforehand must come in a fresh install's order, or the
+# updated schema would differ from it: the update refuses them.
+$node->safe_psql('postgres', 'CREATE DATABASE from_1_0_misordered');
+$node->safe_psql('from_1_0_misordered', q{
+	CREATE EXTENSION monetary VERSION '1.0';
+	CREATE EXTENSION payments VERSION '1.0';
+	ALTER TABLE payments.postings ADD COLUMN pending_change monetary;
+});
+my ($ret0, $stdout0, $stderr0) = $node->psql('from_1_0_misordered', q{
+	ALTER EXTENSION monetary UPDATE;
+	ALTER EXTENSION payments UPDATE;
+});
+like($stderr0, qr/column payments\.postings\.pending_change comes before a column it should follow/,
+	'prebuilt columns out of a fresh install\'s order are refused');
+is($node->safe_psql('from_1_0_misordered', q{SELECT extversion FROM pg_extension WHERE extname = 'payments'}),
+	'1.0', 'and the update rolled back');
 
 for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ()) } @{ $released{payments} })
 {
