@@ -273,17 +273,18 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 																 &isnull)));
 	else
 		ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &ledger_null));
+	cols[0] = ledger_column(rel, "id");
+	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
 	if (TRANSFER_RESOLVES_HOLD(kind))
 	{
 		Datum		key = get_column(tuple, rel, "idempotency_key", &isnull);
 
 		flows_lock_hold(ledger, DatumGetInt64(get_column(tuple, rel, "pending_id", &isnull)),
+						DatumGetInt64(values[0]),
 						column_is_null(tuple, rel, "idempotency_key") ? NULL :
 						TextDatumGetCString(key));
 	}
 
-	cols[0] = ledger_column(rel, "id");
-	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
 	cols[1] = ledger_column(rel, "entry_id");
 	values[1] = Int64GetDatum(entries_entry_for(entry, ledger));
 	cols[2] = ledger_column(rel, "created_at");

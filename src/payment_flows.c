@@ -79,9 +79,10 @@ static LedgerPlan resolution_plan = {
 /*
  * Refuses, naming what resolved the hold, if anything but transfer self has
  * (as a new snapshot sees it), unless by a transfer with idempotency key
- * key.  The caller has connected to SPI.
+ * key: returns true then (a replay), false if nothing resolved it.  The
+ * caller has connected to SPI.
  */
-static void
+static bool
 refuse_if_resolved(const char *ledger, int64 hold, int64 self, const char *key)
 {
 	Datum		args[3] = {CStringGetTextDatum(ledger), Int64GetDatum(hold), Int64GetDatum(self)};
@@ -96,12 +97,12 @@ refuse_if_resolved(const char *ledger, int64 hold, int64 self, const char *key)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_snapshot failed looking up a hold's resolution");
 	if (SPI_processed == 0)
-		return;
+		return false;
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	resolution_key = SPI_getbinval(row, desc, 3, &isnull);
 	if (key != NULL && !isnull && strcmp(TextDatumGetCString(resolution_key), key) == 0)
-		return;
+		return true;
 	status = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
 	/* expired: the same decline as before the sweep wrote it (55L04) */
 	ereport(ERROR,
@@ -110,6 +111,68 @@ refuse_if_resolved(const char *ledger, int64 hold, int64 self, const char *key)
 			 errdetail("Transfer %lld resolved it; a hold is captured, voided or expired once.",
 					   (long long) DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull))),
 			 errledger("transfers", "pending_id", "transfers_ledger_pending_id_key")));
+}
+
+/* Transfer id, named in column of transfer self, is not in ledger. */
+static void
+refuse_missing(const char *ledger, int64 id, int64 self, const char *column)
+{
+	char	   *its_ledger = flows_transfer_ledger(id);
+
+	if (its_ledger != NULL && strcmp(its_ledger, ledger) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("transfer %lld is in ledger \"%s\", not in the ledger \"%s\" of transfer %lld",
+						(long long) id, its_ledger, ledger, (long long) self),
+				 errdetail("A hold and its resolution, or a transfer and its reversal, are in one ledger."),
+				 errledger("transfers", column, "transfers_accounts_in_ledger")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("transfer %lld does not exist", (long long) id),
+			 errledger("transfers", column, NULL)));
+}
+
+static void
+refuse_not_a_hold(int64 id, int64 self)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("transfer %lld is not a hold", (long long) id),
+			 errdetail("Transfer %lld names it in pending_id, which only a hold's capture, void or expiry does.",
+					   (long long) self),
+			 errhint("To undo a posted transfer, reverse it with payments.reverse_transfer()."),
+			 errledger("transfers", "pending_id", "transfers_pending_id_is_hold")));
+}
+
+/*
+ * Why a hold has no open row though nothing resolved it: it does not exist
+ * (as a new snapshot sees it: not yet committed, say), is not a hold, or is
+ * made by the resolution's own statement.  Raises.  Connected to SPI.
+ */
+static void
+refuse_not_open(const char *ledger, int64 hold, int64 self)
+{
+	TableWriter w;
+	Datum		key[2] = {CStringGetTextDatum(ledger), Int64GetDatum(hold)};
+	bool		found;
+	bool		isnull;
+	char	   *status = NULL;
+
+	table_writer_open(&w, ledger_relation(REL_TRANSFERS));
+	found = table_writer_fetch_latest(&w, key);
+	if (found)
+		status = TextDatumGetCString(slot_getattr(w.slot, ledger_column(w.rel, "status"), &isnull));
+	table_writer_close(&w);
+	if (!found)
+		refuse_missing(ledger, hold, self, "pending_id");
+	if (strcmp(status, "pending") != 0)
+		refuse_not_a_hold(hold, self);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("hold %lld is not open", (long long) hold),
+			 errdetail("Transfer %lld resolves it in the statement that makes it.", (long long) self),
+			 errhint("Resolve a hold in a statement after the one that makes it."),
+			 errledger("open_holds", NULL, NULL)));
 }
 
 /*
@@ -145,7 +208,7 @@ lock_open_hold(const char *ledger, int64 hold, bool skip_locked)
 }
 
 void
-flows_lock_hold(const char *ledger, int64 hold, const char *key)
+flows_lock_hold(const char *ledger, int64 hold, int64 self, const char *key)
 {
 	int			order = last_locked.any ? strcmp(ledger, last_locked.ledger) : 1;
 	bool		in_order = order > 0 || (order == 0 && hold >= last_locked.id);
@@ -168,10 +231,14 @@ flows_lock_hold(const char *ledger, int64 hold, const char *key)
 					 errhint("Retry the transaction; a statement that resolves several holds should list them in order of their ids.")));
 			break;
 		case ROW_MISSING:
-			/* resolved, or no hold at all: the engine says which */
+			/*
+			 * Resolved (a replay passes, for ON CONFLICT to answer), or not
+			 * open: refused here, before the row is in the unique index.
+			 */
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
-			refuse_if_resolved(ledger, hold, 0, key);
+			if (!refuse_if_resolved(ledger, hold, self, key))
+				refuse_not_open(ledger, hold, self);
 			SPI_finish();
 			break;
 	}
@@ -325,21 +392,7 @@ find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool 
 	else
 		found = table_writer_fetch_latest(w, key);
 	if (!found)
-	{
-		char	   *ledger = flows_transfer_ledger(id);
-
-		if (ledger != NULL && strcmp(ledger, t->ledger) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("transfer %lld is in ledger \"%s\", not in the ledger \"%s\" of transfer %lld",
-							(long long) id, ledger, t->ledger, (long long) t->id),
-					 errdetail("A hold and its resolution, or a transfer and its reversal, are in one ledger."),
-					 errledger("transfers", column, "transfers_accounts_in_ledger")));
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("transfer %lld does not exist", (long long) id),
-				 errledger("transfers", column, NULL)));
-	}
+		refuse_missing(t->ledger, id, t->id, column);
 	n->id = id;
 	n->from_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "from_account"), &isnull));
 	n->to_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "to_account"), &isnull));
@@ -353,12 +406,15 @@ find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool 
 void
 flows_check_hold(const Transfer *t)
 {
-	if (t->has_expiry && t->expires_at <= t->created_at)
+	/* made now, as it is applied: a long statement may have begun long before */
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (t->has_expiry && t->expires_at <= now)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hold %lld would expire at %s, which is not after it is made, at %s",
 						(long long) t->id, pstrdup(timestamptz_to_str(t->expires_at)),
-						pstrdup(timestamptz_to_str(t->created_at))),
+						pstrdup(timestamptz_to_str(now))),
 				 errledger("transfers", "expires_at", NULL)));
 }
 
@@ -371,13 +427,7 @@ flows_resolve(FlowsState *f, const Transfer *t)
 
 	find_named(f, t, t->pending_id, "pending_id", false, &hold);
 	if (strcmp(hold.status, "pending") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("transfer %lld is not a hold", (long long) t->pending_id),
-				 errdetail("Transfer %lld names it in pending_id, which only a hold's capture, void or expiry does.",
-						   (long long) t->id),
-				 errhint("To undo a posted transfer, reverse it with payments.reverse_transfer()."),
-				 errledger("transfers", "pending_id", "transfers_pending_id_is_hold")));
+		refuse_not_a_hold(t->pending_id, t->id);
 	if (t->from_account != hold.from_account || t->to_account != hold.to_account)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -451,13 +501,7 @@ flows_lock_holds(FlowsState *f)
 		if (table_writer_lock_latest(holds, key, false) != ROW_LOCKED)
 		{
 			refuse_if_resolved(r->key.ledger, r->key.id, r->resolution, NULL);
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("hold %lld is not open", (long long) r->key.id),
-					 errdetail("Transfer %lld resolves it in the statement that makes it.",
-							   (long long) r->resolution),
-					 errhint("Resolve a hold in a statement after the one that makes it."),
-					 errledger("open_holds", NULL, NULL)));
+			refuse_not_open(r->key.ledger, r->key.id, r->resolution);
 		}
 		/*
 		 * Expiry is judged by the clock once the hold is ours: a capture

@@ -81,11 +81,12 @@ typedef struct Transfer
  * wait on each other in a cycle (flows_statement_begin() starts the order
  * afresh).  Refuses a hold already resolved (55L03; 55L04 if it expired),
  * unless by a transfer with idempotency_key key (NULL for none): that is a
- * replay, which the insert's ON CONFLICT then answers.  Anything else wrong
- * with the resolution is left to the engine.
+ * replay, which the insert's ON CONFLICT then answers.  Refuses a hold not
+ * open (none, not yet committed, not a hold).  self is the resolution's
+ * id.  What else it must agree with is checked by the engine.
  */
 extern void flows_statement_begin(void);
-extern void flows_lock_hold(const char *ledger, int64 hold, const char *key);
+extern void flows_lock_hold(const char *ledger, int64 hold, int64 self, const char *key);
 
 /* What the engine keeps of the flows of one statement. */
 typedef struct FlowsState

@@ -99,6 +99,7 @@ typedef struct TransferColumns
 	int			reverses;
 	int			expires_at;
 	int			created_at;
+	int			entry_id;
 } TransferColumns;
 
 static LedgerPlan account_row_plan = {
@@ -158,6 +159,27 @@ fetch_account(Oid monetary_oid, int64 id)
 	row = palloc(sizeof(AccountRow));
 	ledger_read_account(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
 	return row;
+}
+
+/*
+ * What the ledger assigned a row (its entry and time) is still what it
+ * assigned: a BEFORE trigger a DBA adds may fire after the ledger's.
+ */
+static void
+check_assigned(TupleTableSlot *slot, const TransferColumns *cols, const Transfer *t,
+			   OpenEntry *entry)
+{
+	bool		isnull;
+
+	if (t->created_at != entries_statement_time(entry) ||
+		DatumGetInt64(slot_getattr(slot, cols->entry_id, &isnull)) !=
+		entries_entry_for(entry, t->ledger))
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("the entry or created_at of transfer %lld changed after the ledger assigned them",
+						(long long) t->id),
+				 errhint("A BEFORE INSERT trigger on payments.transfers that fires after transfer_before_insert must leave ledger, entry_id and created_at as they are."),
+				 errledger("transfers", "created_at", NULL)));
 }
 
 /*
@@ -672,6 +694,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	cols.reverses = ledger_column(rel, "reverses");
 	cols.expires_at = ledger_column(rel, "expires_at");
 	cols.created_at = ledger_column(rel, "created_at");
+	cols.entry_id = ledger_column(rel, "entry_id");
 
 	engine_cxt = AllocSetContextCreate(CurrentMemoryContext, "payments posting engine",
 									   ALLOCSET_DEFAULT_SIZES);
@@ -712,6 +735,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		MemoryContextSwitchTo(row_cxt);
 		ledger_check_transfer_row(rel, ExecFetchSlotHeapTuple(slot, false, &should_free), false);
 		read_transfer(rel, slot, &cols, &t);
+		check_assigned(slot, &cols, &t, entries_current());
 		if (t.kind == TRANSFER_HOLD)
 			flows_check_hold(&t);
 		else if (TRANSFER_RESOLVES_HOLD(t.kind))

@@ -7,7 +7,7 @@
 -- table privilege: the triggers are what refuses.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(192);
+SELECT plan(194);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -548,6 +548,7 @@ BEGIN
         WHEN 'huge' THEN NEW.amount := '99999999999999999999999999999999.00 USD';
         WHEN 'zero' THEN NEW.amount := '0.00 USD';
         WHEN 'voided' THEN NEW.status := 'voided';
+        WHEN 'stamp' THEN NEW.created_at := NEW.created_at - interval '1 day';
         ELSE NULL;
     END CASE;
     RETURN NEW;
@@ -568,6 +569,11 @@ SELECT throws_ok(
     format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "voided"}')$$, :cash, :alice),
     '23514', 'a transfer with status voided must name the hold it resolves in pending_id',
     'or given a status its fields do not go with');
+SELECT * FROM pg_temp.refuses(
+    format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', NULL, '{"mutate": "stamp"}')$$, :cash, :alice),
+    '428C9', format('the entry or created_at of transfer %s changed after the ledger assigned them',
+                    pg_temp.next_transfer_id()),
+    'or given another created_at than the ledger assigned');
 DROP TRIGGER zz_tap_mutate ON payments.transfers;
 
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
