@@ -42,7 +42,7 @@ key_reused(const char *key, const char *what, int64 id, const char *ledger)
 			 entry ?
 			 errdetail("Entry %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata.",
 					   (long long) id, ledger) :
-			 errdetail("Transfer %lld in ledger \"%s\" was posted with this key, with other accounts, amounts or metadata, or is of another kind (a hold, or with another expiry, hold or transfer it resolves or reverses).",
+			 errdetail("Transfer %lld in ledger \"%s\" was posted with this key, with other accounts, amounts, metadata or kind of transfer (a hold and its expiry, what it resolves or reverses).",
 					   (long long) id, ledger),
 			 errhint("Replay a key only with the request it was first sent with; a new request needs a new key."),
 			 errledger(entry ? "entries" : "transfers", "idempotency_key",

@@ -87,7 +87,7 @@ SELECT * FROM pg_temp.refuses(
     'a used key with the accounts swapped (by name) is refused');
 SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'tap-k-1')$$, :cash, :alice)),
     ARRAY['23I01', 'idempotency key "tap-k-1" was already used for a different transfer',
-          format('Transfer %s in ledger "default" was posted with this key, with other accounts, amounts or metadata, or is of another kind (a hold, or with another expiry, hold or transfer it resolves or reverses).', :k1),
+          format('Transfer %s in ledger "default" was posted with this key, with other accounts, amounts, metadata or kind of transfer (a hold and its expiry, what it resolves or reverses).', :k1),
           'Replay a key only with the request it was first sent with; a new request needs a new key.'],
     'the refusal names the transfer that holds the key, and says what to do');
 
