@@ -158,7 +158,7 @@ refuse_not_open(const char *ledger, int64 hold, int64 self)
 	bool		isnull;
 	char	   *status = NULL;
 
-	table_writer_open(&w, ledger_relation(REL_TRANSFERS));
+	table_writer_open_for_lookup(&w, ledger_relation(REL_TRANSFERS));
 	found = table_writer_fetch_latest(&w, key);
 	if (found)
 		status = TextDatumGetCString(slot_getattr(w.slot, ledger_column(w.rel, "status"), &isnull));
@@ -201,7 +201,7 @@ lock_open_hold(const char *ledger, int64 hold, bool skip_locked)
 	Datum		key[2] = {CStringGetTextDatum(ledger), Int64GetDatum(hold)};
 	TableWriterLock result;
 
-	table_writer_open(&w, ledger_relation(REL_OPEN_HOLDS));
+	table_writer_open_for_lookup(&w, ledger_relation(REL_OPEN_HOLDS));
 	result = table_writer_lock_latest(&w, key, skip_locked);
 	table_writer_close(&w);
 	return result;
@@ -338,7 +338,7 @@ transfers_writer(FlowsState *f)
 	{
 		MemoryContext old = MemoryContextSwitchTo(f->context);
 
-		table_writer_open(&f->transfers, ledger_relation(REL_TRANSFERS));
+		table_writer_open_for_lookup(&f->transfers, ledger_relation(REL_TRANSFERS));
 		MemoryContextSwitchTo(old);
 		f->transfers_open = true;
 	}

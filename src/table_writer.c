@@ -28,20 +28,33 @@
 
 #include "table_writer.h"
 
-void
-table_writer_open(TableWriter *w, Oid relid)
+static void
+open_writer(TableWriter *w, Oid relid, bool indexes)
 {
 	w->rel = table_open(relid, RowExclusiveLock);
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
+	if (indexes)
+		ExecOpenIndices(w->rri, false);
 	w->slot = table_slot_create(w->rel, NULL);
 	w->cid = GetCurrentCommandId(true);
 	w->pkey = NULL;
 	w->pkey_scan = NULL;
 	w->buffered = NULL;
 	w->nbuffered = 0;
+}
+
+void
+table_writer_open(TableWriter *w, Oid relid)
+{
+	open_writer(w, relid, true);
+}
+
+void
+table_writer_open_for_lookup(TableWriter *w, Oid relid)
+{
+	open_writer(w, relid, false);
 }
 
 /* The primary key's index, and a scan key per column with its equality. */
@@ -182,6 +195,15 @@ check_no_recheck(TableWriter *w, List *recheck)
 			 RelationGetRelationName(w->rel));
 }
 
+/* A writer opened for look-ups would leave the indexes without the new rows. */
+static void
+require_indexes(TableWriter *w)
+{
+	if (w->rri->ri_IndexRelationDescs == NULL && RelationGetForm(w->rel)->relhasindex)
+		elog(ERROR, "table \"%s\" was opened for look-ups, not to write rows",
+			 RelationGetRelationName(w->rel));
+}
+
 void
 table_writer_update(TableWriter *w, Datum *values, bool *nulls)
 {
@@ -192,6 +214,8 @@ table_writer_update(TableWriter *w, Datum *values, bool *nulls)
 #else
 	bool		update_indexes;
 #endif
+
+	require_indexes(w);
 
 	ExecClearTuple(w->slot);
 	memcpy(w->slot->tts_values, values, desc->natts * sizeof(Datum));
@@ -254,6 +278,8 @@ table_writer_insert(TableWriter *w, Datum *values, bool *nulls)
 {
 	TupleDesc	desc = RelationGetDescr(w->rel);
 	TupleTableSlot *slot;
+
+	require_indexes(w);
 
 	/* the buffer lives as long as the writer, whatever context the caller is in */
 	if (w->buffered == NULL)

@@ -33,6 +33,12 @@ typedef struct TableWriter
 extern void table_writer_open(TableWriter *w, Oid relid);
 
 /*
+ * Opens a table to find, lock and delete rows by its primary key, not to
+ * insert or update them: its other indexes stay closed.
+ */
+extern void table_writer_open_for_lookup(TableWriter *w, Oid relid);
+
+/*
  * Inserts a row given as a whole (values and nulls in column order; copied,
  * so the caller may free them): the heap tuple, then an entry in every
  * index, unique ones checked.  Rows are written TABLE_WRITER_BUFFERED at a
