@@ -329,34 +329,8 @@ flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid)
 	memset(f, 0, sizeof(FlowsState));
 	f->context = context;
 	f->monetary_oid = monetary_oid;
-}
-
-static TableWriter *
-transfers_writer(FlowsState *f)
-{
-	if (!f->transfers_open)
-	{
-		MemoryContext old = MemoryContextSwitchTo(f->context);
-
-		table_writer_open_for_lookup(&f->transfers, ledger_relation(REL_TRANSFERS));
-		MemoryContextSwitchTo(old);
-		f->transfers_open = true;
-	}
-	return &f->transfers;
-}
-
-static TableWriter *
-open_holds_writer(FlowsState *f)
-{
-	if (!f->holds_open)
-	{
-		MemoryContext old = MemoryContextSwitchTo(f->context);
-
-		table_writer_open(&f->open_holds, ledger_relation(REL_OPEN_HOLDS));
-		MemoryContextSwitchTo(old);
-		f->holds_open = true;
-	}
-	return &f->open_holds;
+	lazy_table_writer_init(&f->transfers, ledger_relation(REL_TRANSFERS), true, context);
+	lazy_table_writer_init(&f->open_holds, ledger_relation(REL_OPEN_HOLDS), false, context);
 }
 
 /* A transfer another one names, as the engine needs it. */
@@ -380,7 +354,7 @@ static void
 find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool lock,
 		   NamedTransfer *n)
 {
-	TableWriter *w = transfers_writer(f);
+	TableWriter *w = lazy_table_writer(&f->transfers);
 	Relation	rel = w->rel;
 	Datum		key[2] = {CStringGetTextDatum(t->ledger), Int64GetDatum(id)};
 	bool		found;
@@ -489,7 +463,7 @@ flows_lock_holds(FlowsState *f)
 	for (long i = 0; i < n; i++)
 	{
 		Resolved   *r = order[i];
-		TableWriter *holds = open_holds_writer(f);
+		TableWriter *holds = lazy_table_writer(&f->open_holds);
 		Datum		key[2] = {CStringGetTextDatum(r->key.ledger), Int64GetDatum(r->key.id)};
 
 		CHECK_FOR_INTERRUPTS();
@@ -664,7 +638,7 @@ flows_check_reversals(FlowsState *f)
 void
 flows_open_hold(FlowsState *f, const Transfer *t)
 {
-	TableWriter *w = open_holds_writer(f);
+	TableWriter *w = lazy_table_writer(&f->open_holds);
 	Relation	rel = w->rel;
 	int			natts = RelationGetDescr(rel)->natts;
 	Datum	   *values = palloc0(natts * sizeof(Datum));
@@ -686,11 +660,8 @@ flows_open_hold(FlowsState *f, const Transfer *t)
 void
 flows_end(FlowsState *f)
 {
-	if (f->holds_open)
-		table_writer_close(&f->open_holds);
-	if (f->transfers_open)
-		table_writer_close(&f->transfers);
-	f->holds_open = f->transfers_open = false;
+	lazy_table_writer_close(&f->open_holds);
+	lazy_table_writer_close(&f->transfers);
 }
 
 static LedgerPlan transfer_ledger_plan = {

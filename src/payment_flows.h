@@ -93,10 +93,8 @@ typedef struct FlowsState
 {
 	MemoryContext context;
 	Oid			monetary_oid;
-	bool		transfers_open;
-	TableWriter transfers;		/* to find holds and originals, and lock these */
-	bool		holds_open;
-	TableWriter open_holds;
+	LazyTableWriter transfers;	/* to find holds and originals, and lock these */
+	LazyTableWriter open_holds;
 	HTAB	   *resolved;		/* the holds resolved, with their amounts */
 	HTAB	   *reversed;		/* the transfers reversed, with theirs */
 } FlowsState;

@@ -329,31 +329,6 @@ account_error_context(void *arg)
 			   (long long) a->key.id, a->key.ledger);
 }
 
-/*
- * The writer of account_stripes, opened (in the engine's context) when a
- * hot account first needs it: statements that touch none never open it.
- */
-typedef struct StripesWriter
-{
-	TableWriter writer;
-	bool		open;
-	MemoryContext context;
-} StripesWriter;
-
-static TableWriter *
-stripes_writer(StripesWriter *s)
-{
-	if (!s->open)
-	{
-		MemoryContext old = MemoryContextSwitchTo(s->context);
-
-		table_writer_open(&s->writer, ledger_relation(REL_ACCOUNT_STRIPES));
-		MemoryContextSwitchTo(old);
-		s->open = true;
-	}
-	return &s->writer;
-}
-
 /* Volumes of zero in currency (zero is zero on either side). */
 static void
 zero_volumes(AccountRow *row, currency_code currency)
@@ -364,48 +339,49 @@ zero_volumes(AccountRow *row, currency_code currency)
 	row->debits_pending.currency = row->credits_pending.currency = currency;
 }
 
-/* Adds the netted sums of a's legs to the posted volumes in values. */
+/*
+ * Into values[debits_col] and values[credits_col]: a volume of each side as
+ * it was (debits, credits), plus what the statement adds to it, less what
+ * it takes off.
+ */
+static void
+set_volumes(const EngineAccount *a, Datum *values, int debits_col, int credits_col,
+			const Monetary *debits, const Monetary *credits,
+			amount_int add_debits, amount_int add_credits,
+			amount_int take_debits, amount_int take_credits)
+{
+	Monetary   *d = palloc(sizeof(Monetary));
+	Monetary   *c = palloc(sizeof(Monetary));
+	ErrorContextCallback callback = {error_context_stack, account_error_context, (void *) a};
+
+	error_context_stack = &callback;
+	d->currency = c->currency = a->currency;
+	amount_check(amount_add(debits->units, add_debits, &d->units), "account volume", a->currency);
+	amount_check(amount_sub(d->units, take_debits, &d->units), "account volume", a->currency);
+	amount_check(amount_add(credits->units, add_credits, &c->units), "account volume", a->currency);
+	amount_check(amount_sub(c->units, take_credits, &c->units), "account volume", a->currency);
+	error_context_stack = callback.previous;
+	values[debits_col] = MonetaryPGetDatum(d);
+	values[credits_col] = MonetaryPGetDatum(c);
+}
+
+/* Adds the netted sums of a's posted legs to the posted volumes in values. */
 static void
 add_netted(const EngineAccount *a, const AccountRow *before, Datum *values,
 		   int debits_col, int credits_col)
 {
-	Monetary   *debits = palloc(sizeof(Monetary));
-	Monetary   *credits = palloc(sizeof(Monetary));
-	ErrorContextCallback callback = {error_context_stack, account_error_context, (void *) a};
-
-	error_context_stack = &callback;
-	debits->currency = credits->currency = a->currency;
-	amount_check(amount_add(before->debits_posted.units, a->debits, &debits->units),
-				 "account volume", a->currency);
-	amount_check(amount_add(before->credits_posted.units, a->credits, &credits->units),
-				 "account volume", a->currency);
-	error_context_stack = callback.previous;
-	values[debits_col] = MonetaryPGetDatum(debits);
-	values[credits_col] = MonetaryPGetDatum(credits);
+	set_volumes(a, values, debits_col, credits_col, &before->debits_posted,
+				&before->credits_posted, a->debits, a->credits, 0, 0);
 }
 
-/* Adds what a's holds hold and its resolutions release to the pending volumes in values. */
+/* Adds what a's holds hold, less what its resolutions release, to the pending volumes. */
 static void
 add_pending(const EngineAccount *a, const AccountRow *before, Datum *values,
 			int debits_col, int credits_col)
 {
-	Monetary   *debits = palloc(sizeof(Monetary));
-	Monetary   *credits = palloc(sizeof(Monetary));
-	ErrorContextCallback callback = {error_context_stack, account_error_context, (void *) a};
-
-	error_context_stack = &callback;
-	debits->currency = credits->currency = a->currency;
-	amount_check(amount_add(before->debits_pending.units, a->held_debits, &debits->units),
-				 "account volume", a->currency);
-	amount_check(amount_sub(debits->units, a->released_debits, &debits->units),
-				 "account volume", a->currency);
-	amount_check(amount_add(before->credits_pending.units, a->held_credits, &credits->units),
-				 "account volume", a->currency);
-	amount_check(amount_sub(credits->units, a->released_credits, &credits->units),
-				 "account volume", a->currency);
-	error_context_stack = callback.previous;
-	values[debits_col] = MonetaryPGetDatum(debits);
-	values[credits_col] = MonetaryPGetDatum(credits);
+	set_volumes(a, values, debits_col, credits_col, &before->debits_pending,
+				&before->credits_pending, a->held_debits, a->held_credits,
+				a->released_debits, a->released_credits);
 }
 
 /*
@@ -414,10 +390,10 @@ add_pending(const EngineAccount *a, const AccountRow *before, Datum *values,
  * nothing, when the account has no stripes to lock.
  */
 static bool
-update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountColumns *cols,
+update_stripe(LazyTableWriter *lazy_stripes, TableWriter *accounts, const AccountColumns *cols,
 			  EngineAccount *a, int nstripes)
 {
-	TableWriter *stripes = stripes_writer(lazy_stripes);
+	TableWriter *stripes = lazy_table_writer(lazy_stripes);
 	TupleDesc	desc = RelationGetDescr(stripes->rel);
 	Datum		account_key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
 	Datum	   *values = palloc(desc->natts * sizeof(Datum));
@@ -473,7 +449,7 @@ update_stripe(StripesWriter *lazy_stripes, TableWriter *accounts, const AccountC
  * Leaves in a->row what the legs go to as it was before the statement.
  */
 static void
-lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
+lock_and_update(Oid monetary_oid, TableWriter *accounts, LazyTableWriter *stripes,
 				const AccountColumns *cols, EngineAccount *a)
 {
 	Datum		key[2] = {a->ledger_text, Int64GetDatum(a->key.id)};
@@ -515,7 +491,7 @@ lock_and_update(Oid monetary_oid, TableWriter *accounts, StripesWriter *stripes,
 		a->others.debit_normal = a->row.debit_normal;
 		/* the true total, for the limits: stripes locked while others may write them */
 		if (legs_need_total(a, a->row.debit_normal, a->row.allow_negative))
-			hot_stripes_add(stripes_writer(stripes), a->ledger_text, a->key.id,
+			hot_stripes_add(lazy_table_writer(stripes), a->ledger_text, a->key.id,
 							a->row.stripes, a->row.hot, &a->others);
 	}
 	add_netted(a, &a->row, values, cols->debits_posted, cols->credits_posted);
@@ -679,7 +655,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	TableWriter accounts_writer,
 				postings;
 	AccountColumns account_cols;
-	StripesWriter stripes = {.open = false};
+	LazyTableWriter stripes;
 	FlowsState	flows;
 	LegRow		leg;
 	Transfer	t;
@@ -765,7 +741,8 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		order[i] = a;
 	qsort(order, naccounts, sizeof(EngineAccount *), compare_accounts);
 	table_writer_open(&accounts_writer, ledger_relation(REL_ACCOUNTS));
-	stripes.context = engine_cxt;
+	/* a hot account's stripes: opened when one is first needed */
+	lazy_table_writer_init(&stripes, ledger_relation(REL_ACCOUNT_STRIPES), false, engine_cxt);
 	account_columns_init(&account_cols, accounts_writer.rel);
 	for (long i = 0; i < naccounts; i++)
 	{
@@ -776,8 +753,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
-	if (stripes.open)
-		table_writer_close(&stripes.writer);
+	lazy_table_writer_close(&stripes);
 	table_writer_close(&accounts_writer);
 
 	/* 3. the legs in transfer order: running balances, limits, postings */

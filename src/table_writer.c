@@ -317,3 +317,34 @@ table_writer_close(TableWriter *w)
 	FreeExecutorState(w->estate);
 	table_close(w->rel, NoLock);
 }
+
+void
+lazy_table_writer_init(LazyTableWriter *l, Oid relid, bool lookup, MemoryContext context)
+{
+	l->relid = relid;
+	l->lookup = lookup;
+	l->context = context;
+	l->open = false;
+}
+
+TableWriter *
+lazy_table_writer(LazyTableWriter *l)
+{
+	if (!l->open)
+	{
+		MemoryContext old = MemoryContextSwitchTo(l->context);
+
+		open_writer(&l->writer, l->relid, !l->lookup);
+		MemoryContextSwitchTo(old);
+		l->open = true;
+	}
+	return &l->writer;
+}
+
+void
+lazy_table_writer_close(LazyTableWriter *l)
+{
+	if (l->open)
+		table_writer_close(&l->writer);
+	l->open = false;
+}

@@ -84,4 +84,23 @@ extern void table_writer_delete(TableWriter *w);
 /* Writes what is buffered, and closes the table and its indexes. */
 extern void table_writer_close(TableWriter *w);
 
+/*
+ * A writer opened (in context, for writing or only for look-ups) when it is
+ * first needed, so that statements that need none open no table; closed, if
+ * it was opened, by lazy_table_writer_close().
+ */
+typedef struct LazyTableWriter
+{
+	Oid			relid;
+	bool		lookup;
+	MemoryContext context;
+	bool		open;
+	TableWriter writer;
+} LazyTableWriter;
+
+extern void lazy_table_writer_init(LazyTableWriter *l, Oid relid, bool lookup,
+								   MemoryContext context);
+extern TableWriter *lazy_table_writer(LazyTableWriter *l);
+extern void lazy_table_writer_close(LazyTableWriter *l);
+
 #endif							/* PAYMENTS_TABLE_WRITER_H */
