@@ -774,11 +774,10 @@ typedef struct NamedRow
 	int64		to_account;
 	Monetary   *amount;
 	char	   *status;
-	int64		entry_id;
 } NamedRow;
 
 static LedgerPlan named_transfer_plan = {
-	"SELECT t.ledger, t.from_account, t.to_account, t.amount, t.status, t.entry_id "
+	"SELECT t.ledger, t.from_account, t.to_account, t.amount, t.status "
 	"  FROM payments.transfers t "
 	" WHERE t.ledger OPERATOR(pg_catalog.=) $1 AND t.id OPERATOR(pg_catalog.=) $2",
 	2, {TEXTOID, INT8OID}
@@ -809,7 +808,6 @@ named_transfer(int64 id, const char *what, NamedRow *n)
 	n->to_account = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
 	n->amount = DatumGetMonetaryP(SPI_getbinval(row, desc, 4, &isnull));
 	n->status = TextDatumGetCString(SPI_getbinval(row, desc, 5, &isnull));
-	n->entry_id = DatumGetInt64(SPI_getbinval(row, desc, 6, &isnull));
 }
 
 /*
