@@ -37,6 +37,7 @@ struct OpenEntry
 	int			nledgers;
 	LedgerEntry ledgers[FEW_LEDGERS];
 	HTAB	   *more_ledgers;
+	StatementHold last_hold;	/* none: zeroed */
 };
 
 /* In TopTransactionContext: gone, with the memory, at the end of the transaction. */
@@ -189,6 +190,12 @@ TimestampTz
 entries_statement_time(OpenEntry *e)
 {
 	return e->posted_at;
+}
+
+StatementHold *
+entries_statement_hold(OpenEntry *e)
+{
+	return &e->last_hold;
 }
 
 void

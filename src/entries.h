@@ -12,7 +12,22 @@
 
 #include "datatype/timestamp.h"
 
+#include "ledger.h"
+
 typedef struct OpenEntry OpenEntry;
+
+/*
+ * The last hold a statement's rows have locked (payment_flows.c takes them
+ * in (ledger, id) order): kept with the statement's entry, so that a
+ * statement nested in another, which has its own, leaves the outer one's
+ * as it was.
+ */
+typedef struct StatementHold
+{
+	bool		any;
+	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
+	int64		id;
+} StatementHold;
 
 /* Before a statement that inserts into payments.transfers. */
 extern void entries_statement_begin(void);
@@ -26,6 +41,7 @@ extern OpenEntry *entries_current(void);
  */
 extern int64 entries_entry_for(OpenEntry *e, const char *ledger);
 extern TimestampTz entries_statement_time(OpenEntry *e);
+extern StatementHold *entries_statement_hold(OpenEntry *e);
 
 /* After the posting engine has applied the statement's rows. */
 extern void entries_statement_end(void);

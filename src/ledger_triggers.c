@@ -147,7 +147,6 @@ ledger_transfer_statement_start(PG_FUNCTION_ARGS)
 		elog(ERROR, "transfer_statement_start must fire BEFORE INSERT FOR EACH STATEMENT");
 	require_transfer_triggers(trigdata->tg_relation);
 	entries_statement_begin();
-	flows_statement_begin();
 	return PointerGetDatum(NULL);
 }
 
@@ -279,7 +278,8 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	{
 		Datum		key = get_column(tuple, rel, "idempotency_key", &isnull);
 
-		flows_lock_hold(ledger, DatumGetInt64(get_column(tuple, rel, "pending_id", &isnull)),
+		flows_lock_hold(entries_statement_hold(entry), ledger,
+						DatumGetInt64(get_column(tuple, rel, "pending_id", &isnull)),
 						DatumGetInt64(values[0]),
 						column_is_null(tuple, rel, "idempotency_key") ? NULL :
 						TextDatumGetCString(key));

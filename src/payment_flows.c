@@ -175,24 +175,6 @@ refuse_not_open(const char *ledger, int64 hold, int64 self)
 			 errledger("open_holds", NULL, NULL)));
 }
 
-/*
- * The last hold the current statement's BEFORE trigger locked: it takes
- * holds in (ledger, id) order, waiting, and one out of that order only if
- * it is free, so that two statements never wait on each other in a cycle.
- */
-static struct
-{
-	bool		any;
-	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
-	int64		id;
-}			last_locked;
-
-void
-flows_statement_begin(void)
-{
-	last_locked.any = false;
-}
-
 /* Locks the hold's open row: waiting, or (skip_locked) only if it is free. */
 static TableWriterLock
 lock_open_hold(const char *ledger, int64 hold, bool skip_locked)
@@ -208,19 +190,24 @@ lock_open_hold(const char *ledger, int64 hold, bool skip_locked)
 }
 
 void
-flows_lock_hold(const char *ledger, int64 hold, int64 self, const char *key)
+flows_lock_hold(StatementHold *last, const char *ledger, int64 hold, int64 self, const char *key)
 {
-	int			order = last_locked.any ? strcmp(ledger, last_locked.ledger) : 1;
-	bool		in_order = order > 0 || (order == 0 && hold >= last_locked.id);
+	int			order = last->any ? strcmp(ledger, last->ledger) : 1;
+	bool		in_order = order > 0 || (order == 0 && hold >= last->id);
 
+	/*
+	 * Holds are taken in (ledger, id) order, waiting; one out of that order
+	 * only if it is free, so that two statements never wait on each other
+	 * in a cycle.
+	 */
 	switch (lock_open_hold(ledger, hold, !in_order))
 	{
 		case ROW_LOCKED:
 			if (in_order)
 			{
-				last_locked.any = true;
-				strlcpy(last_locked.ledger, ledger, sizeof(last_locked.ledger));
-				last_locked.id = hold;
+				last->any = true;
+				strlcpy(last->ledger, ledger, sizeof(last->ledger));
+				last->id = hold;
 			}
 			break;
 		case ROW_BUSY:

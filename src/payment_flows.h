@@ -29,6 +29,7 @@
 #include "utils/hsearch.h"
 #include "utils/rel.h"
 
+#include "entries.h"
 #include "ledger.h"
 #include "table_writer.h"
 
@@ -78,15 +79,15 @@ typedef struct Transfer
  * here, before its row can meet the first's in the unique index.  A
  * statement takes its holds in (ledger, id) order, waiting; one out of that
  * order only if no one holds it (else 40001), so that no two statements
- * wait on each other in a cycle (flows_statement_begin() starts the order
- * afresh).  Refuses a hold already resolved (55L03; 55L04 if it expired),
+ * wait on each other in a cycle (last: the last hold the statement took,
+ * kept with its entry).  Refuses a hold already resolved (55L03; 55L04 if it expired),
  * unless by a transfer with idempotency_key key (NULL for none): that is a
  * replay, which the insert's ON CONFLICT then answers.  Refuses a hold not
  * open (none, not yet committed, not a hold).  self is the resolution's
  * id.  What else it must agree with is checked by the engine.
  */
-extern void flows_statement_begin(void);
-extern void flows_lock_hold(const char *ledger, int64 hold, int64 self, const char *key);
+extern void flows_lock_hold(StatementHold *last, const char *ledger, int64 hold, int64 self,
+							const char *key);
 
 /* What the engine keeps of the flows of one statement. */
 typedef struct FlowsState
