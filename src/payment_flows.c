@@ -320,17 +320,46 @@ flows_begin(FlowsState *f, MemoryContext context, Oid monetary_oid)
 	lazy_table_writer_init(&f->open_holds, ledger_relation(REL_OPEN_HOLDS), false, context);
 }
 
-/* A transfer another one names, as the engine needs it. */
-typedef struct NamedTransfer
+/* The transfer in w->slot, found by (ledger, id). */
+static void
+named_from_slot(TableWriter *w, const char *ledger, int64 id, NamedTransfer *n)
 {
-	int64		id;
-	int64		from_account;
-	int64		to_account;
-	Monetary	amount;
-	char	   *status;
-	bool		has_expiry;
-	TimestampTz expires_at;
-} NamedTransfer;
+	Relation	rel = w->rel;
+	int			amount = ledger_column(rel, "amount");
+	bool		isnull;
+	Datum		d;
+
+	n->id = id;
+	n->ledger = pstrdup(ledger);
+	n->from_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "from_account"), &isnull));
+	n->to_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "to_account"), &isnull));
+	n->amount = *DatumGetMonetaryP(slot_getattr(w->slot, amount, &isnull));
+	n->amount_type = TupleDescAttr(RelationGetDescr(rel), amount - 1)->atttypid;
+	n->status = TextDatumGetCString(slot_getattr(w->slot, ledger_column(rel, "status"), &isnull));
+	d = slot_getattr(w->slot, ledger_column(rel, "expires_at"), &isnull);
+	n->has_expiry = !isnull;
+	n->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+bool
+flows_transfer(int64 id, NamedTransfer *n)
+{
+	char	   *ledger = flows_transfer_ledger(id);
+	TableWriter w;
+	Datum		key[2];
+	bool		found;
+
+	if (ledger == NULL)
+		return false;
+	key[0] = CStringGetTextDatum(ledger);
+	key[1] = Int64GetDatum(id);
+	table_writer_open_for_lookup(&w, ledger_relation(REL_TRANSFERS));
+	found = table_writer_fetch_latest(&w, key);
+	if (found)
+		named_from_slot(&w, ledger, id, n);
+	table_writer_close(&w);
+	return found;
+}
 
 /*
  * Finds transfer id in ledger as a new snapshot sees it (and, with lock,
@@ -342,11 +371,8 @@ find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool 
 		   NamedTransfer *n)
 {
 	TableWriter *w = lazy_table_writer(&f->transfers);
-	Relation	rel = w->rel;
 	Datum		key[2] = {CStringGetTextDatum(t->ledger), Int64GetDatum(id)};
 	bool		found;
-	bool		isnull;
-	Datum		d;
 
 	if (lock)
 		found = table_writer_lock_latest(w, key, false) == ROW_LOCKED;
@@ -354,14 +380,7 @@ find_named(FlowsState *f, const Transfer *t, int64 id, const char *column, bool 
 		found = table_writer_fetch_latest(w, key);
 	if (!found)
 		refuse_missing(t->ledger, id, t->id, column);
-	n->id = id;
-	n->from_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "from_account"), &isnull));
-	n->to_account = DatumGetInt64(slot_getattr(w->slot, ledger_column(rel, "to_account"), &isnull));
-	n->amount = *DatumGetMonetaryP(slot_getattr(w->slot, ledger_column(rel, "amount"), &isnull));
-	n->status = TextDatumGetCString(slot_getattr(w->slot, ledger_column(rel, "status"), &isnull));
-	d = slot_getattr(w->slot, ledger_column(rel, "expires_at"), &isnull);
-	n->has_expiry = !isnull;
-	n->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	named_from_slot(w, t->ledger, id, n);
 }
 
 void

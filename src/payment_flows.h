@@ -131,4 +131,21 @@ extern void flows_end(FlowsState *f);
 /* The ledger of a transfer, by id alone (through its legs), or NULL. */
 extern char *flows_transfer_ledger(int64 transfer);
 
+/* A transfer another names (a hold, an original), as a new snapshot sees it. */
+typedef struct NamedTransfer
+{
+	int64		id;
+	char	   *ledger;
+	int64		from_account;
+	int64		to_account;
+	Monetary	amount;
+	Oid			amount_type;	/* monetary's OID */
+	char	   *status;
+	bool		has_expiry;
+	TimestampTz expires_at;
+} NamedTransfer;
+
+/* The transfer with this id, in whatever ledger: false if there is none.  Connected to SPI. */
+extern bool flows_transfer(int64 id, NamedTransfer *n);
+
 #endif							/* PAYMENTS_PAYMENT_FLOWS_H */

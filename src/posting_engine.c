@@ -108,9 +108,13 @@ static LedgerPlan account_row_plan = {
 	1, {INT8OID}
 };
 
-/* Reads a transfer of the transition table; NOT NULL and the row checks have vetted it. */
+/*
+ * Reads a transfer of the transition table; NOT NULL and the row checks have
+ * vetted it.  kind: the one the checks found, or -1 to find it again.
+ */
 static void
-read_transfer(Relation rel, TupleTableSlot *slot, const TransferColumns *cols, Transfer *t)
+read_transfer(Relation rel, TupleTableSlot *slot, const TransferColumns *cols, Transfer *t,
+			  int kind)
 {
 	bool		isnull;
 	Datum		d;
@@ -128,9 +132,10 @@ read_transfer(Relation rel, TupleTableSlot *slot, const TransferColumns *cols, T
 	d = slot_getattr(slot, cols->expires_at, &isnull);
 	t->has_expiry = !isnull;
 	t->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
-	t->kind = transfer_kind(rel, TextDatumGetCString(slot_getattr(slot, cols->status, &isnull)),
-							!slot_attisnull(slot, cols->pending_id),
-							!slot_attisnull(slot, cols->reverses), t->has_expiry);
+	t->kind = kind >= 0 ? (TransferKind) kind :
+		transfer_kind(rel, TextDatumGetCString(slot_getattr(slot, cols->status, &isnull)),
+					  !slot_attisnull(slot, cols->pending_id),
+					  !slot_attisnull(slot, cols->reverses), t->has_expiry);
 }
 
 static EngineAccount *
@@ -709,8 +714,10 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(row_cxt);
-		ledger_check_transfer_row(rel, ExecFetchSlotHeapTuple(slot, false, &should_free), false);
-		read_transfer(rel, slot, &cols, &t);
+		read_transfer(rel, slot, &cols, &t,
+					  ledger_check_transfer_row(rel, ExecFetchSlotHeapTuple(slot, false,
+																			&should_free),
+												false));
 		check_assigned(slot, &cols, &t, entries_current());
 		if (t.kind == TRANSFER_HOLD)
 			flows_check_hold(&t);
@@ -769,7 +776,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(row_cxt);
-		read_transfer(rel, slot, &cols, &t);
+		read_transfer(rel, slot, &cols, &t, -1);
 		from = find_account(accounts, t.ledger, t.from_account, false, NULL);
 		to = find_account(accounts, t.ledger, t.to_account, false, NULL);
 		if (from == NULL || to == NULL)

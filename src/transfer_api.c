@@ -766,48 +766,15 @@ ledger_hold(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(id);
 }
 
-/* A transfer named by id alone (its ledger found through its legs). */
-typedef struct NamedRow
-{
-	char	   *ledger;
-	int64		from_account;
-	int64		to_account;
-	Monetary   *amount;
-	char	   *status;
-} NamedRow;
-
-static LedgerPlan named_transfer_plan = {
-	"SELECT t.ledger, t.from_account, t.to_account, t.amount, t.status "
-	"  FROM payments.transfers t "
-	" WHERE t.ledger OPERATOR(pg_catalog.=) $1 AND t.id OPERATOR(pg_catalog.=) $2",
-	2, {TEXTOID, INT8OID}
-};
-
+/* A transfer named by id alone: the hold or the original the call is about. */
 static void
-named_transfer(int64 id, const char *what, NamedRow *n)
+named_transfer(int64 id, const char *what, NamedTransfer *n)
 {
-	char	   *ledger = flows_transfer_ledger(id);
-	Datum		args[2] = {ledger ? CStringGetTextDatum(ledger) : (Datum) 0, Int64GetDatum(id)};
-	HeapTuple	row;
-	TupleDesc	desc;
-	bool		isnull;
-
-	if (ledger != NULL &&
-		SPI_execute_plan(ledger_plan(&named_transfer_plan, InvalidOid), args, NULL,
-						 false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed reading transfer %lld", (long long) id);
-	if (ledger == NULL || SPI_processed == 0)
+	if (!flows_transfer(id, n))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("%s %lld does not exist", what, (long long) id),
 				 errledger("transfers", "id", NULL)));
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	n->ledger = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
-	n->from_account = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
-	n->to_account = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
-	n->amount = DatumGetMonetaryP(SPI_getbinval(row, desc, 4, &isnull));
-	n->status = TextDatumGetCString(SPI_getbinval(row, desc, 5, &isnull));
 }
 
 /*
@@ -822,7 +789,7 @@ resolve_hold(FunctionCallInfo fcinfo, const char *status, Monetary *amount, int 
 		.status = status,
 		.pending_id = PG_GETARG_INT64(0)
 	};
-	NamedRow	hold;
+	NamedTransfer hold;
 	int64		id;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -831,8 +798,8 @@ resolve_hold(FunctionCallInfo fcinfo, const char *status, Monetary *amount, int 
 	r.ledger = hold.ledger;
 	r.from_account = hold.from_account;
 	r.to_account = hold.to_account;
-	r.amount = amount ? amount : hold.amount;
-	r.monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 3)->atttypid;
+	r.amount = amount ? amount : &hold.amount;
+	r.monetary_oid = hold.amount_type;
 	id = insert_transfer(&r);
 	SPI_finish();
 	return id;
@@ -908,7 +875,7 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 		.status = "posted",
 		.amount = PG_ARGISNULL(1) ? NULL : PG_GETARG_MONETARY_P(1)
 	};
-	NamedRow	original;
+	NamedTransfer original;
 	int64		id;
 
 	payments_require_sql_version();
@@ -920,7 +887,7 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	named_transfer(r.reverses, "transfer", &original);
-	r.monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 3)->atttypid;
+	r.monetary_oid = original.amount_type;
 	r.ledger = original.ledger;
 	r.from_account = original.to_account;
 	r.to_account = original.from_account;
@@ -928,7 +895,7 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 	/* a replay is answered before what is left is computed (it may be nothing now) */
 	r.amount_chosen = r.amount == NULL;
 	if (r.amount_chosen)
-		r.amount = original.amount;		/* for the look-up, which ignores it */
+		r.amount = &original.amount;	/* for the look-up, which ignores it */
 	if (r.key && find_by_key(&r, &id))
 	{
 		SPI_finish();

@@ -9,7 +9,7 @@ BEGIN;
 SET search_path = public, payments;
 -- messages carry timestamps as timestamptz_to_str() writes them: ISO, as ::text does here
 SET LOCAL datestyle = 'ISO, YMD';
-SELECT plan(198);
+SELECT plan(201);
 
 \ir lib/ledger_helpers.sql
 
@@ -429,6 +429,22 @@ SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_entry(%s)',
     '23514', format('entry %s moved no money: it cannot be reversed',
                     (SELECT entry_id FROM payments.transfers WHERE id = :h4)),
     'an entry of a hold alone moved no money: it is not reversed');
+SELECT * FROM pg_temp.refuses(format($$INSERT INTO payments.transfers (from_account, to_account, amount, reverses)
+                                       VALUES (%s, %s, '1 EUR', %s)$$, :shop, :alice, :pe1), '22000',
+    format('currency mismatch: transfer %s is in EUR but reverses transfer %s in USD',
+           pg_temp.next_transfer_id(), :pe1),
+    'a reversal in another currency than the original''s is a currency mismatch');
+SELECT results_eq(
+    $$SELECT (pg_temp.error_of(sql))[1] || ' ' || (pg_temp.error_of(sql))[2]
+        FROM (VALUES ('SELECT payments.hold(NULL, 1, ''1 USD'')'),
+                     ('SELECT payments.capture(NULL)'),
+                     ('SELECT payments.release(NULL)'),
+                     ('SELECT payments.reverse_transfer(NULL)'),
+                     ('SELECT payments.reverse_entry(NULL)')) v(sql)$$,
+    $$VALUES ('22004 from_account must not be null'), ('22004 hold must not be null'),
+             ('22004 hold must not be null'), ('22004 transfer must not be null'),
+             ('22004 entry must not be null')$$,
+    'every flow refuses a null hold, transfer, entry or account (22004)');
 SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_entry(%s, %L)', :e1, ''), '22026',
     'idempotency_key of entries must be 1 to 256 bytes long, not 0',
     'reverse_entry() checks its key as post_transfers() does');
