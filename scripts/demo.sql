@@ -88,6 +88,20 @@ SELECT payments.capture(:hold);
 SELECT payments.reverse_transfer(:capture, '10.01 USD');
 \set ON_ERROR_STOP 1
 
+-- A payment between currencies: a customer in EUR pays Bob's USD shop.
+-- One entry through the ledger's FX accounts, at the stored rate, which
+-- is recorded with it; then a refund in part, at the original rate.
+SELECT payments.set_rate('EUR', 'USD', 1.0842, '2026-01-01', 'ECB') WHERE NOT EXISTS
+       (SELECT FROM payments.exchange_rates WHERE from_currency = 'EUR' AND to_currency = 'USD'
+           AND valid_from = '2026-01-01');
+SELECT payments.create_fx_account('EUR') AS fx_eur, payments.create_fx_account('USD') AS fx_usd;
+SELECT payments.create_account('carla-eur', 'EUR', allow_negative => true) AS carla \gset
+SELECT payments.post_fx_transfer(:carla, :bob, '50.00 EUR', 'USD', idempotency_key => 'fx-order-1') AS fx \gset
+SELECT amount, converted, rate_numerator, rate_denominator, rounding, basis, rates
+  FROM payments.fx_entries WHERE entry_id = :fx;
+SELECT payments.reverse_fx_transfer(:fx, '20.00 EUR') AS fx_refund;
+SELECT ledger, currency, position FROM payments.fx_positions;
+
 -- Alice's statement: what each leg is, running balances, posted and
 -- available; and the audit (always empty).
 SELECT transfer_id, kind, side, amount, balance_after, pending_change, available_after, refers_to

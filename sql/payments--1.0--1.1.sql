@@ -280,200 +280,78 @@ END;
 COMMENT ON FUNCTION payments.balance(bigint, timestamptz) IS
     'the posted balance now, or as of a time (the running balance of the last leg at or before it; of a hot account, the sum of its stripes'')';
 
-CREATE OR REPLACE FUNCTION payments.verify_ledger()
-    RETURNS TABLE (problem text, account_id bigint, transfer_id bigint, detail text)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp
-BEGIN ATOMIC
-    -- the volumes of each account row (stripe 0) and each stripe against the
-    -- sum of their legs
-    WITH legs AS (
-        SELECT p.ledger, p.account_id, coalesce(p.stripe, 0) AS stripe,
-               sum(p.amount) FILTER (WHERE p.side = 'debit') AS debits,
-               sum(p.amount) FILTER (WHERE p.side = 'credit') AS credits
-          FROM payments.postings p GROUP BY p.ledger, p.account_id, coalesce(p.stripe, 0)
-    ), places AS (
-        SELECT a.ledger, a.id AS account_id, 0 AS stripe, a.debits_posted, a.credits_posted
-          FROM payments.accounts a
-        UNION ALL
-        SELECT s.ledger, s.account_id, s.stripe, s.debits_posted, s.credits_posted
-          FROM payments.account_stripes s
-    )
-    SELECT CASE WHEN coalesce(pl.stripe, l.stripe) = 0
-                THEN 'account volumes differ from its postings'
-                ELSE 'stripe volumes differ from its postings' END,
-           coalesce(pl.account_id, l.account_id), NULL::bigint,
-           CASE WHEN coalesce(pl.stripe, l.stripe) = 0 THEN '' ELSE
-               format('stripe %s: ', coalesce(pl.stripe, l.stripe)) END ||
-           format('debits_posted %s, credits_posted %s; postings: debits %s, credits %s',
-                  pl.debits_posted, pl.credits_posted, l.debits, l.credits)
-      FROM places pl
-      FULL JOIN legs l ON l.ledger = pl.ledger AND l.account_id = pl.account_id
-                      AND l.stripe = pl.stripe
-     WHERE pl.account_id IS NULL
-        OR pl.debits_posted <> coalesce(l.debits, pl.debits_posted - pl.debits_posted)
-        OR pl.credits_posted <> coalesce(l.credits, pl.credits_posted - pl.credits_posted)
-    UNION ALL
-    -- running balances, leg by leg, in the order the legs were applied to
-    -- the account row or stripe
-    SELECT 'posting balance_after differs from the running balance', r.account_id,
-           r.transfer_id, format('posting %s: balance_after %s, running %s',
-                                 r.id, r.balance_after, r.running)
-      FROM (SELECT p.id, p.account_id, p.transfer_id, p.balance_after,
-                   sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                            ELSE - p.amount END)
-                       OVER (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
-                             ORDER BY p.id) AS running
-              FROM payments.postings p
-              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id) r
-     WHERE r.balance_after <> r.running
-    UNION ALL
-    -- legs are applied in order: per account row or stripe, later legs are
-    -- not earlier in time
-    SELECT 'posting applied before an earlier leg of its account', o.account_id, o.transfer_id,
-           format('posting %s at %s follows posting %s at %s', o.id, o.created_at,
-                  o.previous_id, o.previous_at)
-      FROM (SELECT p.id, p.account_id, p.transfer_id, p.created_at,
-                   lag(p.id) OVER w AS previous_id, lag(p.created_at) OVER w AS previous_at
-              FROM payments.postings p
-            WINDOW w AS (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
-                         ORDER BY p.id)) o
-     WHERE o.created_at < o.previous_at
-    UNION ALL
-    -- each transfer: one debit leg on from_account, one credit leg on
-    -- to_account, each of the posted money it moves (its amount, or none:
-    -- a hold, a void, an expiry) and the pending volume it moves (a hold's
-    -- amount, less that of the hold a resolution resolves)
-    SELECT 'transfer legs do not match the transfer', NULL, t.id,
-           format('%s legs; debits %s, credits %s', count(p.id),
-                  sum(p.amount) FILTER (WHERE p.side = 'debit'),
-                  sum(p.amount) FILTER (WHERE p.side = 'credit'))
-      FROM (SELECT t.ledger, t.id, t.from_account, t.to_account,
-                   CASE WHEN t.status = 'posted' THEN t.amount
-                        ELSE t.amount - t.amount END AS posted,
-                   CASE WHEN t.status = 'pending' THEN t.amount
-                        WHEN t.pending_id IS NOT NULL THEN
-                            - (SELECT h.amount FROM payments.transfers h
-                                WHERE h.ledger = t.ledger AND h.id = t.pending_id)
-                   END AS pending
-              FROM payments.transfers t) t
-      LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
-     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.posted, t.pending
-    HAVING count(p.id) <> 2
-        OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
-                              AND p.amount = t.posted
-                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
-        OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
-                              AND p.amount = t.posted
-                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
-    UNION ALL
-    SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
-      FROM payments.postings p
-     WHERE NOT EXISTS (SELECT FROM payments.transfers t
-                        WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
-    UNION ALL
-    -- pending volumes live on account rows: each row's against its legs'
-    -- pending changes, and each stripe's at zero
-    SELECT 'account pending volumes differ from its postings', a.id, NULL,
-           format('debits_pending %s, credits_pending %s; postings: debits %s, credits %s',
-                  a.debits_pending, a.credits_pending, l.debits, l.credits)
-      FROM payments.accounts a
-      LEFT JOIN (SELECT p.ledger, p.account_id,
-                        sum(p.pending_change) FILTER (WHERE p.side = 'debit') AS debits,
-                        sum(p.pending_change) FILTER (WHERE p.side = 'credit') AS credits
-                   FROM payments.postings p WHERE p.pending_change IS NOT NULL
-                  GROUP BY p.ledger, p.account_id) l
-        ON l.ledger = a.ledger AND l.account_id = a.id
-     WHERE a.debits_pending <> coalesce(l.debits, a.debits_pending - a.debits_pending)
-        OR a.credits_pending <> coalesce(l.credits, a.credits_pending - a.credits_pending)
-    UNION ALL
-    SELECT 'stripe holds pending volumes', s.account_id, NULL,
-           format('stripe %s: debits_pending %s, credits_pending %s', s.stripe,
-                  s.debits_pending, s.credits_pending)
-      FROM payments.account_stripes s
-     WHERE amount(s.debits_pending) <> 0 OR amount(s.credits_pending) <> 0
-    UNION ALL
-    -- pending volumes are the open holds: per account and side, the holds
-    -- without a resolution
-    SELECT 'pending volumes differ from open holds', a.id, NULL,
-           format('debits_pending %s, credits_pending %s; open holds: from it %s, to it %s',
-                  a.debits_pending, a.credits_pending, h.debits, h.credits)
-      FROM payments.accounts a
-      LEFT JOIN (SELECT o.ledger, o.account_id, sum(o.amount) FILTER (WHERE o.debit) AS debits,
-                        sum(o.amount) FILTER (WHERE NOT o.debit) AS credits
-                   FROM (SELECT t.ledger, x.account_id, x.debit, t.amount
-                           FROM payments.transfers t
-                          CROSS JOIN LATERAL (VALUES (t.from_account, true),
-                                                     (t.to_account, false)) x(account_id, debit)
-                          WHERE t.status = 'pending'
-                            AND NOT EXISTS (SELECT FROM payments.transfers r
-                                             WHERE r.ledger = t.ledger AND r.pending_id = t.id)) o
-                  GROUP BY o.ledger, o.account_id) h
-        ON h.ledger = a.ledger AND h.account_id = a.id
-     WHERE a.debits_pending <> coalesce(h.debits, a.debits_pending - a.debits_pending)
-        OR a.credits_pending <> coalesce(h.credits, a.credits_pending - a.credits_pending)
-    UNION ALL
-    -- open_holds lists exactly the holds without a resolution
-    SELECT 'open holds differ from unresolved holds', NULL, coalesce(o.id, t.id),
-           CASE WHEN o.id IS NULL THEN 'an unresolved hold has no row in open_holds'
-                ELSE 'open_holds has a row for a resolved hold, or for no hold' END
-      FROM payments.open_holds o
-      FULL JOIN (SELECT t.ledger, t.id, t.expires_at FROM payments.transfers t
-                  WHERE t.status = 'pending'
-                    AND NOT EXISTS (SELECT FROM payments.transfers r
-                                     WHERE r.ledger = t.ledger AND r.pending_id = t.id)) t
-        ON t.ledger = o.ledger AND t.id = o.id
-     WHERE o.id IS NULL OR t.id IS NULL
-        OR o.expires_at IS DISTINCT FROM t.expires_at
-    UNION ALL
-    -- each resolution agrees with its hold: its accounts, its amount, expiry
-    SELECT 'resolution disagrees with its hold', NULL, r.id,
-           format('%s of hold %s: %s from %s to %s at %s; hold: %s %s from %s to %s, expires %s',
-                  r.status, r.pending_id, r.amount, r.from_account, r.to_account, r.created_at,
-                  h.status, h.amount, h.from_account, h.to_account, h.expires_at)
-      FROM payments.transfers r
-      LEFT JOIN payments.transfers h ON h.ledger = r.ledger AND h.id = r.pending_id
-     WHERE r.pending_id IS NOT NULL
-       AND (h.id IS NULL OR h.status <> 'pending'
-            OR h.from_account <> r.from_account OR h.to_account <> r.to_account
-            OR (r.status = 'posted' AND r.amount > h.amount)
-            OR (r.status <> 'posted' AND r.amount <> h.amount)
-            OR (r.status = 'expired') <> coalesce(r.created_at >= h.expires_at, false))
-    UNION ALL
-    -- reversals: between the original's accounts, never more than it
-    SELECT 'transfer reversed beyond its amount', NULL, t.id,
-           format('amount %s, reversed %s', t.amount, sum(r.amount))
-      FROM payments.transfers t
-      JOIN payments.transfers r ON r.ledger = t.ledger AND r.reverses = t.id
-     GROUP BY t.ledger, t.id, t.amount
-    HAVING sum(r.amount) > t.amount
-        OR bool_or(t.status <> 'posted' OR r.from_account <> t.to_account
-                   OR r.to_account <> t.from_account)
-    UNION ALL
-    -- the running pending outgoing volume, leg by leg
-    SELECT 'posting held_after differs from the running held amount', r.account_id,
-           r.transfer_id, format('posting %s: held_after %s, running %s',
-                                 r.id, r.held_after, r.running)
-      FROM (SELECT p.id, p.account_id, p.transfer_id, p.held_after,
-                   sum(CASE WHEN p.side <> a.normal_balance THEN p.pending_change
-                            ELSE p.pending_change - p.pending_change END)
-                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
-              FROM payments.postings p
-              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
-             WHERE p.pending_change IS NOT NULL) r
-     WHERE r.held_after <> r.running
-    UNION ALL
-    -- the books balance: per ledger and currency, debits equal credits
-    SELECT 'debits and credits differ', NULL, NULL,
-           format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
-      FROM (SELECT v.ledger, v.currency,   -- as numeric: a total may pass 38 digits
-                   sum(amount(v.debits_posted)) AS debits,
-                   sum(amount(v.credits_posted)) AS credits
-              FROM payments.account_volumes v GROUP BY v.ledger, v.currency) c
-     WHERE c.debits <> c.credits;
-END;
-COMMENT ON FUNCTION payments.verify_ledger() IS
-    'recomputes every balance (of account rows and stripes) and every transfer''s legs from the postings; returns the rows that disagree (none, always)';
+-- Payments between currencies (issue 11) -----------------------------------
+--
+-- Cost on a large ledger: two new empty tables and their guards, catalog only.
+
+-- The rule of every FX entry (payments.fx_entries): the exact product with a
+-- rate given as a fraction, rounded once.
+CREATE FUNCTION payments.convert_at_rate(monetary, "to" currency,
+        rate_numerator numeric, rate_denominator numeric DEFAULT 1,
+        mode rounding_mode DEFAULT 'half_even') RETURNS monetary
+    AS 'MODULE_PATHNAME', 'fx_convert_at_rate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION payments.convert_at_rate(monetary, currency, numeric, numeric, rounding_mode) IS
+    'the amount in another currency at a given rate (rate_numerator / rate_denominator units of "to" per unit of the amount''s currency): the exact product, rounded once to the target''s minor unit';
+
+-- Payments between currencies (payments.post_fx_transfer()).  Each ledger
+-- holds its position in each currency it converts on one FX account,
+-- declared with payments.create_fx_account(); an FX entry moves money into
+-- the FX account of one currency and out of the FX account of another.
+CREATE TABLE payments.fx_accounts (
+    ledger          text NOT NULL,
+    currency        currency NOT NULL,
+    account_id      bigint NOT NULL,
+    CONSTRAINT fx_accounts_pkey PRIMARY KEY (ledger, currency),
+    CONSTRAINT fx_accounts_ledger_account_id_key UNIQUE (ledger, account_id)
+);
+COMMENT ON TABLE payments.fx_accounts IS
+    'the FX account of each ledger and currency: the ledger''s own position in that currency, through which payments between currencies go (payments.create_fx_account())';
+
+-- One row per FX entry: how its second amount came from its first, which
+-- never changes, whatever later happens to the stored rates.
+CREATE TABLE payments.fx_entries (
+    ledger          text NOT NULL,
+    entry_id        bigint NOT NULL,
+    from_account    bigint NOT NULL,
+    to_account      bigint NOT NULL,
+    amount          monetary NOT NULL,
+    converted       monetary NOT NULL,
+    rate_numerator  numeric NOT NULL,
+    rate_denominator numeric NOT NULL,
+    rounding        rounding_mode NOT NULL,
+    basis           text NOT NULL CHECK (basis IN ('stored', 'quoted', 'original')),
+    rate_at         timestamptz NOT NULL,
+    rates           jsonb,
+    quote           text,
+    reverses_entry  bigint,
+    refunded_before monetary,
+    created_at      timestamptz NOT NULL,
+    CONSTRAINT fx_entries_pkey PRIMARY KEY (ledger, entry_id)
+);
+CREATE INDEX fx_entries_reverses_entry_idx ON payments.fx_entries (reverses_entry)
+    WHERE reverses_entry IS NOT NULL;
+COMMENT ON TABLE payments.fx_entries IS
+    'the FX entries (payments.post_fx_transfer(), payments.reverse_fx_transfer()): the two amounts and the exact rate and rounding that turned one into the other; written only by the ledger, never changed';
+COMMENT ON COLUMN payments.fx_entries.amount IS
+    'the amount the request gave: what from_account paid; of a refund, what the customer (to_account) gets back';
+COMMENT ON COLUMN payments.fx_entries.converted IS
+    'the other amount, amount * rate_numerator / rate_denominator rounded once by rounding (payments.convert_at_rate()): what to_account received; of a refund, what the merchant (from_account) pays back';
+COMMENT ON COLUMN payments.fx_entries.rate_numerator IS
+    'with rate_denominator: the rate used, exactly, as units of converted''s currency per unit of amount''s';
+COMMENT ON COLUMN payments.fx_entries.basis IS
+    'stored: from payments.exchange_rates at rate_at (rates lists the rows); quoted: the caller''s rate or amounts (quote: its reference); original: a refund at its original''s rate, on the running total refunded (refunded_before)';
+COMMENT ON COLUMN payments.fx_entries.rates IS
+    'of basis stored and original: the stored rates used, as they were then: from, to, rate, valid_from, source, and whether the conversion divided by it';
+COMMENT ON COLUMN payments.fx_entries.reverses_entry IS
+    'of a refund (payments.reverse_fx_transfer()): the FX entry it refunds';
+COMMENT ON COLUMN payments.fx_entries.refunded_before IS
+    'of a refund at the original rate: what earlier such refunds of the entry gave back, so that converted = the rounded running total after it less that before';
+COMMENT ON INDEX payments.fx_entries_reverses_entry_idx IS 'the refunds of an FX entry';
+
+SELECT pg_catalog.pg_extension_config_dump('payments.fx_accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.fx_entries', '');
+REVOKE ALL ON payments.fx_accounts, payments.fx_entries FROM PUBLIC;
 
 CREATE OR REPLACE VIEW payments.trial_balance AS
     -- numeric totals: the sum over many accounts may pass monetary's 38 digits
@@ -812,7 +690,7 @@ CREATE TRIGGER open_hold_truncate_guard BEFORE TRUNCATE ON payments.open_holds
 
 ALTER TABLE payments.open_holds ENABLE ALWAYS TRIGGER open_hold_truncate_guard;
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries, the stripes of hot accounts and open holds are written only by the ledger itself';
+    'trigger: postings, entries, the stripes of hot accounts, open holds and FX entries are written only by the ledger itself';
 
 -- Payment flows (DESIGN.md section 5).  Each inserts one transfer, which the
 -- triggers and the engine check and apply as any other (src/payment_flows.c).
@@ -922,5 +800,419 @@ CREATE VIEW payments.holds AS
 COMMENT ON VIEW payments.holds IS
     'every hold: pending, captured, voided or expired (past expires_at, swept or not), the amount captured, and the amount still held';
 REVOKE ALL ON payments.holds FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION payments.verify_ledger()
+    RETURNS TABLE (problem text, account_id bigint, transfer_id bigint, detail text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    -- the volumes of each account row (stripe 0) and each stripe against the
+    -- sum of their legs
+    WITH legs AS (
+        SELECT p.ledger, p.account_id, coalesce(p.stripe, 0) AS stripe,
+               sum(p.amount) FILTER (WHERE p.side = 'debit') AS debits,
+               sum(p.amount) FILTER (WHERE p.side = 'credit') AS credits
+          FROM payments.postings p GROUP BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+    ), places AS (
+        SELECT a.ledger, a.id AS account_id, 0 AS stripe, a.debits_posted, a.credits_posted
+          FROM payments.accounts a
+        UNION ALL
+        SELECT s.ledger, s.account_id, s.stripe, s.debits_posted, s.credits_posted
+          FROM payments.account_stripes s
+    )
+    SELECT CASE WHEN coalesce(pl.stripe, l.stripe) = 0
+                THEN 'account volumes differ from its postings'
+                ELSE 'stripe volumes differ from its postings' END,
+           coalesce(pl.account_id, l.account_id), NULL::bigint,
+           CASE WHEN coalesce(pl.stripe, l.stripe) = 0 THEN '' ELSE
+               format('stripe %s: ', coalesce(pl.stripe, l.stripe)) END ||
+           format('debits_posted %s, credits_posted %s; postings: debits %s, credits %s',
+                  pl.debits_posted, pl.credits_posted, l.debits, l.credits)
+      FROM places pl
+      FULL JOIN legs l ON l.ledger = pl.ledger AND l.account_id = pl.account_id
+                      AND l.stripe = pl.stripe
+     WHERE pl.account_id IS NULL
+        OR pl.debits_posted <> coalesce(l.debits, pl.debits_posted - pl.debits_posted)
+        OR pl.credits_posted <> coalesce(l.credits, pl.credits_posted - pl.credits_posted)
+    UNION ALL
+    -- running balances, leg by leg, in the order the legs were applied to
+    -- the account row or stripe
+    SELECT 'posting balance_after differs from the running balance', r.account_id,
+           r.transfer_id, format('posting %s: balance_after %s, running %s',
+                                 r.id, r.balance_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.balance_after,
+                   sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                            ELSE - p.amount END)
+                       OVER (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+                             ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id) r
+     WHERE r.balance_after <> r.running
+    UNION ALL
+    -- legs are applied in order: per account row or stripe, later legs are
+    -- not earlier in time
+    SELECT 'posting applied before an earlier leg of its account', o.account_id, o.transfer_id,
+           format('posting %s at %s follows posting %s at %s', o.id, o.created_at,
+                  o.previous_id, o.previous_at)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.created_at,
+                   lag(p.id) OVER w AS previous_id, lag(p.created_at) OVER w AS previous_at
+              FROM payments.postings p
+            WINDOW w AS (PARTITION BY p.ledger, p.account_id, coalesce(p.stripe, 0)
+                         ORDER BY p.id)) o
+     WHERE o.created_at < o.previous_at
+    UNION ALL
+    -- each transfer: one debit leg on from_account, one credit leg on
+    -- to_account, each of the posted money it moves (its amount, or none:
+    -- a hold, a void, an expiry) and the pending volume it moves (a hold's
+    -- amount, less that of the hold a resolution resolves)
+    SELECT 'transfer legs do not match the transfer', NULL, t.id,
+           format('%s legs; debits %s, credits %s', count(p.id),
+                  sum(p.amount) FILTER (WHERE p.side = 'debit'),
+                  sum(p.amount) FILTER (WHERE p.side = 'credit'))
+      FROM (SELECT t.ledger, t.id, t.from_account, t.to_account,
+                   CASE WHEN t.status = 'posted' THEN t.amount
+                        ELSE t.amount - t.amount END AS posted,
+                   CASE WHEN t.status = 'pending' THEN t.amount
+                        WHEN t.pending_id IS NOT NULL THEN
+                            - (SELECT h.amount FROM payments.transfers h
+                                WHERE h.ledger = t.ledger AND h.id = t.pending_id)
+                   END AS pending
+              FROM payments.transfers t) t
+      LEFT JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
+     GROUP BY t.ledger, t.id, t.from_account, t.to_account, t.posted, t.pending
+    HAVING count(p.id) <> 2
+        OR count(*) FILTER (WHERE p.side = 'debit' AND p.account_id = t.from_account
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
+        OR count(*) FILTER (WHERE p.side = 'credit' AND p.account_id = t.to_account
+                              AND p.amount = t.posted
+                              AND p.pending_change IS NOT DISTINCT FROM t.pending) <> 1
+    UNION ALL
+    SELECT 'posting without a transfer', p.account_id, p.transfer_id, format('posting %s', p.id)
+      FROM payments.postings p
+     WHERE NOT EXISTS (SELECT FROM payments.transfers t
+                        WHERE t.ledger = p.ledger AND t.id = p.transfer_id)
+    UNION ALL
+    -- pending volumes live on account rows: each row's against its legs'
+    -- pending changes, and each stripe's at zero
+    SELECT 'account pending volumes differ from its postings', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; postings: debits %s, credits %s',
+                  a.debits_pending, a.credits_pending, l.debits, l.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT p.ledger, p.account_id,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'debit') AS debits,
+                        sum(p.pending_change) FILTER (WHERE p.side = 'credit') AS credits
+                   FROM payments.postings p WHERE p.pending_change IS NOT NULL
+                  GROUP BY p.ledger, p.account_id) l
+        ON l.ledger = a.ledger AND l.account_id = a.id
+     WHERE a.debits_pending <> coalesce(l.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(l.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    SELECT 'stripe holds pending volumes', s.account_id, NULL,
+           format('stripe %s: debits_pending %s, credits_pending %s', s.stripe,
+                  s.debits_pending, s.credits_pending)
+      FROM payments.account_stripes s
+     WHERE amount(s.debits_pending) <> 0 OR amount(s.credits_pending) <> 0
+    UNION ALL
+    -- pending volumes are the open holds: per account and side, the holds
+    -- without a resolution
+    SELECT 'pending volumes differ from open holds', a.id, NULL,
+           format('debits_pending %s, credits_pending %s; open holds: from it %s, to it %s',
+                  a.debits_pending, a.credits_pending, h.debits, h.credits)
+      FROM payments.accounts a
+      LEFT JOIN (SELECT o.ledger, o.account_id, sum(o.amount) FILTER (WHERE o.debit) AS debits,
+                        sum(o.amount) FILTER (WHERE NOT o.debit) AS credits
+                   FROM (SELECT t.ledger, x.account_id, x.debit, t.amount
+                           FROM payments.transfers t
+                          CROSS JOIN LATERAL (VALUES (t.from_account, true),
+                                                     (t.to_account, false)) x(account_id, debit)
+                          WHERE t.status = 'pending'
+                            AND NOT EXISTS (SELECT FROM payments.transfers r
+                                             WHERE r.ledger = t.ledger AND r.pending_id = t.id)) o
+                  GROUP BY o.ledger, o.account_id) h
+        ON h.ledger = a.ledger AND h.account_id = a.id
+     WHERE a.debits_pending <> coalesce(h.debits, a.debits_pending - a.debits_pending)
+        OR a.credits_pending <> coalesce(h.credits, a.credits_pending - a.credits_pending)
+    UNION ALL
+    -- open_holds lists exactly the holds without a resolution
+    SELECT 'open holds differ from unresolved holds', NULL, coalesce(o.id, t.id),
+           CASE WHEN o.id IS NULL THEN 'an unresolved hold has no row in open_holds'
+                ELSE 'open_holds has a row for a resolved hold, or for no hold' END
+      FROM payments.open_holds o
+      FULL JOIN (SELECT t.ledger, t.id, t.expires_at FROM payments.transfers t
+                  WHERE t.status = 'pending'
+                    AND NOT EXISTS (SELECT FROM payments.transfers r
+                                     WHERE r.ledger = t.ledger AND r.pending_id = t.id)) t
+        ON t.ledger = o.ledger AND t.id = o.id
+     WHERE o.id IS NULL OR t.id IS NULL
+        OR o.expires_at IS DISTINCT FROM t.expires_at
+    UNION ALL
+    -- each resolution agrees with its hold: its accounts, its amount, expiry
+    SELECT 'resolution disagrees with its hold', NULL, r.id,
+           format('%s of hold %s: %s from %s to %s at %s; hold: %s %s from %s to %s, expires %s',
+                  r.status, r.pending_id, r.amount, r.from_account, r.to_account, r.created_at,
+                  h.status, h.amount, h.from_account, h.to_account, h.expires_at)
+      FROM payments.transfers r
+      LEFT JOIN payments.transfers h ON h.ledger = r.ledger AND h.id = r.pending_id
+     WHERE r.pending_id IS NOT NULL
+       AND (h.id IS NULL OR h.status <> 'pending'
+            OR h.from_account <> r.from_account OR h.to_account <> r.to_account
+            OR (r.status = 'posted' AND r.amount > h.amount)
+            OR (r.status <> 'posted' AND r.amount <> h.amount)
+            OR (r.status = 'expired') <> coalesce(r.created_at >= h.expires_at, false))
+    UNION ALL
+    -- reversals: between the original's accounts, never more than it
+    SELECT 'transfer reversed beyond its amount', NULL, t.id,
+           format('amount %s, reversed %s', t.amount, sum(r.amount))
+      FROM payments.transfers t
+      JOIN payments.transfers r ON r.ledger = t.ledger AND r.reverses = t.id
+     GROUP BY t.ledger, t.id, t.amount
+    HAVING sum(r.amount) > t.amount
+        OR bool_or(t.status <> 'posted' OR r.from_account <> t.to_account
+                   OR r.to_account <> t.from_account)
+    UNION ALL
+    -- the running pending outgoing volume, leg by leg
+    SELECT 'posting held_after differs from the running held amount', r.account_id,
+           r.transfer_id, format('posting %s: held_after %s, running %s',
+                                 r.id, r.held_after, r.running)
+      FROM (SELECT p.id, p.account_id, p.transfer_id, p.held_after,
+                   sum(CASE WHEN p.side <> a.normal_balance THEN p.pending_change
+                            ELSE p.pending_change - p.pending_change END)
+                       OVER (PARTITION BY p.ledger, p.account_id ORDER BY p.id) AS running
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+             WHERE p.pending_change IS NOT NULL) r
+     WHERE r.held_after <> r.running
+    UNION ALL
+    -- FX entries: each rate reproduces its amounts (convert_at_rate(); for
+    -- a refund at the original rate, on the running total refunded) ...
+    SELECT 'FX entry amounts do not follow its rate', NULL, NULL,
+           format('entry %s: %s at %s / %s (%s, %s) gives %s, recorded %s', f.entry_id, f.amount,
+                  f.rate_numerator, f.rate_denominator, f.rounding, f.basis, f.expected,
+                  f.converted)
+      FROM (SELECT f.*,
+                   CASE WHEN f.basis = 'original' THEN
+                            payments.convert_at_rate(f.refunded_before + f.amount,
+                                                     currency(f.converted), f.rate_numerator,
+                                                     f.rate_denominator, f.rounding)
+                            - payments.convert_at_rate(f.refunded_before, currency(f.converted),
+                                                       f.rate_numerator, f.rate_denominator,
+                                                       f.rounding)
+                        ELSE payments.convert_at_rate(f.amount, currency(f.converted),
+                                                      f.rate_numerator, f.rate_denominator,
+                                                      f.rounding)
+                   END AS expected
+              FROM payments.fx_entries f) f
+     WHERE f.expected <> f.converted
+        OR amount(f.amount) <= 0
+        OR (f.basis = 'original') <> (f.refunded_before IS NOT NULL)
+        OR (f.basis = 'original' AND f.reverses_entry IS NULL)
+    UNION ALL
+    -- ... refunds at the original rate follow each other: each starts where
+    -- the ones before it ended, and together they never pass the original
+    SELECT 'FX refunds at the original rate do not add up', NULL, NULL,
+           format('refund entry %s of entry %s: refunded_before %s, running %s, original %s',
+                  r.entry_id, r.reverses_entry, r.refunded_before, r.running, o.amount)
+      FROM (SELECT f.ledger, f.entry_id, f.reverses_entry, f.refunded_before, f.amount,
+                   coalesce(sum(f.amount) OVER (PARTITION BY f.ledger, f.reverses_entry
+                                                ORDER BY f.refunded_before
+                                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                            f.amount - f.amount) AS running
+              FROM payments.fx_entries f WHERE f.basis = 'original') r
+      LEFT JOIN payments.fx_entries o ON o.ledger = r.ledger AND o.entry_id = r.reverses_entry
+     WHERE o.entry_id IS NULL OR r.refunded_before <> r.running
+        OR r.refunded_before + r.amount > o.amount
+    UNION ALL
+    -- ... and its transfers are its two legs through the ledger's FX
+    -- accounts: from_account pays into the FX account of what it pays,
+    -- the FX account of what to_account gets pays it (a refund's leg of
+    -- nothing, at the original rate, is left out)
+    SELECT 'FX entry transfers do not match its record', NULL, NULL,
+           format('entry %s: %s transfers, %s paying %s from account %s, %s receiving %s on account %s',
+                  f.entry_id, c.n, c.paying, f.paid, f.from_account, c.receiving, f.received,
+                  f.to_account)
+      FROM (SELECT f.*,
+                   CASE WHEN f.reverses_entry IS NULL THEN f.amount ELSE f.converted END AS paid,
+                   CASE WHEN f.reverses_entry IS NULL THEN f.converted ELSE f.amount END AS received
+              FROM payments.fx_entries f) f
+     CROSS JOIN LATERAL (
+            SELECT count(*) AS n,
+                   count(*) FILTER (WHERE t.from_account = f.from_account
+                                      AND t.to_account = (SELECT x.account_id FROM payments.fx_accounts x
+                                                           WHERE x.ledger = f.ledger
+                                                             AND x.currency = currency(f.paid))
+                                      AND t.amount = f.paid) AS paying,
+                   count(*) FILTER (WHERE t.to_account = f.to_account
+                                      AND t.from_account = (SELECT x.account_id FROM payments.fx_accounts x
+                                                             WHERE x.ledger = f.ledger
+                                                               AND x.currency = currency(f.received))
+                                      AND t.amount = f.received) AS receiving,
+                   bool_and(t.status = 'posted') AS posted
+              FROM payments.transfers t
+             WHERE t.ledger = f.ledger AND t.entry_id = f.entry_id) c
+     WHERE c.paying <> CASE WHEN amount(f.paid) > 0 THEN 1 ELSE 0 END
+        OR c.receiving <> 1
+        OR c.n <> c.paying + c.receiving
+        OR NOT c.posted
+    UNION ALL
+    -- FX entries balance in each currency
+    SELECT 'FX entry does not balance in a currency', NULL, NULL,
+           format('entry %s, %s: debits %s, credits %s', b.entry_id, b.currency, b.debits,
+                  b.credits)
+      FROM (SELECT f.entry_id, currency(p.amount) AS currency,
+                   sum(amount(p.amount)) FILTER (WHERE p.side = 'debit') AS debits,
+                   sum(amount(p.amount)) FILTER (WHERE p.side = 'credit') AS credits
+              FROM payments.fx_entries f
+              JOIN payments.transfers t ON t.ledger = f.ledger AND t.entry_id = f.entry_id
+              JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
+             GROUP BY f.entry_id, currency(p.amount)) b
+     WHERE b.debits IS DISTINCT FROM b.credits
+    UNION ALL
+    -- an FX account is an account of its ledger in its currency
+    SELECT 'FX account is not an account of its ledger and currency', x.account_id, NULL,
+           format('%s %s: account %s', x.ledger, x.currency,
+                  coalesce(a.ledger || ' ' || a.currency::text, 'missing'))
+      FROM payments.fx_accounts x
+      LEFT JOIN payments.accounts a ON a.ledger = x.ledger AND a.id = x.account_id
+     WHERE a.id IS NULL OR a.currency <> x.currency
+    UNION ALL
+    -- the books balance: per ledger and currency, debits equal credits
+    SELECT 'debits and credits differ', NULL, NULL,
+           format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
+      FROM (SELECT v.ledger, v.currency,   -- as numeric: a total may pass 38 digits
+                   sum(amount(v.debits_posted)) AS debits,
+                   sum(amount(v.credits_posted)) AS credits
+              FROM payments.account_volumes v GROUP BY v.ledger, v.currency) c
+     WHERE c.debits <> c.credits;
+END;
+COMMENT ON FUNCTION payments.verify_ledger() IS
+    'recomputes every balance (of account rows and stripes) and every transfer''s legs from the postings, and every FX entry''s amounts from its rate; returns the rows that disagree (none, always)';
+
+-- FX entries are written by post_fx_transfer() and reverse_fx_transfer();
+-- FX accounts by create_fx_account(); neither changes once written.
+CREATE TRIGGER fx_entry_guard BEFORE INSERT ON payments.fx_entries
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER fx_entry_history_guard BEFORE UPDATE OR DELETE ON payments.fx_entries
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_entry_truncate_guard BEFORE TRUNCATE ON payments.fx_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_account_history_guard BEFORE UPDATE OR DELETE ON payments.fx_accounts
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_account_truncate_guard BEFORE TRUNCATE ON payments.fx_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
+ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_history_guard;
+ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_truncate_guard;
+ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_history_guard;
+ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_truncate_guard;
+
+-- Payments between currencies (DESIGN.md section 5; src/fx.c) ---------------
+
+CREATE FUNCTION payments.create_fx_account(currency currency, ledger text DEFAULT 'default',
+                                           hot boolean DEFAULT true)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF create_fx_account.currency IS NULL OR create_fx_account.ledger IS NULL
+       OR create_fx_account.hot IS NULL THEN
+        RAISE EXCEPTION 'currency, ledger and hot must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- (PL/pgSQL resolves operators at run time, on this function's path,
+    -- where the money types' are not: currencies compare as text)
+    SELECT x.account_id INTO id FROM payments.fx_accounts x
+     WHERE x.ledger = create_fx_account.ledger
+       AND x.currency::text = create_fx_account.currency::text;
+    IF FOUND THEN
+        RETURN id;
+    END IF;
+    id := payments.create_account('fx:' || create_fx_account.currency::text,
+                                  create_fx_account.currency, 'credit', true,
+                                  '{"fx": true}', create_fx_account.ledger);
+    INSERT INTO payments.fx_accounts (ledger, currency, account_id)
+    VALUES (create_fx_account.ledger, create_fx_account.currency, id);
+    IF create_fx_account.hot THEN
+        PERFORM payments.set_hot(id);
+    END IF;
+    RETURN id;
+END;
+$$;
+COMMENT ON FUNCTION payments.create_fx_account(currency, text, boolean) IS
+    'declares the ledger''s FX account in a currency (named fx:CODE, credit-normal, may go negative, hot unless asked not to), through which post_fx_transfer() converts; returns its id, or the existing one''s';
+
+CREATE FUNCTION payments.post_fx_transfer(
+        from_account bigint,
+        to_account bigint,
+        amount monetary,
+        to_currency currency,
+        at timestamptz DEFAULT now(),
+        mode rounding_mode DEFAULT 'half_even',
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL,
+        rate numeric DEFAULT NULL,
+        to_amount monetary DEFAULT NULL,
+        quote text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_post_fx_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.post_fx_transfer(bigint, bigint, monetary, currency, timestamptz,
+                                              rounding_mode, text, jsonb, numeric, monetary, text) IS
+    'pays amount from one account to another in to_currency, as one entry through the ledger''s FX accounts: converted at the stored rates at at and rounded once by mode, or at a quoted rate, or to a quoted to_amount; records the rate used (payments.fx_entries); returns the entry id';
+
+CREATE FUNCTION payments.reverse_fx_transfer(
+        entry bigint,
+        amount monetary DEFAULT NULL,
+        at_original_rate boolean DEFAULT true,
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_reverse_fx_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_fx_transfer(bigint, monetary, boolean, text, jsonb) IS
+    'refunds an FX payment: gives amount (in the currency the customer paid; all that is left, if null) back to its from_account, and takes its worth back from its to_account at the original rate (by default) or at today''s stored rate; one entry; returns its id';
+
+REVOKE ALL ON FUNCTION
+    payments.create_fx_account(currency, text, boolean),
+    payments.post_fx_transfer(bigint, bigint, monetary, currency, timestamptz, rounding_mode,
+                              text, jsonb, numeric, monetary, text),
+    payments.reverse_fx_transfer(bigint, monetary, boolean, text, jsonb)
+    FROM PUBLIC;
+
+-- FX positions ----------------------------------------------------------------
+
+CREATE VIEW payments.fx_positions AS
+    SELECT x.ledger, x.currency, x.account_id, b.balance AS position, b.available
+      FROM payments.fx_accounts x
+      JOIN payments.account_balances b ON b.ledger = x.ledger AND b.account_id = x.account_id;
+COMMENT ON VIEW payments.fx_positions IS
+    'each ledger''s position in each currency it converts: what its FX account holds (negative: what it owes in that currency)';
+
+CREATE FUNCTION payments.fx_revaluation(reporting_currency currency,
+                                        at timestamptz DEFAULT now(),
+                                        mode rounding_mode DEFAULT 'half_even')
+    RETURNS TABLE (ledger text, currency currency, account_id bigint, "position" monetary,
+                   value monetary)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT p.ledger, p.currency, p.account_id, p.balance,
+           payments.convert(p.balance, fx_revaluation.reporting_currency, fx_revaluation.at,
+                            fx_revaluation.mode)
+      FROM (SELECT x.ledger, x.currency, x.account_id,
+                   payments.balance(x.account_id, fx_revaluation.at) AS balance
+              FROM payments.fx_accounts x) p
+     ORDER BY p.ledger, p.currency;
+END;
+COMMENT ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) IS
+    'each FX position as of a time and its value then in a reporting currency (payments.convert() at that time); summed per ledger, the FX book''s gain (or loss, negative) from rate moves and rounding since its positions were taken';
+
+REVOKE ALL ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) FROM PUBLIC;
+REVOKE ALL ON payments.fx_positions FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

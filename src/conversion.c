@@ -95,6 +95,7 @@ typedef struct RateSpan
 	bool		hi_open;		/* no later rate: the span never ends */
 	bool		has_rate;		/* false: no rate in force over the span */
 	Decimal		rate;
+	const char *source;			/* the row's source, or NULL (in the cache) */
 } RateSpan;
 
 /* The known spans of one pair, sorted by lo and disjoint. */
@@ -121,6 +122,8 @@ typedef struct RouteLeg
 {
 	Decimal		rate;
 	bool		inverse;
+	TimestampTz valid_from;		/* the row's, for post_fx_transfer's record */
+	const char *source;
 } RouteLeg;
 
 /* The histories a route may consult, in the order it consults them. */
@@ -188,7 +191,7 @@ static SPIPlanPtr history_plan = NULL;
 
 /* The rate in force at $3, if any: one backward index scan. */
 #define SPAN_QUERY \
-	"SELECT rate, valid_from FROM payments.exchange_rates" \
+	"SELECT rate, valid_from, source FROM payments.exchange_rates" \
 	RATES_PAIR_CONDITION \
 	"   AND valid_from OPERATOR(pg_catalog.<=) $3" \
 	" ORDER BY valid_from DESC LIMIT 1"
@@ -202,7 +205,7 @@ static SPIPlanPtr history_plan = NULL;
 
 /* Every rate of the pair, oldest first. */
 #define HISTORY_QUERY \
-	"SELECT rate, valid_from FROM payments.exchange_rates" \
+	"SELECT rate, valid_from, source FROM payments.exchange_rates" \
 	RATES_PAIR_CONDITION \
 	" ORDER BY valid_from"
 
@@ -229,9 +232,8 @@ time_text(TimestampTz t)
 											   TimestampTzGetDatum(t)));
 }
 
-/* numeric from significant digits and a power of ten, written out in full. */
-static Datum
-digits_to_numeric(const char *digits, int exponent)
+Datum
+numeric_from_digits(const char *digits, int exponent)
 {
 	StringInfoData buf;
 	int			len = (int) strlen(digits);
@@ -266,7 +268,7 @@ decimal_to_numeric(Decimal d)
 	char		digits[AMOUNT_TEXT_MAX];
 
 	amount_format(d.mantissa, 0, digits);
-	return digits_to_numeric(digits, d.exponent);
+	return numeric_from_digits(digits, d.exponent);
 }
 
 /*
@@ -290,6 +292,16 @@ rate_from_datum(Datum rate, const PairKey *key, TimestampTz valid_from)
 				 errhint("Correct the row; the table's check constraints refuse such rates.")));
 	pfree(s);
 	return d;
+}
+
+/* A row's source, copied into the cache; NULL when it has none. */
+static const char *
+source_from_row(ConversionCache *cache, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		source = SPI_getbinval(tuple, desc, 3, &isnull);
+
+	return isnull ? NULL : MemoryContextStrdup(cache->cxt, TextDatumGetCString(source));
 }
 
 static SPIPlanPtr
@@ -516,7 +528,7 @@ execute_lookup(SPIPlanPtr plan, const PairKey *key, TimestampTz t)
 static void
 history_fetch_span(ConversionCache *cache, RateHistory *h, TimestampTz t)
 {
-	RateSpan	span = {DT_NOBEGIN, 0, true, false, {0, 0}};
+	RateSpan	span = {DT_NOBEGIN, 0, true, false, {0, 0}, NULL};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -531,6 +543,7 @@ history_fetch_span(ConversionCache *cache, RateHistory *h, TimestampTz t)
 		span.lo = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
 		span.has_rate = true;
 		span.rate = rate_from_datum(rate, &h->key, span.lo);
+		span.source = source_from_row(cache, tuple, desc);
 	}
 	SPI_finish();
 	/* nothing comes after +infinity */
@@ -569,7 +582,7 @@ history_next(currency_code from, currency_code to, TimestampTz t,
 static void
 history_load(ConversionCache *cache, RateHistory *h)
 {
-	RateSpan	span = {DT_NOBEGIN, 0, true, false, {0, 0}};
+	RateSpan	span = {DT_NOBEGIN, 0, true, false, {0, 0}, NULL};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -593,6 +606,7 @@ history_load(ConversionCache *cache, RateHistory *h)
 		span.hi_open = true;
 		span.has_rate = true;
 		span.rate = rate_from_datum(rate, &h->key, valid_from);
+		span.source = source_from_row(cache, tuple, desc);
 	}
 	history_add_span(cache, h, &span);
 	SPI_finish();
@@ -676,6 +690,8 @@ leg_resolve(ConversionCache *cache, Route *route, RouteHistory forward,
 	else
 		leg->inverse = false;
 	leg->rate = span.rate;
+	leg->valid_from = span.lo;
+	leg->source = span.source;
 	return true;
 }
 
@@ -743,6 +759,8 @@ route_resolve(ConversionCache *cache, Route *route, TimestampTz t)
 		route->kind = ROUTE_DIRECT;
 		route->legs[0].rate = direct.rate;
 		route->legs[0].inverse = false;
+		route->legs[0].valid_from = direct.lo;
+		route->legs[0].source = direct.source;
 		ratio_from_decimal(direct.rate, false, &route->ratio);
 		route->valid = true;
 		return;
@@ -755,6 +773,8 @@ route_resolve(ConversionCache *cache, Route *route, TimestampTz t)
 		route->kind = ROUTE_INVERSE;
 		route->legs[0].rate = inverse.rate;
 		route->legs[0].inverse = true;
+		route->legs[0].valid_from = inverse.lo;
+		route->legs[0].source = inverse.source;
 		ratio_from_decimal(inverse.rate, true, &route->ratio);
 		route->valid = true;
 		return;
@@ -806,6 +826,41 @@ route_at(ConversionCache *cache, currency_code from, currency_code to,
 	if (!route->valid || t < route->lo || (!route->hi_open && t >= route->hi))
 		route_resolve(cache, route, t);
 	return route;
+}
+
+void
+conversion_route(ConversionCache *cache, currency_code from, currency_code to,
+				 TimestampTz at, ConversionRoute *result)
+{
+	const Route *route;
+	currency_code base;
+
+	memset(result, 0, sizeof(*result));
+	if (currency_same_code(from, to))
+	{
+		Decimal		one = {1, 0};
+
+		ratio_from_decimal(one, false, &result->factor);
+		return;
+	}
+	route = route_at(cache, from, to, at);
+	result->factor = route->ratio;
+	result->nlegs = route->kind == ROUTE_TRIANGULATED ? 2 : 1;
+	base = code_key(cache->base);
+	for (int i = 0; i < result->nlegs; i++)
+	{
+		ConversionLeg *leg = &result->legs[i];
+		/* the pair the leg converts: a -> b, a -> base, or base -> b */
+		currency_code lf = i == 0 ? route->key.from : base;
+		currency_code lt = i == 0 && result->nlegs == 2 ? base : route->key.to;
+
+		leg->from = route->legs[i].inverse ? lt : lf;
+		leg->to = route->legs[i].inverse ? lf : lt;
+		leg->rate = route->legs[i].rate;
+		leg->inverse = route->legs[i].inverse;
+		leg->valid_from = route->legs[i].valid_from;
+		leg->source = route->legs[i].source;
+	}
 }
 
 /* A conversion that cannot be done: status is not AMOUNT_OK. */
@@ -903,7 +958,7 @@ conversion_rate(PG_FUNCTION_ARGS)
 	if (route->kind == ROUTE_DIRECT)
 		return decimal_to_numeric(route->legs[0].rate);
 	ratio_digits(&route->ratio, RATE_DIGITS, digits, &exponent);
-	return digits_to_numeric(digits, exponent);
+	return numeric_from_digits(digits, exponent);
 }
 
 /* payments.currency_code(currency) -> text: the code without its scale. */

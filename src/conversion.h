@@ -11,6 +11,7 @@
 
 #include "amount.h"
 #include "currency_code.h"
+#include "ratio.h"
 
 /*
  * The rates one caller has read, kept in its FmgrInfo (fn_extra) for as long
@@ -32,5 +33,39 @@ extern amount_int conversion_convert_units(ConversionCache *cache,
 										   currency_code to,
 										   TimestampTz at,
 										   RoundingMode mode);
+
+/*
+ * A stored rate a conversion used: the row of payments.exchange_rates from
+ * from to to, valid from valid_from, and whether the route divides by it.
+ */
+typedef struct ConversionLeg
+{
+	currency_code from;			/* codes (scale 0), as the row has them */
+	currency_code to;
+	Decimal		rate;
+	bool		inverse;
+	TimestampTz valid_from;
+	const char *source;			/* NULL when the row has none */
+} ConversionLeg;
+
+/*
+ * How from converts to to at a time: the exact factor applied to amounts of
+ * from (scales apart), from the stored rates it used, none for two scales of
+ * one code.  Valid until the cache is next used.
+ */
+typedef struct ConversionRoute
+{
+	Ratio		factor;
+	int			nlegs;
+	ConversionLeg legs[2];
+} ConversionRoute;
+
+/* numeric from significant digits and a power of ten, written out in full. */
+extern Datum numeric_from_digits(const char *digits, int exponent);
+
+/* The route conversion_convert_units() takes; raises if there is no rate. */
+extern void conversion_route(ConversionCache *cache, currency_code from,
+							 currency_code to, TimestampTz at,
+							 ConversionRoute *result);
 
 #endif							/* PAYMENTS_CONVERSION_H */

@@ -59,7 +59,7 @@ typedef struct LedgerPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[12];	/* or MONETARY_PARAM, MONETARY_ARRAY_PARAM */
+	Oid			argtypes[16];	/* or MONETARY_PARAM, MONETARY_ARRAY_PARAM */
 	SPIPlanPtr	plan;
 	Oid			monetary_oid;
 } LedgerPlan;

@@ -23,7 +23,9 @@
 #include "entries.h"
 #include "ledger.h"
 #include "lifecycle.h"
+#include "fx.h"
 #include "payment_flows.h"
+#include "transfer_api.h"
 
 PG_FUNCTION_INFO_V1(ledger_post_transfer);
 PG_FUNCTION_INFO_V1(ledger_post_transfer_by_name);
@@ -31,8 +33,8 @@ PG_FUNCTION_INFO_V1(ledger_post_transfers);
 PG_FUNCTION_INFO_V1(ledger_account_id);
 PG_FUNCTION_INFO_V1(ledger_account_checked);
 
-static void
-key_reused(const char *key, const char *what, int64 id, const char *ledger)
+void
+api_key_reused(const char *key, const char *what, int64 id, const char *ledger)
 {
 	bool		entry = strcmp(what, "entry") == 0;
 
@@ -178,7 +180,7 @@ find_by_key(const TransferRow *r, int64 *id)
 	*id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
 	same = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
 	if (isnull || !same)
-		key_reused(TextDatumGetCString(r->key), "transfer", *id,
+		api_key_reused(TextDatumGetCString(r->key), "transfer", *id,
 				   TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)));
 	return true;
 }
@@ -312,9 +314,8 @@ ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 
 /* post_transfers ----------------------------------------------------------- */
 
-/* An entry's idempotency key (or 0): 1 to IDEMPOTENCY_KEY_MAX_BYTES bytes. */
-static void
-check_entry_key(Datum key)
+void
+api_check_entry_key(Datum key)
 {
 	int			len = key ? VARSIZE_ANY_EXHDR(DatumGetPointer(key)) : 0;
 
@@ -435,6 +436,21 @@ static LedgerPlan claim_entry_plan = {
 	4, {TEXTOID, INT8OID, TEXTOID, JSONBOID}
 };
 
+bool
+api_claim_entry(const char *ledger, int64 entry_id, Datum key, Datum metadata)
+{
+	Datum		args[4] = {CStringGetTextDatum(ledger), Int64GetDatum(entry_id), key, metadata};
+	char		nulls[4] = {' ', ' ', key ? ' ' : 'n', metadata ? ' ' : 'n'};
+
+	api_check_entry_key(key);
+	if (key == 0 && metadata == 0)
+		return true;
+	if (ledger_execute_write(ledger_plan(&claim_entry_plan, InvalidOid), args, nulls)
+		!= SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "SPI_execute_plan failed writing an entry");
+	return SPI_processed == 1;
+}
+
 /*
  * The entry posted with the key: its transfers' ids, in order, and whether
  * they and the entry's metadata are this request.
@@ -488,7 +504,7 @@ replay_entry(const EntryRequest *req)
 		elog(ERROR, "entry with idempotency key \"%s\" conflicted but was not found",
 			 TextDatumGetCString(req->key));
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
-		key_reused(TextDatumGetCString(req->key), "entry",
+		api_key_reused(TextDatumGetCString(req->key), "entry",
 				   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 											   1, &isnull)),
 				   req->ledger);
@@ -657,28 +673,17 @@ ledger_post_transfers(PG_FUNCTION_ARGS)
 	read_entry_request(PG_GETARG_ARRAYTYPE_P(0), &req);
 	req.key = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	req.metadata = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	check_entry_key(req.key);
 
 	entry_id = ledger_nextval(SEQ_ENTRIES);
-	if (req.key != 0 || req.metadata != 0)
+	if (!api_claim_entry(req.ledger, entry_id, req.key, req.metadata))
 	{
-		Datum		args[4] = {CStringGetTextDatum(req.ledger), Int64GetDatum(entry_id),
-		req.key, req.metadata};
-		char		nulls[4] = {' ', ' ', req.key ? ' ' : 'n', req.metadata ? ' ' : 'n'};
+		/* the key is taken: this request again, or another */
+		Datum		ids = replay_entry(&req);
 
-		if (ledger_execute_write(ledger_plan(&claim_entry_plan, InvalidOid), args, nulls)
-			!= SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "SPI_execute_plan failed writing an entry");
-		if (SPI_processed == 0)
-		{
-			/* the key is taken: this request again, or another */
-			Datum		ids = replay_entry(&req);
-
-			MemoryContextSwitchTo(caller_cxt);
-			result = DatumGetArrayTypePCopy(ids);
-			SPI_finish();
-			PG_RETURN_ARRAYTYPE_P(result);
-		}
+		MemoryContextSwitchTo(caller_cxt);
+		result = DatumGetArrayTypePCopy(ids);
+		SPI_finish();
+		PG_RETURN_ARRAYTYPE_P(result);
 	}
 	if (req.any_key)
 		check_transfer_keys(&req, entry_id);
@@ -845,6 +850,20 @@ static LedgerPlan unreversed_plan = {
 	2, {TEXTOID, INT8OID}
 };
 
+Monetary *
+api_unreversed(const char *ledger, int64 transfer, Oid monetary_oid)
+{
+	Datum		args[2] = {CStringGetTextDatum(ledger), Int64GetDatum(transfer)};
+	bool		isnull;
+
+	if (SPI_execute_plan(ledger_plan(&unreversed_plan, monetary_oid), args, NULL,
+						 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_plan failed reading the reversals of transfer %lld",
+			 (long long) transfer);
+	return DatumGetMonetaryP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										   &isnull));
+}
+
 /*
  * The original, locked as the engine will lock it, so that what is left is
  * computed after any reversal committed meanwhile (READ COMMITTED).
@@ -856,8 +875,8 @@ static LedgerPlan lock_original_plan = {
 	2, {TEXTOID, INT8OID}
 };
 
-static void
-refuse_fully_reversed(int64 transfer, const char *what)
+void
+api_refuse_fully_reversed(int64 transfer, const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_REVERSAL_EXCEEDS),
@@ -904,7 +923,6 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 	if (r.amount_chosen)
 	{
 		Datum		args[2] = {CStringGetTextDatum(original.ledger), Int64GetDatum(r.reverses)};
-		bool		isnull;
 
 		/* all that is left, with the original locked; the engine checks it again */
 		if (SPI_execute_plan(ledger_plan(&lock_original_plan, InvalidOid), args, NULL,
@@ -916,15 +934,10 @@ ledger_reverse_transfer(PG_FUNCTION_ARGS)
 			SPI_finish();
 			PG_RETURN_INT64(id);
 		}
-		if (SPI_execute_plan(ledger_plan(&unreversed_plan, r.monetary_oid), args, NULL,
-							 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "SPI_execute_plan failed reading the reversals of transfer %lld",
-				 (long long) r.reverses);
-		r.amount = DatumGetMonetaryP(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
+		r.amount = api_unreversed(original.ledger, r.reverses, r.monetary_oid);
 		/* (a transfer that moved no money has nothing reversed: the engine says why) */
 		if (r.amount->units <= 0)
-			refuse_fully_reversed(r.reverses, "transfer");
+			api_refuse_fully_reversed(r.reverses, "transfer");
 	}
 	id = insert_transfer(&r);
 	SPI_finish();
@@ -1033,45 +1046,42 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 											   1, &isnull));
 	monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 1)->atttypid;
+	if (fx_entry_exists(ledger, entry))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("entry %lld is a payment between currencies", (long long) entry),
+				 errdetail("Its refund must be converted and recorded with it."),
+				 errhint("Refund it with payments.reverse_fx_transfer()."),
+				 errledger("fx_entries", "entry_id", NULL)));
 
 	reversal = ledger_nextval(SEQ_ENTRIES);
-	if (key || metadata)
+	if (!api_claim_entry(ledger, reversal, key, metadata))
 	{
-		Datum		claim[4] = {CStringGetTextDatum(ledger), Int64GetDatum(reversal), key, metadata};
-		char		claim_nulls[4] = {' ', ' ', key ? ' ' : 'n', metadata ? ' ' : 'n'};
+		/* the key is taken: this request again, or another */
+		Datum		replay[4] = {CStringGetTextDatum(ledger), key, Int64GetDatum(entry),
+		metadata};
+		char		replay_nulls[4] = {' ', ' ', ' ', metadata ? ' ' : 'n'};
+		Datum		result_ids;
 
-		check_entry_key(key);
-		if (ledger_execute_write(ledger_plan(&claim_entry_plan, InvalidOid), claim, claim_nulls)
-			!= SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "SPI_execute_plan failed writing an entry");
-		if (SPI_processed == 0)
-		{
-			/* the key is taken: this request again, or another */
-			Datum		replay[4] = {CStringGetTextDatum(ledger), key, Int64GetDatum(entry),
-			metadata};
-			char		replay_nulls[4] = {' ', ' ', ' ', metadata ? ' ' : 'n'};
-			Datum		result_ids;
-
-			if (SPI_execute_plan(ledger_plan(&replay_entry_reversal_plan, InvalidOid),
-								 replay, replay_nulls, false, 1) != SPI_OK_SELECT ||
-				SPI_processed != 1)
-				elog(ERROR, "entry with idempotency key \"%s\" conflicted but was not found",
-					 TextDatumGetCString(key));
-			if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
-											&isnull)))
-				key_reused(TextDatumGetCString(key), "entry",
-						   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1, &isnull)),
-						   ledger);
-			result_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-			if (isnull)
-				elog(ERROR, "entry with idempotency key \"%s\" has no transfers",
-					 TextDatumGetCString(key));
-			MemoryContextSwitchTo(caller_cxt);
-			result = DatumGetArrayTypePCopy(result_ids);
-			SPI_finish();
-			PG_RETURN_ARRAYTYPE_P(result);
-		}
+		if (SPI_execute_plan(ledger_plan(&replay_entry_reversal_plan, InvalidOid),
+							 replay, replay_nulls, false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "entry with idempotency key \"%s\" conflicted but was not found",
+				 TextDatumGetCString(key));
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+										&isnull)))
+			api_key_reused(TextDatumGetCString(key), "entry",
+					   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull)),
+					   ledger);
+		result_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (isnull)
+			elog(ERROR, "entry with idempotency key \"%s\" has no transfers",
+				 TextDatumGetCString(key));
+		MemoryContextSwitchTo(caller_cxt);
+		result = DatumGetArrayTypePCopy(result_ids);
+		SPI_finish();
+		PG_RETURN_ARRAYTYPE_P(result);
 	}
 
 	args[0] = CStringGetTextDatum(ledger);
@@ -1101,7 +1111,7 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "inserting the reversal of entry %lld failed", (long long) entry);
 	if (SPI_processed == 0)
-		refuse_fully_reversed(entry, "entry");
+		api_refuse_fully_reversed(entry, "entry");
 	n = (int) SPI_processed;
 	ids = SPI_palloc(n * sizeof(Datum));
 	for (int i = 0; i < n; i++)

@@ -166,6 +166,16 @@ CREATE FUNCTION payments.convert(monetary, "to" currency,
 COMMENT ON FUNCTION payments.convert(monetary, currency, timestamptz, rounding_mode) IS
     'the amount in another currency at a time: the exact product with the rate(s), rounded once to the target''s minor unit';
 
+-- The rule of every FX entry (payments.fx_entries): the exact product with a
+-- rate given as a fraction, rounded once.
+CREATE FUNCTION payments.convert_at_rate(monetary, "to" currency,
+        rate_numerator numeric, rate_denominator numeric DEFAULT 1,
+        mode rounding_mode DEFAULT 'half_even') RETURNS monetary
+    AS 'MODULE_PATHNAME', 'fx_convert_at_rate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION payments.convert_at_rate(monetary, currency, numeric, numeric, rounding_mode) IS
+    'the amount in another currency at a given rate (rate_numerator / rate_denominator units of "to" per unit of the amount''s currency): the exact product, rounded once to the target''s minor unit';
+
 -- analysts' helpers ------------------------------------------------------
 
 CREATE FUNCTION payments.rates_at(at timestamptz DEFAULT now())

@@ -220,6 +220,61 @@ COMMENT ON TABLE payments.entries IS
 COMMENT ON COLUMN payments.entries.idempotency_key IS
     'unique within the ledger: replaying post_transfers() with it returns the entry''s transfers';
 
+-- Payments between currencies (payments.post_fx_transfer()).  Each ledger
+-- holds its position in each currency it converts on one FX account,
+-- declared with payments.create_fx_account(); an FX entry moves money into
+-- the FX account of one currency and out of the FX account of another.
+CREATE TABLE payments.fx_accounts (
+    ledger          text NOT NULL,
+    currency        currency NOT NULL,
+    account_id      bigint NOT NULL,
+    CONSTRAINT fx_accounts_pkey PRIMARY KEY (ledger, currency),
+    CONSTRAINT fx_accounts_ledger_account_id_key UNIQUE (ledger, account_id)
+);
+COMMENT ON TABLE payments.fx_accounts IS
+    'the FX account of each ledger and currency: the ledger''s own position in that currency, through which payments between currencies go (payments.create_fx_account())';
+
+-- One row per FX entry: how its second amount came from its first, which
+-- never changes, whatever later happens to the stored rates.
+CREATE TABLE payments.fx_entries (
+    ledger          text NOT NULL,
+    entry_id        bigint NOT NULL,
+    from_account    bigint NOT NULL,
+    to_account      bigint NOT NULL,
+    amount          monetary NOT NULL,
+    converted       monetary NOT NULL,
+    rate_numerator  numeric NOT NULL,
+    rate_denominator numeric NOT NULL,
+    rounding        rounding_mode NOT NULL,
+    basis           text NOT NULL CHECK (basis IN ('stored', 'quoted', 'original')),
+    rate_at         timestamptz NOT NULL,
+    rates           jsonb,
+    quote           text,
+    reverses_entry  bigint,
+    refunded_before monetary,
+    created_at      timestamptz NOT NULL,
+    CONSTRAINT fx_entries_pkey PRIMARY KEY (ledger, entry_id)
+);
+CREATE INDEX fx_entries_reverses_entry_idx ON payments.fx_entries (reverses_entry)
+    WHERE reverses_entry IS NOT NULL;
+COMMENT ON TABLE payments.fx_entries IS
+    'the FX entries (payments.post_fx_transfer(), payments.reverse_fx_transfer()): the two amounts and the exact rate and rounding that turned one into the other; written only by the ledger, never changed';
+COMMENT ON COLUMN payments.fx_entries.amount IS
+    'the amount the request gave: what from_account paid; of a refund, what the customer (to_account) gets back';
+COMMENT ON COLUMN payments.fx_entries.converted IS
+    'the other amount, amount * rate_numerator / rate_denominator rounded once by rounding (payments.convert_at_rate()): what to_account received; of a refund, what the merchant (from_account) pays back';
+COMMENT ON COLUMN payments.fx_entries.rate_numerator IS
+    'with rate_denominator: the rate used, exactly, as units of converted''s currency per unit of amount''s';
+COMMENT ON COLUMN payments.fx_entries.basis IS
+    'stored: from payments.exchange_rates at rate_at (rates lists the rows); quoted: the caller''s rate or amounts (quote: its reference); original: a refund at its original''s rate, on the running total refunded (refunded_before)';
+COMMENT ON COLUMN payments.fx_entries.rates IS
+    'of basis stored and original: the stored rates used, as they were then: from, to, rate, valid_from, source, and whether the conversion divided by it';
+COMMENT ON COLUMN payments.fx_entries.reverses_entry IS
+    'of a refund (payments.reverse_fx_transfer()): the FX entry it refunds';
+COMMENT ON COLUMN payments.fx_entries.refunded_before IS
+    'of a refund at the original rate: what earlier such refunds of the entry gave back, so that converted = the rounded running total after it less that before';
+COMMENT ON INDEX payments.fx_entries_reverses_entry_idx IS 'the refunds of an FX entry';
+
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.transfers', '');
@@ -230,10 +285,13 @@ SELECT pg_catalog.pg_extension_config_dump('payments.entries', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.account_stripes', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.open_holds', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.fx_accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.fx_entries', '');
 
 -- Nobody writes the ledger tables directly but through the API, unless a
 -- DBA grants it: the triggers then still enforce every rule.
 REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
-    payments.account_stripes, payments.open_holds FROM PUBLIC;
+    payments.account_stripes, payments.open_holds, payments.fx_accounts,
+    payments.fx_entries FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

@@ -35,7 +35,7 @@ COMMENT ON FUNCTION payments.transfer_apply() IS
 COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries, the stripes of hot accounts and open holds are written only by the ledger itself';
+    'trigger: postings, entries, the stripes of hot accounts, open holds and FX entries are written only by the ledger itself';
 COMMENT ON FUNCTION payments.history_guard() IS
     'trigger: refuses UPDATE, DELETE and TRUNCATE of ledger history';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_before_insert(),
@@ -75,6 +75,19 @@ CREATE TRIGGER open_hold_guard BEFORE INSERT OR UPDATE OR DELETE ON payments.ope
 CREATE TRIGGER open_hold_truncate_guard BEFORE TRUNCATE ON payments.open_holds
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
 
+-- FX entries are written by post_fx_transfer() and reverse_fx_transfer();
+-- FX accounts by create_fx_account(); neither changes once written.
+CREATE TRIGGER fx_entry_guard BEFORE INSERT ON payments.fx_entries
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER fx_entry_history_guard BEFORE UPDATE OR DELETE ON payments.fx_entries
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_entry_truncate_guard BEFORE TRUNCATE ON payments.fx_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_account_history_guard BEFORE UPDATE OR DELETE ON payments.fx_accounts
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER fx_account_truncate_guard BEFORE TRUNCATE ON payments.fx_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
 -- A hot account's stripes are updated by the engine as it updates account
 -- rows, without triggers; nobody else writes them.  Replica mode lets a
 -- restore or logical replication's apply write them, as it does accounts.
@@ -107,3 +120,7 @@ ALTER TABLE payments.accounts ENABLE ALWAYS TRIGGER account_truncate_guard;
 ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_history_guard;
 ALTER TABLE payments.account_stripes ENABLE ALWAYS TRIGGER stripe_truncate_guard;
 ALTER TABLE payments.open_holds ENABLE ALWAYS TRIGGER open_hold_truncate_guard;
+ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_history_guard;
+ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_truncate_guard;
+ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_history_guard;
+ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_truncate_guard;

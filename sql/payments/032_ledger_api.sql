@@ -226,3 +226,81 @@ REVOKE ALL ON FUNCTION
     payments.reverse_transfer(bigint, monetary, text, jsonb),
     payments.reverse_entry(bigint, text, jsonb)
     FROM PUBLIC;
+
+-- Payments between currencies (DESIGN.md section 5; src/fx.c) ---------------
+
+CREATE FUNCTION payments.create_fx_account(currency currency, ledger text DEFAULT 'default',
+                                           hot boolean DEFAULT true)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF create_fx_account.currency IS NULL OR create_fx_account.ledger IS NULL
+       OR create_fx_account.hot IS NULL THEN
+        RAISE EXCEPTION 'currency, ledger and hot must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- (PL/pgSQL resolves operators at run time, on this function's path,
+    -- where the money types' are not: currencies compare as text)
+    SELECT x.account_id INTO id FROM payments.fx_accounts x
+     WHERE x.ledger = create_fx_account.ledger
+       AND x.currency::text = create_fx_account.currency::text;
+    IF FOUND THEN
+        RETURN id;
+    END IF;
+    id := payments.create_account('fx:' || create_fx_account.currency::text,
+                                  create_fx_account.currency, 'credit', true,
+                                  '{"fx": true}', create_fx_account.ledger);
+    INSERT INTO payments.fx_accounts (ledger, currency, account_id)
+    VALUES (create_fx_account.ledger, create_fx_account.currency, id);
+    IF create_fx_account.hot THEN
+        PERFORM payments.set_hot(id);
+    END IF;
+    RETURN id;
+END;
+$$;
+COMMENT ON FUNCTION payments.create_fx_account(currency, text, boolean) IS
+    'declares the ledger''s FX account in a currency (named fx:CODE, credit-normal, may go negative, hot unless asked not to), through which post_fx_transfer() converts; returns its id, or the existing one''s';
+
+CREATE FUNCTION payments.post_fx_transfer(
+        from_account bigint,
+        to_account bigint,
+        amount monetary,
+        to_currency currency,
+        at timestamptz DEFAULT now(),
+        mode rounding_mode DEFAULT 'half_even',
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL,
+        rate numeric DEFAULT NULL,
+        to_amount monetary DEFAULT NULL,
+        quote text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_post_fx_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.post_fx_transfer(bigint, bigint, monetary, currency, timestamptz,
+                                              rounding_mode, text, jsonb, numeric, monetary, text) IS
+    'pays amount from one account to another in to_currency, as one entry through the ledger''s FX accounts: converted at the stored rates at at and rounded once by mode, or at a quoted rate, or to a quoted to_amount; records the rate used (payments.fx_entries); returns the entry id';
+
+CREATE FUNCTION payments.reverse_fx_transfer(
+        entry bigint,
+        amount monetary DEFAULT NULL,
+        at_original_rate boolean DEFAULT true,
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_reverse_fx_transfer'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.reverse_fx_transfer(bigint, monetary, boolean, text, jsonb) IS
+    'refunds an FX payment: gives amount (in the currency the customer paid; all that is left, if null) back to its from_account, and takes its worth back from its to_account at the original rate (by default) or at today''s stored rate; one entry; returns its id';
+
+REVOKE ALL ON FUNCTION
+    payments.create_fx_account(currency, text, boolean),
+    payments.post_fx_transfer(bigint, bigint, monetary, currency, timestamptz, rounding_mode,
+                              text, jsonb, numeric, monetary, text),
+    payments.reverse_fx_transfer(bigint, monetary, boolean, text, jsonb)
+    FROM PUBLIC;

@@ -306,6 +306,98 @@ BEGIN ATOMIC
              WHERE p.pending_change IS NOT NULL) r
      WHERE r.held_after <> r.running
     UNION ALL
+    -- FX entries: each rate reproduces its amounts (convert_at_rate(); for
+    -- a refund at the original rate, on the running total refunded) ...
+    SELECT 'FX entry amounts do not follow its rate', NULL, NULL,
+           format('entry %s: %s at %s / %s (%s, %s) gives %s, recorded %s', f.entry_id, f.amount,
+                  f.rate_numerator, f.rate_denominator, f.rounding, f.basis, f.expected,
+                  f.converted)
+      FROM (SELECT f.*,
+                   CASE WHEN f.basis = 'original' THEN
+                            payments.convert_at_rate(f.refunded_before + f.amount,
+                                                     currency(f.converted), f.rate_numerator,
+                                                     f.rate_denominator, f.rounding)
+                            - payments.convert_at_rate(f.refunded_before, currency(f.converted),
+                                                       f.rate_numerator, f.rate_denominator,
+                                                       f.rounding)
+                        ELSE payments.convert_at_rate(f.amount, currency(f.converted),
+                                                      f.rate_numerator, f.rate_denominator,
+                                                      f.rounding)
+                   END AS expected
+              FROM payments.fx_entries f) f
+     WHERE f.expected <> f.converted
+        OR amount(f.amount) <= 0
+        OR (f.basis = 'original') <> (f.refunded_before IS NOT NULL)
+        OR (f.basis = 'original' AND f.reverses_entry IS NULL)
+    UNION ALL
+    -- ... refunds at the original rate follow each other: each starts where
+    -- the ones before it ended, and together they never pass the original
+    SELECT 'FX refunds at the original rate do not add up', NULL, NULL,
+           format('refund entry %s of entry %s: refunded_before %s, running %s, original %s',
+                  r.entry_id, r.reverses_entry, r.refunded_before, r.running, o.amount)
+      FROM (SELECT f.ledger, f.entry_id, f.reverses_entry, f.refunded_before, f.amount,
+                   coalesce(sum(f.amount) OVER (PARTITION BY f.ledger, f.reverses_entry
+                                                ORDER BY f.refunded_before
+                                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                            f.amount - f.amount) AS running
+              FROM payments.fx_entries f WHERE f.basis = 'original') r
+      LEFT JOIN payments.fx_entries o ON o.ledger = r.ledger AND o.entry_id = r.reverses_entry
+     WHERE o.entry_id IS NULL OR r.refunded_before <> r.running
+        OR r.refunded_before + r.amount > o.amount
+    UNION ALL
+    -- ... and its transfers are its two legs through the ledger's FX
+    -- accounts: from_account pays into the FX account of what it pays,
+    -- the FX account of what to_account gets pays it (a refund's leg of
+    -- nothing, at the original rate, is left out)
+    SELECT 'FX entry transfers do not match its record', NULL, NULL,
+           format('entry %s: %s transfers, %s paying %s from account %s, %s receiving %s on account %s',
+                  f.entry_id, c.n, c.paying, f.paid, f.from_account, c.receiving, f.received,
+                  f.to_account)
+      FROM (SELECT f.*,
+                   CASE WHEN f.reverses_entry IS NULL THEN f.amount ELSE f.converted END AS paid,
+                   CASE WHEN f.reverses_entry IS NULL THEN f.converted ELSE f.amount END AS received
+              FROM payments.fx_entries f) f
+     CROSS JOIN LATERAL (
+            SELECT count(*) AS n,
+                   count(*) FILTER (WHERE t.from_account = f.from_account
+                                      AND t.to_account = (SELECT x.account_id FROM payments.fx_accounts x
+                                                           WHERE x.ledger = f.ledger
+                                                             AND x.currency = currency(f.paid))
+                                      AND t.amount = f.paid) AS paying,
+                   count(*) FILTER (WHERE t.to_account = f.to_account
+                                      AND t.from_account = (SELECT x.account_id FROM payments.fx_accounts x
+                                                             WHERE x.ledger = f.ledger
+                                                               AND x.currency = currency(f.received))
+                                      AND t.amount = f.received) AS receiving,
+                   bool_and(t.status = 'posted') AS posted
+              FROM payments.transfers t
+             WHERE t.ledger = f.ledger AND t.entry_id = f.entry_id) c
+     WHERE c.paying <> CASE WHEN amount(f.paid) > 0 THEN 1 ELSE 0 END
+        OR c.receiving <> 1
+        OR c.n <> c.paying + c.receiving
+        OR NOT c.posted
+    UNION ALL
+    -- FX entries balance in each currency
+    SELECT 'FX entry does not balance in a currency', NULL, NULL,
+           format('entry %s, %s: debits %s, credits %s', b.entry_id, b.currency, b.debits,
+                  b.credits)
+      FROM (SELECT f.entry_id, currency(p.amount) AS currency,
+                   sum(amount(p.amount)) FILTER (WHERE p.side = 'debit') AS debits,
+                   sum(amount(p.amount)) FILTER (WHERE p.side = 'credit') AS credits
+              FROM payments.fx_entries f
+              JOIN payments.transfers t ON t.ledger = f.ledger AND t.entry_id = f.entry_id
+              JOIN payments.postings p ON p.ledger = t.ledger AND p.transfer_id = t.id
+             GROUP BY f.entry_id, currency(p.amount)) b
+     WHERE b.debits IS DISTINCT FROM b.credits
+    UNION ALL
+    -- an FX account is an account of its ledger in its currency
+    SELECT 'FX account is not an account of its ledger and currency', x.account_id, NULL,
+           format('%s %s: account %s', x.ledger, x.currency,
+                  coalesce(a.ledger || ' ' || a.currency::text, 'missing'))
+      FROM payments.fx_accounts x
+      LEFT JOIN payments.accounts a ON a.ledger = x.ledger AND a.id = x.account_id
+     WHERE a.id IS NULL OR a.currency <> x.currency
+    UNION ALL
     -- the books balance: per ledger and currency, debits equal credits
     SELECT 'debits and credits differ', NULL, NULL,
            format('%s %s: debits %s, credits %s', c.ledger, c.currency, c.debits, c.credits)
@@ -316,7 +408,35 @@ BEGIN ATOMIC
      WHERE c.debits <> c.credits;
 END;
 COMMENT ON FUNCTION payments.verify_ledger() IS
-    'recomputes every balance (of account rows and stripes) and every transfer''s legs from the postings; returns the rows that disagree (none, always)';
+    'recomputes every balance (of account rows and stripes) and every transfer''s legs from the postings, and every FX entry''s amounts from its rate; returns the rows that disagree (none, always)';
+
+-- FX positions ----------------------------------------------------------------
+
+CREATE VIEW payments.fx_positions AS
+    SELECT x.ledger, x.currency, x.account_id, b.balance AS position, b.available
+      FROM payments.fx_accounts x
+      JOIN payments.account_balances b ON b.ledger = x.ledger AND b.account_id = x.account_id;
+COMMENT ON VIEW payments.fx_positions IS
+    'each ledger''s position in each currency it converts: what its FX account holds (negative: what it owes in that currency)';
+
+CREATE FUNCTION payments.fx_revaluation(reporting_currency currency,
+                                        at timestamptz DEFAULT now(),
+                                        mode rounding_mode DEFAULT 'half_even')
+    RETURNS TABLE (ledger text, currency currency, account_id bigint, "position" monetary,
+                   value monetary)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT p.ledger, p.currency, p.account_id, p.balance,
+           payments.convert(p.balance, fx_revaluation.reporting_currency, fx_revaluation.at,
+                            fx_revaluation.mode)
+      FROM (SELECT x.ledger, x.currency, x.account_id,
+                   payments.balance(x.account_id, fx_revaluation.at) AS balance
+              FROM payments.fx_accounts x) p
+     ORDER BY p.ledger, p.currency;
+END;
+COMMENT ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) IS
+    'each FX position as of a time and its value then in a reporting currency (payments.convert() at that time); summed per ledger, the FX book''s gain (or loss, negative) from rate moves and rounding since its positions were taken';
 
 -- for analysts ------------------------------------------------------------
 
@@ -416,7 +536,8 @@ REVOKE ALL ON FUNCTION
     payments.available_balance(bigint),
     payments.available_balance(text, text),
     payments.verify_ledger(),
-    payments.statement(bigint, timestamptz, timestamptz)
+    payments.statement(bigint, timestamptz, timestamptz),
+    payments.fx_revaluation(currency, timestamptz, rounding_mode)
     FROM PUBLIC;
 REVOKE ALL ON payments.account_volumes, payments.account_balances, payments.trial_balance,
-    payments.holds FROM PUBLIC;
+    payments.holds, payments.fx_positions FROM PUBLIC;

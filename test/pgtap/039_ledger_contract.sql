@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(176);
+SELECT plan(179);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -169,6 +169,17 @@ SELECT set_eq(
     $$VALUES (ARRAY['ledger', 'account_id', 'stripe'], true)$$,
     'account_stripes: unique (ledger, account_id, stripe)');
 SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.fx_accounts')$$,
+    $$VALUES (ARRAY['ledger', 'currency'], true), (ARRAY['ledger', 'account_id'], true)$$,
+    'fx_accounts: one FX account per ledger and currency, and an account is the FX account of one currency');
+SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.fx_entries')$$,
+    $$VALUES (ARRAY['ledger', 'entry_id'], true), (ARRAY['reverses_entry'], false)$$,
+    'fx_entries: one row per entry (ledger, entry_id), and the refunds of an entry');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
+            WHERE indexrelid = 'payments.fx_entries_reverses_entry_idx'::regclass),
+          '(reverses_entry IS NOT NULL)', 'fx_entries_reverses_entry_idx holds refunds only');
+SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.entries')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true)$$,
     'entries: unique (ledger, id), unique idempotency key within a ledger');
@@ -180,7 +191,8 @@ SELECT is_empty(
     $$SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
        WHERE c.conrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
                             'payments.postings'::regclass, 'payments.entries'::regclass,
-                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass)
+                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
+                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass)
          AND c.contype IN ('p', 'u', 'f', 'x')
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'
@@ -188,7 +200,8 @@ SELECT is_empty(
       SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i
        WHERE i.indrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
                             'payments.postings'::regclass, 'payments.entries'::regclass,
-                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass)
+                            'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
+                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass)
          AND i.indisunique
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) <> 'ledger'$$,
@@ -197,7 +210,8 @@ SELECT ok((SELECT bool_and(i.indisvalid AND i.indisready)
              FROM pg_index i WHERE i.indrelid IN ('payments.accounts'::regclass,
                   'payments.transfers'::regclass, 'payments.postings'::regclass,
                   'payments.entries'::regclass, 'payments.account_stripes'::regclass,
-                  'payments.open_holds'::regclass)),
+                  'payments.open_holds'::regclass, 'payments.fx_accounts'::regclass,
+                  'payments.fx_entries'::regclass)),
           'every index of the ledger tables is valid');
 
 -- triggers ----------------------------------------------------------------------------
@@ -259,7 +273,12 @@ SELECT set_eq(
              ('account_stripes', 'stripe_history_guard', 'BEFORE', 'ROW', 'DELETE', false, false, 'A'),
              ('account_stripes', 'stripe_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('open_holds', 'open_hold_guard', 'BEFORE', 'ROW', 'INSERT OR UPDATE OR DELETE', false, false, 'O'),
-             ('open_holds', 'open_hold_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+             ('open_holds', 'open_hold_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('fx_entries', 'fx_entry_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
+             ('fx_entries', 'fx_entry_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('fx_entries', 'fx_entry_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('fx_accounts', 'fx_account_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('fx_accounts', 'fx_account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,

@@ -13,19 +13,6 @@ SELECT plan(201);
 
 \ir lib/ledger_helpers.sql
 
--- A replay: what sql returns, and that it wrote nothing (two tests).
-CREATE FUNCTION pg_temp.replays(sql text, expected text, description text)
-RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-    before text := pg_temp.ledger_state();
-    got text;
-BEGIN
-    EXECUTE sql INTO got;
-    RETURN NEXT is(got, expected, description);
-    RETURN NEXT is(pg_temp.ledger_state(), before, description || ': writes nothing new');
-END
-$$;
-
 -- An account's volumes: debits_posted/credits_posted/debits_pending/credits_pending.
 CREATE FUNCTION pg_temp.volumes(account bigint) RETURNS text LANGUAGE sql AS $$
     SELECT format('%s/%s/%s/%s', debits_posted, credits_posted, debits_pending, credits_pending)

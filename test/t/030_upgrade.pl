@@ -358,6 +358,20 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 		"t\nt\n-1.25 EUR 0", 'a hold captured in part and a 1.0 transfer refunded after the update');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		'and the books balance with payment flows');
+
+	# A payment between currencies and its refund on the updated ledger.
+	is($node->safe_psql($db, q{
+		SELECT payments.set_rate('EUR', 'USD', 1.25, '2001-02-03', 'upgrade test');
+		SELECT payments.create_fx_account('EUR') > 0 AND payments.create_fx_account('USD') > 0;
+		SELECT payments.reverse_fx_transfer(payments.post_fx_transfer(payments.account_id('user5'),
+		           payments.account_id('fees'), '0.10 EUR', 'USD', '2001-02-04')) > 0;
+		SELECT string_agg(format('%s %s', currency, position), ', ' ORDER BY currency::text)
+		  FROM payments.fx_positions;
+		SELECT count(*) FROM payments.fx_entries}),
+		"\nt\nt\nEUR 0.00 EUR, USD 0.00 USD\n2",
+		'an FX payment and its refund after the update leave the FX positions at zero');
+	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
+		'and the books balance with FX entries');
 }
 
 for my $v (@{ $released{monetary} })

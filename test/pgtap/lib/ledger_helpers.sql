@@ -31,6 +31,12 @@ CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
         || (SELECT format(' | open holds: %s', coalesce(string_agg(format('%s %s %s', ledger, id,
                                            expires_at), ', ' ORDER BY ledger, id), ''))
               FROM payments.open_holds)
+        || (SELECT format(' | fx entries: %s', coalesce(string_agg(f::text, ', '
+                                                                   ORDER BY f.ledger, f.entry_id), ''))
+              FROM payments.fx_entries f)
+        || (SELECT format(' | fx accounts: %s', coalesce(string_agg(x::text, ', '
+                                                                    ORDER BY x.ledger, x.account_id), ''))
+              FROM payments.fx_accounts x)
 $$;
 
 -- throws_ok(), then a check that the ledger is as it was before: two tests.
@@ -41,6 +47,19 @@ DECLARE
 BEGIN
     RETURN NEXT throws_ok(sql, errcode, errmsg, description);
     RETURN NEXT is(pg_temp.ledger_state(), before, description || ': leaves nothing behind');
+END
+$$;
+
+-- A replay: what sql returns, and that it wrote nothing (two tests).
+CREATE FUNCTION pg_temp.replays(sql text, expected text, description text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    before text := pg_temp.ledger_state();
+    got text;
+BEGIN
+    EXECUTE sql INTO got;
+    RETURN NEXT is(got, expected, description);
+    RETURN NEXT is(pg_temp.ledger_state(), before, description || ': writes nothing new');
 END
 $$;
 
