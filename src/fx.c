@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -38,6 +39,7 @@
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "bignat.h"
@@ -257,6 +259,10 @@ route_rates_json(const ConversionRoute *route)
 
 /* an FX entry ------------------------------------------------------------- */
 
+/* Set while reverse_fx_transfer() inserts its legs: the reversals of FX legs it may write. */
+static bool writing_refund = false;
+
+
 /* An FX entry as the API writes it: its row in fx_entries, and its legs. */
 typedef struct FxEntry
 {
@@ -366,6 +372,7 @@ fx_entry_write(FxEntry *e)
 	leg_nulls[8] = e->reverses_receiving ? ' ' : 'n';
 
 	entries_preassign(e->entry_id, e->ledger);
+	writing_refund = refund;
 	PG_TRY();
 	{
 		ret = SPI_execute_plan(ledger_plan(&insert_legs_plan, e->monetary_oid), legs, leg_nulls,
@@ -374,6 +381,7 @@ fx_entry_write(FxEntry *e)
 	PG_FINALLY();
 	{
 		entries_preassign_clear();
+		writing_refund = false;
 	}
 	PG_END_TRY();
 	if (ret != SPI_OK_INSERT_RETURNING)
@@ -432,7 +440,7 @@ same_text(Datum stored, bool stored_null, Datum given)
 {
 	if (stored_null || given == 0)
 		return stored_null && given == 0;
-	return DatumGetBool(DirectFunctionCall2(texteq, stored, given));
+	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, stored, given));
 }
 
 static bool
@@ -670,6 +678,59 @@ static LedgerPlan refunded_at_original_rate_plan = {
 	2, {TEXTOID, INT8OID}
 };
 
+/*
+ * The units refunds at the original rate gave back, as snapshot sees them;
+ * InvalidSnapshot: as a new statement of the transaction would (READ
+ * COMMITTED: those committed while we waited for the legs).
+ */
+static amount_int
+refunded_at_original_rate(const FxEntry *e, Datum *args, Snapshot snapshot)
+{
+	bool		isnull;
+	Datum		sum;
+	amount_int	units;
+
+	if (SPI_execute_snapshot(ledger_plan(&refunded_at_original_rate_plan, e->monetary_oid), args,
+							 NULL, snapshot, InvalidSnapshot, snapshot != InvalidSnapshot, false,
+							 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed reading the refunds of FX entry %lld",
+			 (long long) e->reverses_entry);
+	sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	units = isnull ? 0 : DatumGetMonetaryP(sum)->units;
+	SPI_freetuptable(SPI_tuptable);
+	return units;
+}
+
+bool
+fx_writing_refund(void)
+{
+	return writing_refund;
+}
+
+int64
+fx_entry_of_transfer(const char *ledger, int64 transfer)
+{
+	static LedgerPlan plan = {
+		"SELECT f.entry_id FROM payments.transfers t "
+		"  JOIN payments.fx_entries f ON f.ledger OPERATOR(pg_catalog.=) t.ledger "
+		"                            AND f.entry_id OPERATOR(pg_catalog.=) t.entry_id "
+		" WHERE t.ledger OPERATOR(pg_catalog.=) $1 AND t.id OPERATOR(pg_catalog.=) $2",
+		2, {TEXTOID, INT8OID}
+	};
+	Datum		args[2] = {CStringGetTextDatum(ledger), Int64GetDatum(transfer)};
+	bool		isnull;
+	int64		entry = 0;
+
+	if (SPI_execute_plan(ledger_plan(&plan, InvalidOid), args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed looking up the FX entry of transfer %lld",
+			 (long long) transfer);
+	if (SPI_processed > 0)
+		entry = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											&isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return entry;
+}
+
 bool
 fx_entry_exists(const char *ledger, int64 entry_id)
 {
@@ -814,16 +875,19 @@ ledger_reverse_fx_transfer(PG_FUNCTION_ARGS)
 				api_refuse_fully_reversed(entry, "FX entry");
 			e.amount = *left;
 		}
-		if (SPI_execute_plan(ledger_plan(&refunded_at_original_rate_plan, e.monetary_oid),
-							 lock_args, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed reading the refunds of FX entry %lld",
-				 (long long) entry);
-		{
-			Datum		sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											&isnull);
+		e.refunded_before.units = refunded_at_original_rate(&e, lock_args, InvalidSnapshot);
 
-			e.refunded_before.units = isnull ? 0 : DatumGetMonetaryP(sum)->units;
-		}
+		/*
+		 * Under a transaction snapshot, a refund committed since it was taken
+		 * is not in the total: retrying sees it.
+		 */
+		if (IsolationUsesXactSnapshot() &&
+			refunded_at_original_rate(&e, lock_args, GetLatestSnapshot()) != e.refunded_before.units)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent refund of FX entry %lld",
+							(long long) entry),
+					 errhint("Retry the transaction.")));
 	}
 
 	if (original_rate)
@@ -845,6 +909,9 @@ ledger_reverse_fx_transfer(PG_FUNCTION_ARGS)
 		e.rate = route.factor;
 		e.rates = route_rates_json(&route);
 		e.converted.units = fx_apply(&e.rate, &e.amount, got.currency, mode);
+		/* each part converts on its own: one of nothing would give money away */
+		if (e.converted.units <= 0)
+			refuse_nothing(&e.amount, got.currency);
 	}
 
 	fx_entry_write(&e);

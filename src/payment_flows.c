@@ -14,6 +14,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "fx.h"
 #include "payment_flows.h"
 
 static void
@@ -606,6 +607,21 @@ flows_check_reversals(FlowsState *f)
 		CHECK_FOR_INTERRUPTS();
 		/* whoever reverses it next waits for this transaction */
 		find_named(f, &t, order[i]->key.id, "reverses", true, &original);
+		/* a leg of a payment between currencies goes back with its other leg, at a rate */
+		if (!fx_writing_refund())
+		{
+			int64		fx_entry = fx_entry_of_transfer(order[i]->key.ledger, order[i]->key.id);
+
+			if (fx_entry != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("transfer %lld is a leg of FX entry %lld",
+								(long long) order[i]->key.id, (long long) fx_entry),
+						 errdetail("A payment between currencies is refunded as a whole: both legs, at a recorded rate."),
+						 errhint("Refund it with payments.reverse_fx_transfer(%lld).",
+								 (long long) fx_entry),
+						 errledger("transfers", "reverses", NULL)));
+		}
 		/* a new snapshot: those committed while we waited, and this statement's */
 		reversed = reversed_sum(f, args, GetLatestSnapshot());
 		if (reversed.units > order[i]->amount.units)

@@ -56,7 +56,11 @@ _PG_init(void)
 							   "conversion goes through this one.",
 							   &base_currency_setting,
 							   "USD",
-							   PGC_USERSET,
+							   /*
+								* the DBA's: which rates post_fx_transfer() books must not be
+								* the caller's to choose
+								*/
+							   PGC_SUSET,
 							   0,
 							   check_base_currency,
 							   assign_base_currency,

@@ -10,7 +10,7 @@ SET search_path = public, payments;
 SET LOCAL datestyle = 'ISO, YMD';
 SET LOCAL timezone = 'UTC';
 SET LOCAL payments.base_currency = 'USD';
-SELECT plan(122);
+SELECT plan(134);
 
 \ir lib/ledger_helpers.sql
 
@@ -313,6 +313,40 @@ SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_fx_transfer(%s, ''
 SELECT payments.post_fx_transfer(:jpy, :bhd, '1 JPY', 'BHD', '2026-01-15', 'up') AS e5 \gset
 SELECT is(pg_temp.fx(payments.reverse_fx_transfer(:e5, '1 JPY', at_original_rate => false)),
           '1 JPY -> 0.003 BHD at 3.76/1555 up stored', 'a refund at today''s rate keeps the rounding');
+
+-- a leg alone is never reversed: a payment between currencies goes back whole, at a rate
+SELECT payments.post_fx_transfer(:cust, :merch, '30.00 EUR', 'USD', '2026-01-15') AS e6 \gset
+SELECT (SELECT id FROM payments.transfers WHERE entry_id = :e6 AND from_account = :cust) AS e6_leg \gset
+SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_transfer(%s)', :e6_leg), '22023',
+                              format('transfer %s is a leg of FX entry %s', :e6_leg, :e6),
+                              'reverse_transfer() of an FX leg is refused');
+SELECT is((pg_temp.error_of(format('SELECT payments.reverse_transfer(%s)', :e6_leg)))[4],
+          format('Refund it with payments.reverse_fx_transfer(%s).', :e6), 'with a hint naming the FX refund');
+SELECT * FROM pg_temp.refuses(
+    format('INSERT INTO payments.transfers (from_account, to_account, amount, reverses) VALUES (%s, %s, ''1.00 EUR'', %s)',
+           :fx_eur, :cust, :e6_leg),
+    '22023', format('transfer %s is a leg of FX entry %s', :e6_leg, :e6),
+    'so is a plain INSERT reversing one: every write path');
+-- a refund at today's rate that would convert to nothing gives nothing away
+SELECT payments.post_fx_transfer(:jpy, :cust, '10 JPY', 'EUR', '2026-01-15', 'down') AS e7 \gset
+SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_fx_transfer(%s, ''1 JPY'', at_original_rate => false)', :e7),
+                              '23514', NULL, 'a refund at today''s rate of a part too small to convert is refused');
+-- a quoted payment with its quote reference replays
+SELECT payments.post_fx_transfer(:cust, :merch, '4.00 EUR', 'USD', rate => 1.2, quote => 'Q-9',
+                                 idempotency_key => 'fx-q9') AS eq9 \gset
+SELECT * FROM pg_temp.replays(
+    format('SELECT payments.post_fx_transfer(%s, %s, ''4.00 EUR'', ''USD'', rate => 1.2, quote => ''Q-9'', idempotency_key => ''fx-q9'')',
+           :cust, :merch), :'eq9', 'a quoted payment with a quote reference replays');
+SELECT * FROM pg_temp.refuses(
+    format('SELECT payments.post_fx_transfer(%s, %s, ''4.00 EUR'', ''USD'', rate => 1.2, quote => ''Q-10'', idempotency_key => ''fx-q9'')',
+           :cust, :merch),
+    '23I01', 'idempotency key "fx-q9" was already used for a different entry', 'another quote under its key');
+-- which rates are booked is the DBA's: the base currency is not the caller's to set
+CREATE ROLE fx_tap_caller;
+SET LOCAL ROLE fx_tap_caller;
+SELECT throws_ok($$SET payments.base_currency = 'EUR'$$, '42501', NULL,
+                 'a role without the DBA''s rights cannot change the base currency');
+RESET ROLE;
 
 -- positions and revaluation ------------------------------------------------------------------
 
