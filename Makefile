@@ -23,7 +23,7 @@ PGFILEDESC  = "payments - double-entry payments ledger"
 
 # The money code both libraries hold; each library also has its own files.
 MONEY_OBJS  = src/amount.o src/bignat.o src/currency_code.o src/iso4217.o \
-              src/currency.o src/monetary.o
+              src/currency.o src/monetary.o src/monetary_json.o
 MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
               src/allocation.o $(MONEY_OBJS)
 MODULE_big  = payments

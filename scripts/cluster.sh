@@ -21,7 +21,10 @@ export MAKEFLAGS="${MAKEFLAGS:-} --no-print-directory"
 
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
           libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-          make gcc libc6-dev rsync acl)
+          make gcc libc6-dev rsync acl python3 python3-psycopg)
+# Commands any package may provide (Node.js from NodeSource brings its own
+# npm, and conflicts with Debian's): installed from Debian only if missing.
+COMMANDS=(node:nodejs npm:npm)
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -47,6 +50,9 @@ install_packages() {
     local missing=() p
     for p in "${PACKAGES[@]}"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    for p in "${COMMANDS[@]}"; do
+        command -v "${p%%:*}" >/dev/null || missing+=("${p#*:}")
     done
     ((${#missing[@]})) || return 0
     if ! is_root && ! command -v sudo >/dev/null; then

@@ -30,9 +30,8 @@ SELECT payments.create_account('bank', 'USD', normal_balance => 'debit',
        payments.create_account('fees', 'USD') AS fees
 \gset
 SELECT payments.post_transfer(:bank, :alice, '100.00 USD', 'deposit-1') AS deposit;
-SELECT payments.post_transfer('alice', 'bob', '25.00 USD', 'pay-1',
-                              '{"memo": "dinner"}') AS payment;
-SELECT payments.post_transfer('alice', 'fees', '0.25 USD', 'fee-1') AS fee;
+SELECT payments.post_transfer_by_name('default', 'alice', 'bob', '25.00 USD', 'pay-1', '{"memo": "dinner"}') AS payment;
+SELECT payments.post_transfer_by_name('default', 'alice', 'fees', '0.25 USD', 'fee-1') AS fee;
 -- A charge split between bob and the fee account is one entry: both
 -- transfers or neither, ids in request order, and its key replays.
 SELECT payments.post_transfers(ARRAY[
@@ -41,8 +40,7 @@ SELECT payments.post_transfers(ARRAY[
        idempotency_key => 'charge-1', metadata => '{"order": 7}') AS charge;
 SELECT id, entry_id, from_account, to_account, amount FROM payments.transfers ORDER BY id;
 -- A network retry replays the key: the same transfer, nothing posted twice.
-SELECT payments.post_transfer('alice', 'bob', '25.00 USD', 'pay-1',
-                              '{"memo": "dinner"}') AS replayed_payment;
+SELECT payments.post_transfer_by_name('default', 'alice', 'bob', '25.00 USD', 'pay-1', '{"memo": "dinner"}') AS replayed_payment;
 
 SELECT name, normal_balance, balance, available FROM payments.account_balances ORDER BY account_id;
 SELECT * FROM payments.trial_balance;
@@ -51,7 +49,7 @@ SELECT currency(amount), sum(amount), count(*) FROM payments.transfers GROUP BY 
 
 -- No path can overdraw a wallet, and history cannot be edited.
 \set ON_ERROR_STOP 0
-SELECT payments.post_transfer('bob', 'alice', '1000.00 USD');
+SELECT payments.post_transfer_by_name('default', 'bob', 'alice', '1000.00 USD');
 -- an entry whose second transfer would overdraw posts neither
 SELECT payments.post_transfers(ARRAY[
            ROW(:bob, :alice, '1.00 USD', NULL, NULL),

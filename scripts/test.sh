@@ -97,6 +97,16 @@ demo() {
     echo "scripts/demo.sql runs to its end; verify_ledger() finds nothing"
 }
 
+# A client adapter's tests (clients/<lang>/run_tests.sh), in a database of their own.
+client() {
+    local db=payments_client_$1
+    psql_q -d postgres -c "SET client_min_messages = warning" \
+                       -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+                       -c "CREATE DATABASE $db" &&
+    psql_q -d "$db" -c "CREATE EXTENSION payments CASCADE" &&
+    PGDATABASE=$db bash "$ROOT/clients/$1/run_tests.sh"
+}
+
 # initdb refuses root, so TAP tests then run as postgres in a copy it owns.
 tap() {
     if is_root; then
@@ -126,6 +136,9 @@ run_suite regress-payments "${#regress_payments[@]}" regress_failures \
 run_suite isolation "${#specs[@]}" regress_failures make "${MAKE_ARGS[@]}" installcheck-isolation
 run_suite pgtap "${#pgtap_files[@]}" prove_failures pgtap "${pgtap_files[@]}"
 run_suite tap "${#tap_files[@]}" prove_failures tap
+for lang in python node; do
+    run_suite "client-$lang" 1 no_count client "$lang"
+done
 for script in "${stress[@]}"; do
     run_suite "stress-$(basename "$script" .sh)" 1 no_count bash "$script"
 done

@@ -1055,6 +1055,16 @@ BEGIN ATOMIC
         OR c.n <> c.paying + c.receiving
         OR NOT c.posted
     UNION ALL
+    -- a leg of an FX entry goes back only with a refund of its entry
+    SELECT 'FX leg reversed outside a refund of its entry', NULL, r.id,
+           format('transfer %s reverses transfer %s of FX entry %s', r.id, t.id, t.entry_id)
+      FROM payments.transfers r
+      JOIN payments.transfers t ON t.ledger = r.ledger AND t.id = r.reverses
+      JOIN payments.fx_entries f ON f.ledger = t.ledger AND f.entry_id = t.entry_id
+     WHERE NOT EXISTS (SELECT FROM payments.fx_entries rf
+                        WHERE rf.ledger = r.ledger AND rf.entry_id = r.entry_id
+                          AND rf.reverses_entry = t.entry_id)
+    UNION ALL
     -- FX entries balance in each currency
     SELECT 'FX entry does not balance in a currency', NULL, NULL,
            format('entry %s, %s: debits %s, credits %s', b.entry_id, b.currency, b.debits,
@@ -1124,6 +1134,9 @@ BEGIN
     END IF;
     -- (PL/pgSQL resolves operators at run time, on this function's path,
     -- where the money types' are not: currencies compare as text)
+    -- one creator at a time (readers are not blocked): a second waits, then
+    -- finds the first's account
+    LOCK TABLE payments.fx_accounts IN SHARE ROW EXCLUSIVE MODE;
     SELECT x.account_id INTO id FROM payments.fx_accounts x
      WHERE x.ledger = create_fx_account.ledger
        AND x.currency::text = create_fx_account.currency::text;
@@ -1214,5 +1227,76 @@ COMMENT ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode
 
 REVOKE ALL ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) FROM PUBLIC;
 REVOKE ALL ON payments.fx_positions FROM PUBLIC;
+
+-- Functions by account name get names of their own (issue 12) ----------------
+--
+-- In 1.0 they were overloads of the functions by id, and a driver that sends
+-- untyped parameters reached them with ids (PostgreSQL prefers text for an
+-- unknown type), and balance(name, ledger) read the ledger as a time.
+-- Catalog only.
+DROP FUNCTION payments.post_transfer(text, text, monetary, text, jsonb, text);
+DROP FUNCTION payments.set_account_status(text, text, text);
+DROP FUNCTION payments.balance(text, timestamptz, text);
+DROP FUNCTION payments.available_balance(text, text);
+
+-- By name: every function that names accounts instead of giving their ids
+-- ends in _by_name and takes the ledger first, as every key of the ledger
+-- starts with it.  Separate names, not overloads: a driver that sends its
+-- parameters untyped (node-postgres) would otherwise reach the by-name
+-- function with ids, since PostgreSQL prefers text for an unknown type.
+CREATE FUNCTION payments.post_transfer_by_name(
+        ledger text,
+        from_account text,
+        to_account text,
+        amount monetary,
+        idempotency_key text DEFAULT NULL,
+        metadata jsonb DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ledger_post_transfer_by_name'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.post_transfer_by_name(text, text, text, monetary, text, jsonb) IS
+    'post_transfer() between the accounts named in a ledger';
+
+CREATE FUNCTION payments.set_account_status_by_name(ledger text, account text, status text)
+    RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT payments.set_account_status(payments.account_id(set_account_status_by_name.account,
+                                                          set_account_status_by_name.ledger),
+                                       set_account_status_by_name.status);
+END;
+COMMENT ON FUNCTION payments.set_account_status_by_name(text, text, text) IS
+    'set_account_status() of the account named in a ledger';
+
+CREATE FUNCTION payments.balance_by_name(ledger text, account text, at timestamptz DEFAULT NULL)
+    RETURNS monetary
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT payments.balance(payments.account_id(balance_by_name.account, balance_by_name.ledger),
+                            balance_by_name.at);
+END;
+COMMENT ON FUNCTION payments.balance_by_name(text, text, timestamptz) IS
+    'balance() of the account named in a ledger';
+
+CREATE FUNCTION payments.available_balance_by_name(ledger text, account text)
+    RETURNS monetary
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT payments.available_balance(payments.account_id(available_balance_by_name.account,
+                                                          available_balance_by_name.ledger));
+END;
+COMMENT ON FUNCTION payments.available_balance_by_name(text, text) IS
+    'available_balance() of the account named in a ledger';
+
+REVOKE ALL ON FUNCTION
+    payments.post_transfer_by_name(text, text, text, monetary, text, jsonb),
+    payments.set_account_status_by_name(text, text, text),
+    payments.balance_by_name(text, text, timestamptz),
+    payments.available_balance_by_name(text, text)
+    FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

@@ -134,7 +134,10 @@ monetary_syntax_error(const char *s)
 			 errhint("Write an amount and its currency, as in \"12.34 USD\".")));
 }
 
-/* Reads '12.34 USD', 'USD 12.34', '-0.50 eur'; it never rounds. */
+/*
+ * Reads '12.34 USD', 'USD 12.34', '-0.50 eur', and the JSON form
+ * '{"amount": "12.34", "currency": "USD"}'; it never rounds.
+ */
 Datum
 monetary_in(PG_FUNCTION_ARGS)
 {
@@ -154,6 +157,18 @@ monetary_in(PG_FUNCTION_ARGS)
 
 	while (is_space(*p))
 		p++;
+	if (*p == '{')
+	{
+		char	   *json_amount,
+				   *json_currency;
+
+		monetary_json_parts(s, &json_amount, &json_currency);
+		/* the members as the text form has them: one word each */
+		if (strpbrk(json_amount, " \t\n\r\f\v") || strpbrk(json_currency, " \t\n\r\f\v") ||
+			!starts_amount(*json_amount) || *json_currency == '\0')
+			monetary_syntax_error(s);
+		p = s = psprintf("%s %s", json_amount, json_currency);
+	}
 	first = p;
 	while (*p && !is_space(*p))
 		p++;

@@ -51,6 +51,12 @@ extern amount_int numeric_to_units(Datum numeric, int scale, RoundingMode mode,
 								   currency_code currency);
 extern Datum units_to_numeric(amount_int units, int scale);
 
+/*
+ * The amount and currency strings of the JSON form {"amount": "12.34",
+ * "currency": "USD"} (monetary_json.c); raises if s is not that form.
+ */
+extern void monetary_json_parts(const char *s, char **amount, char **currency);
+
 /* rounding_mode is an SQL enum; this maps its value to ours */
 extern RoundingMode rounding_mode_from_datum(Datum mode);
 

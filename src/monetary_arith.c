@@ -24,6 +24,11 @@ PG_FUNCTION_INFO_V1(int8_mul_monetary);
 PG_FUNCTION_INFO_V1(monetary_mul_int4);
 PG_FUNCTION_INFO_V1(int4_mul_monetary);
 PG_FUNCTION_INFO_V1(monetary_div_int4);
+PG_FUNCTION_INFO_V1(monetary_mul_int2);
+PG_FUNCTION_INFO_V1(int2_mul_monetary);
+PG_FUNCTION_INFO_V1(monetary_div_int2);
+PG_FUNCTION_INFO_V1(monetary_mul_text);
+PG_FUNCTION_INFO_V1(text_mul_monetary);
 PG_FUNCTION_INFO_V1(monetary_div_numeric);
 PG_FUNCTION_INFO_V1(monetary_div_int8);
 PG_FUNCTION_INFO_V1(monetary_div_monetary);
@@ -255,6 +260,45 @@ int4_mul_monetary(PG_FUNCTION_ARGS)
 	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(1), PG_GETARG_INT32(0)));
 }
 
+/* smallint forms: drivers send small integers as smallint */
+Datum
+monetary_mul_int2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT16(1)));
+}
+
+Datum
+int2_mul_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_int8(PG_GETARG_MONETARY_P(1), PG_GETARG_INT16(0)));
+}
+
+/*
+ * text forms: a factor sent as an untyped parameter (amount * $1) resolves
+ * here, among the numeric, bigint, integer and smallint forms, rather than
+ * to none; the text is read as an exact decimal.
+ */
+static Datum
+text_factor(text *t)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(text_to_cstring(t)),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+Datum
+monetary_mul_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_numeric(PG_GETARG_MONETARY_P(0), text_factor(PG_GETARG_TEXT_PP(1)),
+									 ROUND_UNNECESSARY));
+}
+
+Datum
+text_mul_monetary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(mul_numeric(PG_GETARG_MONETARY_P(1), text_factor(PG_GETARG_TEXT_PP(0)),
+									 ROUND_UNNECESSARY));
+}
+
 static Monetary *
 div_int8(Monetary *a, int64 divisor)
 {
@@ -269,6 +313,12 @@ Datum
 monetary_div_int4(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_MONETARY_P(div_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT32(1)));
+}
+
+Datum
+monetary_div_int2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_MONETARY_P(div_int8(PG_GETARG_MONETARY_P(0), PG_GETARG_INT16(1)));
 }
 
 Datum

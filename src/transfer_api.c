@@ -181,7 +181,7 @@ find_by_key(const TransferRow *r, int64 *id)
 	same = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
 	if (isnull || !same)
 		api_key_reused(TextDatumGetCString(r->key), "transfer", *id,
-				   TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)));
+					   TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull)));
 	return true;
 }
 
@@ -220,7 +220,7 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 			  int64 to_account, Monetary *amount, int key_arg, int metadata_arg)
 {
 	TransferRow r = {
-		.monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, 2),
+		.monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, key_arg - 1),	/* the amount's */
 		.ledger = ledger,
 		.from_account = from_account,
 		.to_account = to_account,
@@ -238,21 +238,18 @@ post_transfer(FunctionCallInfo fcinfo, const char *ledger, int64 from_account,
 	return id;
 }
 
-/* from_account, to_account and amount (and the ledger, by name) are required. */
+/* from_account, to_account and amount are required, and by name the ledger before them. */
 static void
 require_args(FunctionCallInfo fcinfo, bool by_name)
 {
-	static const char *const names[] = {"from_account", "to_account", "amount"};
+	static const char *const names[] = {"ledger", "from_account", "to_account", "amount"};
+	int			skip = by_name ? 0 : 1; /* by id, there is no ledger argument */
 
-	for (int i = 0; i < lengthof(names); i++)
-		if (PG_ARGISNULL(i))
+	for (int i = skip; i < lengthof(names); i++)
+		if (PG_ARGISNULL(i - skip))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not be null", names[i])));
-	if (by_name && PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ledger must not be null")));
 }
 
 /* payments.post_transfer(bigint, bigint, monetary, text, jsonb) */
@@ -294,7 +291,7 @@ account_by_name(Datum ledger, Datum name, bool read_only)
 									   &isnull));
 }
 
-/* payments.post_transfer(text, text, monetary, text, jsonb, ledger text) */
+/* payments.post_transfer_by_name(ledger text, text, text, monetary, text, jsonb) */
 Datum
 ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 {
@@ -305,11 +302,11 @@ ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
 	require_args(fcinfo, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	from_account = account_by_name(PG_GETARG_DATUM(5), PG_GETARG_DATUM(0), false);
-	to_account = account_by_name(PG_GETARG_DATUM(5), PG_GETARG_DATUM(1), false);
+	from_account = account_by_name(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), false);
+	to_account = account_by_name(PG_GETARG_DATUM(0), PG_GETARG_DATUM(2), false);
 	SPI_finish();
-	PG_RETURN_INT64(post_transfer(fcinfo, TextDatumGetCString(PG_GETARG_DATUM(5)),
-								  from_account, to_account, PG_GETARG_MONETARY_P(2), 3, 4));
+	PG_RETURN_INT64(post_transfer(fcinfo, TextDatumGetCString(PG_GETARG_DATUM(0)),
+								  from_account, to_account, PG_GETARG_MONETARY_P(3), 4, 5));
 }
 
 /* post_transfers ----------------------------------------------------------- */
@@ -505,9 +502,9 @@ replay_entry(const EntryRequest *req)
 			 TextDatumGetCString(req->key));
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)))
 		api_key_reused(TextDatumGetCString(req->key), "entry",
-				   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-											   1, &isnull)),
-				   req->ledger);
+					   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												   1, &isnull)),
+					   req->ledger);
 	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	if (isnull)
 		elog(ERROR, "entry with idempotency key \"%s\" has no transfers",
@@ -1071,9 +1068,9 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
 										&isnull)))
 			api_key_reused(TextDatumGetCString(key), "entry",
-					   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull)),
-					   ledger);
+						   DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull)),
+						   ledger);
 		result_ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		if (isnull)
 			elog(ERROR, "entry with idempotency key \"%s\" has no transfers",

@@ -43,19 +43,24 @@ CREATE FUNCTION payments.post_transfer(
 COMMENT ON FUNCTION payments.post_transfer(bigint, bigint, monetary, text, jsonb) IS
     'moves amount from one account to another in their ledger; returns the transfer id (the original one when the idempotency key is replayed)';
 
-CREATE FUNCTION payments.post_transfer(
+-- By name: every function that names accounts instead of giving their ids
+-- ends in _by_name and takes the ledger first, as every key of the ledger
+-- starts with it.  Separate names, not overloads: a driver that sends its
+-- parameters untyped (node-postgres) would otherwise reach the by-name
+-- function with ids, since PostgreSQL prefers text for an unknown type.
+CREATE FUNCTION payments.post_transfer_by_name(
+        ledger text,
         from_account text,
         to_account text,
         amount monetary,
         idempotency_key text DEFAULT NULL,
-        metadata jsonb DEFAULT NULL,
-        ledger text DEFAULT 'default')
+        metadata jsonb DEFAULT NULL)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'ledger_post_transfer_by_name'
     LANGUAGE C VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp;
-COMMENT ON FUNCTION payments.post_transfer(text, text, monetary, text, jsonb, text) IS
-    'post_transfer() with accounts named within a ledger';
+COMMENT ON FUNCTION payments.post_transfer_by_name(text, text, text, monetary, text, jsonb) IS
+    'post_transfer() between the accounts named in a ledger';
 
 CREATE TYPE payments.transfer_request AS (
     from_account    bigint,
@@ -105,17 +110,16 @@ END;
 COMMENT ON FUNCTION payments.set_account_status(bigint, text) IS
     'freezes (no transfers in or out), reopens, or closes (only at zero with nothing pending; final) an account';
 
-CREATE FUNCTION payments.set_account_status(account text, status text,
-                                            ledger text DEFAULT 'default')
+CREATE FUNCTION payments.set_account_status_by_name(ledger text, account text, status text)
     RETURNS void
     LANGUAGE sql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
-    SELECT payments.set_account_status(payments.account_id(set_account_status.account,
-                                                          set_account_status.ledger),
-                                       set_account_status.status);
+    SELECT payments.set_account_status(payments.account_id(set_account_status_by_name.account,
+                                                          set_account_status_by_name.ledger),
+                                       set_account_status_by_name.status);
 END;
-COMMENT ON FUNCTION payments.set_account_status(text, text, text) IS
+COMMENT ON FUNCTION payments.set_account_status_by_name(text, text, text) IS
     'set_account_status() of the account named in a ledger';
 
 CREATE FUNCTION payments.set_hot(account bigint, hot boolean DEFAULT true,
@@ -130,12 +134,12 @@ COMMENT ON FUNCTION payments.set_hot(bigint, boolean, integer) IS
 REVOKE ALL ON FUNCTION
     payments.create_account(text, currency, text, boolean, jsonb, text),
     payments.post_transfer(bigint, bigint, monetary, text, jsonb),
-    payments.post_transfer(text, text, monetary, text, jsonb, text),
+    payments.post_transfer_by_name(text, text, text, monetary, text, jsonb),
     payments.post_transfers(payments.transfer_request[], text, jsonb),
     payments.account_id(text, text),
     payments.account_checked(bigint),
     payments.set_account_status(bigint, text),
-    payments.set_account_status(text, text, text),
+    payments.set_account_status_by_name(text, text, text),
     payments.set_hot(bigint, boolean, integer)
     FROM PUBLIC;
 
@@ -245,6 +249,9 @@ BEGIN
     END IF;
     -- (PL/pgSQL resolves operators at run time, on this function's path,
     -- where the money types' are not: currencies compare as text)
+    -- one creator at a time (readers are not blocked): a second waits, then
+    -- finds the first's account
+    LOCK TABLE payments.fx_accounts IN SHARE ROW EXCLUSIVE MODE;
     SELECT x.account_id INTO id FROM payments.fx_accounts x
      WHERE x.ledger = create_fx_account.ledger
        AND x.currency::text = create_fx_account.currency::text;

@@ -88,15 +88,15 @@ END;
 COMMENT ON FUNCTION payments.balance(bigint, timestamptz) IS
     'the posted balance now, or as of a time (the running balance of the last leg at or before it; of a hot account, the sum of its stripes'')';
 
-CREATE FUNCTION payments.balance(account text, at timestamptz DEFAULT NULL,
-                                 ledger text DEFAULT 'default')
+CREATE FUNCTION payments.balance_by_name(ledger text, account text, at timestamptz DEFAULT NULL)
     RETURNS monetary
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
-    SELECT payments.balance(payments.account_id(balance.account, balance.ledger), balance.at);
+    SELECT payments.balance(payments.account_id(balance_by_name.account, balance_by_name.ledger),
+                            balance_by_name.at);
 END;
-COMMENT ON FUNCTION payments.balance(text, timestamptz, text) IS
+COMMENT ON FUNCTION payments.balance_by_name(text, text, timestamptz) IS
     'balance() of the account named in a ledger';
 
 CREATE FUNCTION payments.available_balance(account bigint)
@@ -110,15 +110,15 @@ END;
 COMMENT ON FUNCTION payments.available_balance(bigint) IS
     'the posted balance minus pending outgoing amounts: what may still be spent';
 
-CREATE FUNCTION payments.available_balance(account text, ledger text DEFAULT 'default')
+CREATE FUNCTION payments.available_balance_by_name(ledger text, account text)
     RETURNS monetary
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
-    SELECT payments.available_balance(payments.account_id(available_balance.account,
-                                                                 available_balance.ledger));
+    SELECT payments.available_balance(payments.account_id(available_balance_by_name.account,
+                                                          available_balance_by_name.ledger));
 END;
-COMMENT ON FUNCTION payments.available_balance(text, text) IS
+COMMENT ON FUNCTION payments.available_balance_by_name(text, text) IS
     'available_balance() of the account named in a ledger';
 
 -- the audit -----------------------------------------------------------------
@@ -377,6 +377,16 @@ BEGIN ATOMIC
         OR c.n <> c.paying + c.receiving
         OR NOT c.posted
     UNION ALL
+    -- a leg of an FX entry goes back only with a refund of its entry
+    SELECT 'FX leg reversed outside a refund of its entry', NULL, r.id,
+           format('transfer %s reverses transfer %s of FX entry %s', r.id, t.id, t.entry_id)
+      FROM payments.transfers r
+      JOIN payments.transfers t ON t.ledger = r.ledger AND t.id = r.reverses
+      JOIN payments.fx_entries f ON f.ledger = t.ledger AND f.entry_id = t.entry_id
+     WHERE NOT EXISTS (SELECT FROM payments.fx_entries rf
+                        WHERE rf.ledger = r.ledger AND rf.entry_id = r.entry_id
+                          AND rf.reverses_entry = t.entry_id)
+    UNION ALL
     -- FX entries balance in each currency
     SELECT 'FX entry does not balance in a currency', NULL, NULL,
            format('entry %s, %s: debits %s, credits %s', b.entry_id, b.currency, b.debits,
@@ -532,9 +542,9 @@ COMMENT ON VIEW payments.holds IS
 -- Reading functions are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION
     payments.balance(bigint, timestamptz),
-    payments.balance(text, timestamptz, text),
+    payments.balance_by_name(text, text, timestamptz),
     payments.available_balance(bigint),
-    payments.available_balance(text, text),
+    payments.available_balance_by_name(text, text),
     payments.verify_ledger(),
     payments.statement(bigint, timestamptz, timestamptz),
     payments.fx_revaluation(currency, timestamptz, rounding_mode)

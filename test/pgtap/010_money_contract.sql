@@ -34,7 +34,7 @@ JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.de
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'monetary'
 LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
 WHERE (p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
-       AND (p.prosrc ~ '^(currency|monetary)_' OR p.prosrc IN ('numeric_mul_monetary', 'int8_mul_monetary', 'int4_mul_monetary')))
+       AND (p.prosrc ~ '^(currency|monetary)_' OR p.prosrc IN ('numeric_mul_monetary', 'int8_mul_monetary', 'int4_mul_monetary', 'int2_mul_monetary', 'text_mul_monetary')))
    OR a.aggtransfn::text ~ '(^|\.)monetary_';
 
 -- What the contract expects of each: strict or not, leakproof or not.  The
@@ -78,6 +78,13 @@ INSERT INTO money_expected VALUES
     ('monetary_div_int8(monetary,bigint)', true, false),
     ('monetary_div_int4(monetary,integer)', true, false),
     ('monetary_div_monetary(monetary,monetary)', true, false),
+    ('monetary_mul_int2(monetary,smallint)', true, false),
+    ('int2_mul_monetary(smallint,monetary)', true, false),
+    ('monetary_div_int2(monetary,smallint)', true, false),
+    ('monetary_mul_text(monetary,text)', true, false),
+    ('text_mul_monetary(text,monetary)', true, false),
+    ('monetary_to_json(monetary)', true, false),
+    ('monetary_to_jsonb(monetary)', true, false),
     ('mul(monetary,numeric,rounding_mode)', true, false),
     ('div(monetary,numeric,rounding_mode)', true, false),
     ('rescale(monetary,integer,rounding_mode)', true, false),
@@ -209,7 +216,11 @@ SELECT is(
         'monetary * bigint -> monetary',
         'monetary * integer -> monetary',
         'monetary * numeric -> monetary',
+        'monetary * smallint -> monetary',
+        'monetary * text -> monetary',
         'numeric * monetary -> monetary',
+        'smallint * monetary -> monetary',
+        'text * monetary -> monetary',
         'monetary + monetary -> monetary',
         ' - monetary -> monetary',
         'monetary - monetary -> monetary',
@@ -217,6 +228,7 @@ SELECT is(
         'monetary / integer -> monetary',
         'monetary / monetary -> numeric',
         'monetary / numeric -> monetary',
+        'monetary / smallint -> monetary',
         'currency < currency -> boolean',
         'monetary < monetary -> boolean',
         'currency <= currency -> boolean',

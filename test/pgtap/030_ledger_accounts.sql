@@ -58,7 +58,7 @@ SELECT results_eq(
 SELECT is(balance(:wallet), '0 ETH/18'::monetary, 'balance() of a new ETH/18 account is 0 ETH/18');
 SELECT is(balance(:wallet, now()), '0 ETH/18'::monetary,
           'balance(account, at) of an account without postings is zero in its currency');
-SELECT is(available_balance('tap_metering'), '0 USD/4'::monetary,
+SELECT is(available_balance_by_name('default', 'tap_metering'), '0 USD/4'::monetary,
           'available_balance() by name of a new USD/4 account is 0 USD/4');
 
 -- names are unique within a ledger, not across ledgers
@@ -300,16 +300,16 @@ SELECT is((SELECT status FROM payments.accounts WHERE id = :alice), 'frozen',
           'the account is frozen');
 SELECT lives_ok(format($$SELECT payments.set_account_status(%s, 'frozen')$$, :alice),
                 'freezing a frozen account again is allowed');
-SELECT lives_ok($$SELECT payments.set_account_status('tap_alice', 'open')$$,
+SELECT lives_ok($$SELECT payments.set_account_status_by_name('default', 'tap_alice', 'open')$$,
                 'set_account_status(name, open) reopens it');
 SELECT is((SELECT status FROM payments.accounts WHERE id = :alice), 'open',
           'the account is open again');
-SELECT lives_ok($$SELECT payments.set_account_status('tap_assets', 'frozen', 'tap_books')$$,
+SELECT lives_ok($$SELECT payments.set_account_status_by_name('tap_books', 'tap_assets', 'frozen')$$,
                 'set_account_status(name, status, ledger) finds the account in its ledger');
 SELECT is((SELECT status FROM payments.accounts WHERE id = :assets), 'frozen',
           'the account of the other ledger is frozen');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.set_account_status('tap_assets', 'open')$$, '23503',
+    $$SELECT payments.set_account_status_by_name('default', 'tap_assets', 'open')$$, '23503',
     'account "tap_assets" does not exist in ledger "default"',
     'set_account_status() by name looks in ledger default only');
 SELECT * FROM pg_temp.refuses(
@@ -343,7 +343,7 @@ SELECT post_transfer(:alice, :bank, '70.00 USD') AS t2 \gset
 SELECT is(balance(:alice), '0 USD'::monetary, 'tap_alice is back at zero');
 SELECT lives_ok(format($$SELECT payments.set_account_status(%s, 'closed')$$, :alice),
                 'an account at zero balance (with non-zero volumes) can be closed');
-SELECT lives_ok($$SELECT payments.set_account_status('tap_bank', 'closed')$$,
+SELECT lives_ok($$SELECT payments.set_account_status_by_name('default', 'tap_bank', 'closed')$$,
                 'set_account_status(name, closed) closes a debit-normal account at zero');
 SELECT is((SELECT array_agg(status ORDER BY id) FROM payments.accounts WHERE id IN (:alice, :bank)),
           ARRAY['closed', 'closed'], 'both accounts are closed');
@@ -354,7 +354,7 @@ SELECT * FROM pg_temp.refuses(
     format('account %s is closed', :alice),
     'reopening a closed account is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.set_account_status('tap_alice', 'frozen')$$, '55000',
+    $$SELECT payments.set_account_status_by_name('default', 'tap_alice', 'frozen')$$, '55000',
     format('account %s is closed', :alice),
     'freezing a closed account (by name) is refused');
 SELECT * FROM pg_temp.refuses(
@@ -367,7 +367,7 @@ SELECT is(pg_temp.error_of(format($$SELECT payments.set_account_status(%s, 'open
 SELECT lives_ok(
     format($$UPDATE payments.accounts SET metadata = '{"closed_by": "tap"}' WHERE id = %s$$, :alice),
     'a closed account''s metadata may still change');
-SELECT lives_ok($$SELECT payments.set_account_status('tap_frozen_start', 'closed')$$,
+SELECT lives_ok($$SELECT payments.set_account_status_by_name('default', 'tap_frozen_start', 'closed')$$,
                 'a frozen account at zero can be closed');
 
 -- allow_negative true to false only while the available balance is not negative
@@ -409,11 +409,11 @@ UPDATE payments.accounts SET credits_pending = '2.00 USD' WHERE id = :till;
 SET LOCAL session_replication_role = origin;
 
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.set_account_status('tap_pending_out', 'closed')$$, '55000',
+    $$SELECT payments.set_account_status_by_name('default', 'tap_pending_out', 'closed')$$, '55000',
     format('cannot close account %s: it has pending transfers', account_id('tap_pending_out')),
     'closing an account at zero with a pending debit is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.set_account_status('tap_pending_in', 'closed')$$, '55000',
+    $$SELECT payments.set_account_status_by_name('default', 'tap_pending_in', 'closed')$$, '55000',
     format('cannot close account %s: it has pending transfers', account_id('tap_pending_in')),
     'closing an account at zero with a pending credit is refused');
 SELECT is(available_balance(:bob), '-3.00 USD'::monetary,
@@ -440,7 +440,7 @@ SELECT throws_ok(
     $$SELECT payments.balance(x.id) FROM (SELECT payments.create_account('tap-snap-1', 'USD') AS id OFFSET 0) x$$,
     '23503', NULL, 'balance(id) does not see an account its query''s snapshot does not hold: an error, not NULL');
 SELECT throws_ok(
-    $$SELECT payments.balance('tap-snap-2') FROM (SELECT payments.create_account('tap-snap-2', 'USD') OFFSET 0) x$$,
+    $$SELECT payments.balance_by_name('default', 'tap-snap-2') FROM (SELECT payments.create_account('tap-snap-2', 'USD') OFFSET 0) x$$,
     '23503', 'account "tap-snap-2" does not exist in ledger "default"',
     'nor does balance(name)');
 SELECT throws_ok(

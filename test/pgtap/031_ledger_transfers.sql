@@ -52,7 +52,7 @@ SELECT pg_sleep(0.002) AS slept \gset
 
 -- a payment by name, with a key and metadata --------------------------------
 
-SELECT post_transfer('tap_alice', 'tap_bob', '30.00 USD', 'tap-pay-1', '{"memo": "lunch"}') AS t2 \gset
+SELECT post_transfer_by_name('default', 'tap_alice', 'tap_bob', '30.00 USD', 'tap-pay-1', '{"memo": "lunch"}') AS t2 \gset
 SELECT results_eq(
     format($$SELECT ledger, idempotency_key, from_account, to_account, amount::text, status, metadata
                FROM payments.transfers WHERE id = %s$$, :t2),
@@ -70,7 +70,7 @@ SELECT pg_sleep(0.002) AS slept \gset
 SELECT post_transfer(:alice, :fees, '0.50 USD') AS t3 \gset
 SELECT pg_sleep(0.002) AS slept \gset
 -- money back into the debit-normal account: its balance goes down
-SELECT post_transfer('tap_bob', 'tap_cash', '10.00 USD', ledger => 'default') AS t4 \gset
+SELECT post_transfer_by_name('default', 'tap_bob', 'tap_cash', '10.00 USD') AS t4 \gset
 SELECT results_eq(
     format($$SELECT account_id, side, amount::text, balance_after::text
                FROM payments.postings WHERE transfer_id = %s ORDER BY id$$, :t4),
@@ -82,7 +82,7 @@ SELECT clock_timestamp() AS after_all \gset
 
 -- another ledger, by name -------------------------------------------------
 
-SELECT post_transfer('tap_cash', 'tap_alice', '5.00 USD', ledger => 'tap_tenant') AS t5 \gset
+SELECT post_transfer_by_name('tap_tenant', 'tap_cash', 'tap_alice', '5.00 USD') AS t5 \gset
 SELECT results_eq(
     format($$SELECT ledger, from_account, to_account FROM payments.transfers WHERE id = %s$$, :t5),
     format($$VALUES ('tap_tenant', %s::bigint, %s::bigint)$$, :t_cash, :t_alice),
@@ -97,9 +97,9 @@ SELECT is((SELECT ledger FROM payments.transfers WHERE id = :t6), 'tap_tenant',
 
 SELECT post_transfer(:meter_in, :meter, '0.0001 USD/4') AS t7 \gset
 SELECT post_transfer(:eth_in, :eth, '0.000000000000000001 ETH/18') AS t8 \gset
-SELECT post_transfer('tap_eth_in', 'tap_eth', '1.5 eth/18') AS t9 \gset
+SELECT post_transfer_by_name('default', 'tap_eth_in', 'tap_eth', '1.5 eth/18') AS t9 \gset
 SELECT is(balance(:meter), '0.0001 USD/4'::monetary, 'a USD/4 account holds a hundredth of a cent');
-SELECT is(balance('tap_eth')::text, '1.500000000000000001 ETH/18', 'an ETH/18 account holds one wei more than 1.5 ETH');
+SELECT is(balance_by_name('default', 'tap_eth')::text, '1.500000000000000001 ETH/18', 'an ETH/18 account holds one wei more than 1.5 ETH');
 SELECT is(balance(:eth_in)::text, '1.500000000000000001 ETH/18',
           'a debit-normal account''s balance grows with its debits');
 
@@ -120,19 +120,19 @@ SELECT results_eq(
 
 SELECT is(balance(:cash), '90.00 USD'::monetary, 'balance() of a debit-normal account: debits - credits');
 SELECT is(balance(:alice), '69.50 USD'::monetary, 'balance() of a credit-normal account: credits - debits');
-SELECT is(balance('tap_bob'), '20.00 USD'::monetary, 'balance(name)');
-SELECT is(balance('tap_alice', NULL, 'tap_tenant'), '4.00 USD'::monetary, 'balance(name, NULL, ledger)');
+SELECT is(balance_by_name('default', 'tap_bob'), '20.00 USD'::monetary, 'balance(name)');
+SELECT is(balance_by_name('tap_tenant', 'tap_alice', NULL), '4.00 USD'::monetary, 'balance(name, NULL, ledger)');
 SELECT is(available_balance(:alice), '69.50 USD'::monetary, 'available_balance(id) without pending amounts is the balance');
-SELECT is(available_balance('tap_fees'), '0.50 USD'::monetary, 'available_balance(name)');
-SELECT is(available_balance('tap_cash', 'tap_tenant'), '4.00 USD'::monetary, 'available_balance(name, ledger)');
+SELECT is(available_balance_by_name('default', 'tap_fees'), '0.50 USD'::monetary, 'available_balance(name)');
+SELECT is(available_balance_by_name('tap_tenant', 'tap_cash'), '4.00 USD'::monetary, 'available_balance(name, ledger)');
 SELECT throws_ok('SELECT payments.balance(-1)', '23503', 'account -1 does not exist',
                  'balance() of an unknown account');
 SELECT throws_ok('SELECT payments.available_balance(-1)', '23503', 'account -1 does not exist',
                  'available_balance() of an unknown account');
-SELECT throws_ok($$SELECT payments.balance('tap_nobody')$$, '23503',
+SELECT throws_ok($$SELECT payments.balance_by_name('default', 'tap_nobody')$$, '23503',
                  'account "tap_nobody" does not exist in ledger "default"',
                  'balance() of an unknown name');
-SELECT throws_ok($$SELECT payments.balance('tap_bob', NULL, 'tap_tenant')$$, '23503',
+SELECT throws_ok($$SELECT payments.balance_by_name('tap_tenant', 'tap_bob', NULL)$$, '23503',
                  'account "tap_bob" does not exist in ledger "tap_tenant"',
                  'balance() by name looks in the given ledger only');
 
@@ -154,8 +154,8 @@ SELECT is(balance(:alice, :'leg3'::timestamptz - interval '1 microsecond'), '70.
           'balance as of a time between the second and third legs');
 SELECT is(balance(:alice, :'after_all'), '69.50 USD'::monetary, 'balance as of a time after all legs');
 SELECT is(balance(:alice, 'infinity'), balance(:alice), 'balance as of infinity is the balance now');
-SELECT is(balance('tap_cash', :'leg2'), '100.00 USD'::monetary, 'balance(name, at) of a debit-normal account');
-SELECT is(balance('tap_cash', :'after_all'), '90.00 USD'::monetary,
+SELECT is(balance_by_name('default', 'tap_cash', :'leg2'), '100.00 USD'::monetary, 'balance(name, at) of a debit-normal account');
+SELECT is(balance_by_name('default', 'tap_cash', :'after_all'), '90.00 USD'::monetary,
           'balance(name, at) after a credit to the debit-normal account');
 SELECT is(balance(:meter, '-infinity'), '0.0000 USD/4'::monetary,
           'balance as of a time before any leg is zero in the account''s currency');

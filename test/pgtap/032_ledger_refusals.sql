@@ -36,7 +36,7 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '-1 USD', 'tap-r-negative')$$, :alice, :bob),
     '23514', 'transfer amount must be positive: -1.00 USD', 'a negative amount is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '-0.01 USD', 'tap-r-negative-name')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_bob', '-0.01 USD', 'tap-r-negative-name')$$,
     '23514', 'transfer amount must be positive: -0.01 USD', 'a negative amount is refused by name too');
 
 -- accounts -----------------------------------------------------------------
@@ -45,7 +45,7 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-self')$$, :alice, :alice),
     '23514', format('transfer from account %s to itself', :alice), 'a transfer to the same account is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_alice', '1 USD')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_alice', '1 USD')$$,
     '23514', format('transfer from account %s to itself', :alice), 'a transfer to the same account by name is refused');
 SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, -1, '1 USD', 'tap-r-unknown-to')$$, :alice),
@@ -54,13 +54,13 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(-1, %s, '1 USD', 'tap-r-unknown-from')$$, :alice),
     '23503', 'account -1 does not exist', 'an unknown from_account is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_nobody', '1 USD', 'tap-r-unknown-to-name')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_nobody', '1 USD', 'tap-r-unknown-to-name')$$,
     '23503', 'account "tap_nobody" does not exist in ledger "default"', 'an unknown to_account name is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_nobody', 'tap_alice', '1 USD', 'tap-r-unknown-from-name')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_nobody', 'tap_alice', '1 USD', 'tap-r-unknown-from-name')$$,
     '23503', 'account "tap_nobody" does not exist in ledger "default"', 'an unknown from_account name is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '1 USD', ledger => 'tap_tenant')$$,
+    $$SELECT payments.post_transfer_by_name('tap_tenant', 'tap_alice', 'tap_bob', '1 USD')$$,
     '23503', 'account "tap_alice" does not exist in ledger "tap_tenant"',
     'names are looked up in the given ledger only');
 
@@ -118,7 +118,7 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-frozen-to')$$, :alice, :frozen),
     '55L01', format('account %s is frozen', :frozen), 'a frozen to_account is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_frozen', '1 USD')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_frozen', '1 USD')$$,
     '55L01', format('account %s is frozen', :frozen), 'a frozen account is refused by name too');
 SELECT pg_temp.next_transfer_id() AS next \gset
 SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1 USD')$$, :frozen, :bob)),
@@ -139,7 +139,7 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, '1 USD', 'tap-r-closed-from')$$, :closed, :equity),
     '55L02', format('account %s is closed', :closed), 'a closed from_account is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_closed', 'tap_equity', '1 USD')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_closed', 'tap_equity', '1 USD')$$,
     '55L02', format('account %s is closed', :closed), 'a closed account is refused by name too');
 
 -- balance limits -------------------------------------------------------------
@@ -155,7 +155,7 @@ SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '100.0
           'The account may not go negative (allow_negative is false).'],
     'the refusal names the available balance and the amount needed');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_bob', 'tap_alice', '0.01 USD', 'tap-r-funds-empty')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_bob', 'tap_alice', '0.01 USD', 'tap-r-funds-empty')$$,
     '23L01', format('insufficient funds in account %s for transfer %s', :bob, pg_temp.next_transfer_id()),
     'an empty account cannot send anything');
 SELECT * FROM pg_temp.refuses(
@@ -217,16 +217,16 @@ SELECT * FROM pg_temp.refuses(
     format($$SELECT payments.post_transfer(%s, %s, NULL, 'tap-r-null')$$, :alice, :bob),
     '22004', 'amount must not be null', 'a null amount is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer(NULL::text, 'tap_bob', '1 USD', 'tap-r-null')$$,
+    $$SELECT payments.post_transfer_by_name('default', NULL, 'tap_bob', '1 USD', 'tap-r-null')$$,
     '22004', 'from_account must not be null', 'a null from_account name is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', NULL::text, '1 USD', 'tap-r-null')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', NULL::text, '1 USD', 'tap-r-null')$$,
     '22004', 'to_account must not be null', 'a null to_account name is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', NULL, 'tap-r-null')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_bob', NULL, 'tap-r-null')$$,
     '22004', 'amount must not be null', 'a null amount is refused by name');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_bob', '1 USD', 'tap-r-null', NULL, NULL)$$,
+    $$SELECT payments.post_transfer_by_name(NULL, 'tap_alice', 'tap_bob', '1 USD', 'tap-r-null', NULL)$$,
     '22004', 'ledger must not be null', 'a null ledger is refused');
 
 -- the keys of refused transfers are not consumed -------------------------------
@@ -236,7 +236,7 @@ SELECT is_empty($$SELECT * FROM payments.transfers WHERE idempotency_key LIKE 't
 SELECT post_transfer(:cash, :alice, '50.00 USD', 'tap-r-funds') AS k1 \gset
 SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-zero') AS k2 \gset
 SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-self') AS k3 \gset
-SELECT post_transfer('tap_alice', 'tap_bob', '1.00 USD', 'tap-r-frozen-to') AS k4 \gset
+SELECT post_transfer_by_name('default', 'tap_alice', 'tap_bob', '1.00 USD', 'tap-r-frozen-to') AS k4 \gset
 SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-closed-to') AS k5 \gset
 SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-null') AS k6 \gset
 SELECT post_transfer(:alice, :bob, '1.00 USD', 'tap-r-ledger-from') AS k7 \gset

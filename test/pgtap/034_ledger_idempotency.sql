@@ -41,10 +41,10 @@ SELECT * FROM pg_temp.replays(
            :cash, :alice), :k1,
     'the same request with the same key returns the original id');
 SELECT * FROM pg_temp.replays(
-    $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}')$$,
     :k1, 'the same request by name returns the original id');
 SELECT * FROM pg_temp.replays(
-    $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '100 USD', 'tap-k-1', '{"memo":"top-up","order":1}', 'default')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '100 USD', 'tap-k-1', '{"memo":"top-up","order":1}')$$,
     :k1, 'the same amount and metadata written differently are the same request');
 SELECT is((SELECT count(*) FROM payments.transfers WHERE idempotency_key = 'tap-k-1'), 1::bigint,
           'one transfer has the key');
@@ -82,7 +82,7 @@ SELECT * FROM pg_temp.refuses(
     '23I01', 'idempotency key "tap-k-1" was already used for a different transfer',
     'a used key with the same amount at another scale is refused');
 SELECT * FROM pg_temp.refuses(
-    $$SELECT payments.post_transfer('tap_alice', 'tap_cash', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}')$$,
+    $$SELECT payments.post_transfer_by_name('default', 'tap_alice', 'tap_cash', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}')$$,
     '23I01', 'idempotency key "tap-k-1" was already used for a different transfer',
     'a used key with the accounts swapped (by name) is refused');
 SELECT is(pg_temp.error_of(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD', 'tap-k-1')$$, :cash, :alice)),
@@ -124,7 +124,7 @@ SELECT isnt(:n1::bigint, :n2::bigint, 'two calls without a key post two transfer
 
 -- keys are per ledger ----------------------------------------------------------
 
-SELECT post_transfer('tap_cash', 'tap_alice', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}', 'tap_tenant') AS t1 \gset
+SELECT post_transfer_by_name('tap_tenant', 'tap_cash', 'tap_alice', '100.00 USD', 'tap-k-1', '{"order": 1, "memo": "top-up"}') AS t1 \gset
 SELECT isnt(:t1::bigint, :k1::bigint, 'the same key and request in another ledger is a new transfer');
 SELECT is(balance(:t_alice), '100.00 USD'::monetary, 'posted in that ledger');
 SELECT * FROM pg_temp.replays(
@@ -139,8 +139,8 @@ SELECT results_eq(
     $$SELECT ledger, count(*) FROM payments.transfers WHERE idempotency_key = 'tap-k-1' GROUP BY ledger ORDER BY ledger$$,
     $$VALUES ('default', 1::bigint), ('tap_tenant', 1::bigint)$$,
     'one transfer per ledger holds the key');
-SELECT post_transfer('tap_alice', 'tap_cash', '5.00 USD', 'tap-k-t2', NULL, 'tap_tenant') AS t2 \gset
-SELECT post_transfer('tap_alice', 'tap_cash', '5.00 USD', 'tap-k-t2') AS d2 \gset
+SELECT post_transfer_by_name('tap_tenant', 'tap_alice', 'tap_cash', '5.00 USD', 'tap-k-t2', NULL) AS t2 \gset
+SELECT post_transfer_by_name('default', 'tap_alice', 'tap_cash', '5.00 USD', 'tap-k-t2') AS d2 \gset
 SELECT results_eq(
     format($$SELECT id <> %s, ledger FROM payments.transfers WHERE id = %s$$, :t2, :d2),
     $$VALUES (true, 'default')$$,

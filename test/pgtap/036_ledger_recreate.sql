@@ -13,7 +13,7 @@ SELECT plan(17);
 SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT post_transfer(:cash, :alice, '10.00 USD', 'tap-re-1') AS t1 \gset
-SELECT post_transfer('tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
+SELECT post_transfer_by_name('default', 'tap_cash', 'tap_alice', '1.00 USD', 'tap-re-2') AS t2 \gset
 INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (:alice, :cash, '0.50 USD');
 SELECT post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
                             ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
@@ -22,7 +22,7 @@ SELECT is(post_transfers(ARRAY[ROW(:cash, :alice, '1.00 USD', 'tap-re-3', NULL),
                                ROW(:alice, :cash, '1.00 USD', NULL, NULL)]::payments.transfer_request[],
                          'tap-re-entry', '{"n": 1}'), :'e1'::bigint[],
           'the session has replayed an entry');
-SELECT is(balance('tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
+SELECT is(balance_by_name('default', 'tap_alice'), '10.50 USD'::monetary, 'the session has posted through every path');
 SELECT payments.set_rate('EUR', 'USD', 1.1, '2024-01-01');
 SELECT is(payments.convert('1.00 EUR', 'USD', '2024-06-01'), '1.10 USD'::monetary,
           'the session has converted, so its rate look-ups are prepared');
@@ -43,9 +43,9 @@ SELECT create_account('tap_cash', 'USD', 'debit', true) AS cash \gset
 SELECT create_account('tap_alice', 'USD') AS alice \gset
 SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '20.00 USD', 'tap-re-1')$$, :cash, :alice),
                 'post_transfer() by id with a key works in the same session');
-SELECT lives_ok($$SELECT payments.post_transfer('tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2')$$,
+SELECT lives_ok($$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2')$$,
                 'post_transfer() by name works in the same session');
-SELECT is(post_transfer('tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2'),
+SELECT is(post_transfer_by_name('default', 'tap_cash', 'tap_alice', '2.00 USD', 'tap-re-2'),
           (SELECT id FROM payments.transfers WHERE idempotency_key = 'tap-re-2'),
           'a replayed key returns the new table''s transfer');
 SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '3.00 USD', 'tap-re-2')$$, :cash, :alice),
@@ -68,7 +68,7 @@ SELECT throws_ok(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD')$$,
                  '23L01', format('insufficient funds in account %s for transfer %s', :alice,
                                  pg_temp.next_transfer_id()),
                  'the balance limit still holds');
-SELECT is(balance('tap_alice'), '21.50 USD'::monetary, 'the balance counts only the new transfers');
+SELECT is(balance_by_name('default', 'tap_alice'), '21.50 USD'::monetary, 'the balance counts only the new transfers');
 SELECT is_empty('SELECT * FROM payments.verify_ledger()', 'verify_ledger() finds nothing wrong');
 
 -- an account created, used (so cached) and rolled back is gone

@@ -470,7 +470,7 @@ INSERT INTO outcomes (sqlstate, sql, description) VALUES
      'currency mismatch: post_transfers()'),
     ('23503', format($$SELECT payments.post_transfer(%s, -1, '1.00 USD')$$, :cash),
      'unknown account: post_transfer()'),
-    ('23503', $$SELECT payments.post_transfer('tap_nobody', 'tap_alice', '1.00 USD')$$,
+    ('23503', $$SELECT payments.post_transfer_by_name('default', 'tap_nobody', 'tap_alice', '1.00 USD')$$,
      'unknown account: post_transfer() by name'),
     ('23503', pg_temp.entry_sql(format($$pg_temp.t(-1, %s, '1.00 USD')$$, :alice)),
      'unknown account: post_transfers()'),

@@ -36,16 +36,16 @@ CREATE TEMP TABLE api (signature text, volatility text, writes boolean);
 INSERT INTO api VALUES
     ('create_account(text, currency, text, boolean, jsonb, text)', 'volatile', true),
     ('post_transfer(bigint, bigint, monetary, text, jsonb)', 'volatile', true),
-    ('post_transfer(text, text, monetary, text, jsonb, text)', 'volatile', true),
+    ('post_transfer_by_name(text, text, text, monetary, text, jsonb)', 'volatile', true),
     ('post_transfers(payments.transfer_request[], text, jsonb)', 'volatile', true),
     ('set_account_status(bigint, text)', 'volatile', true),
-    ('set_account_status(text, text, text)', 'volatile', true),
+    ('set_account_status_by_name(text, text, text)', 'volatile', true),
     ('account_id(text, text)', 'stable', false),
     ('account_checked(bigint)', 'stable', false),
     ('balance(bigint, timestamp with time zone)', 'stable', false),
-    ('balance(text, timestamp with time zone, text)', 'stable', false),
+    ('balance_by_name(text, text, timestamp with time zone)', 'stable', false),
     ('available_balance(bigint)', 'stable', false),
-    ('available_balance(text, text)', 'stable', false),
+    ('available_balance_by_name(text, text)', 'stable', false),
     ('verify_ledger()', 'stable', false),
     ('statement(bigint, timestamp with time zone, timestamp with time zone)', 'stable', false);
 CREATE TEMP TABLE trigger_functions (name text);
@@ -290,18 +290,18 @@ SELECT has_function('payments', 'create_account', ARRAY['text', 'currency', 'tex
                     'create_account(name, currency, normal_balance, allow_negative, metadata, ledger) exists');
 SELECT has_function('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'monetary', 'text', 'jsonb'],
                     'post_transfer(from_account, to_account, amount, idempotency_key, metadata) exists');
-SELECT has_function('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'],
-                    'post_transfer() by name, with a trailing ledger, exists');
+SELECT has_function('payments', 'post_transfer_by_name', ARRAY['text', 'text', 'text', 'monetary', 'text', 'jsonb'],
+                    'post_transfer_by_name(ledger, from_account, to_account, amount, idempotency_key, metadata) exists');
 SELECT has_function('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
                     'post_transfers(transfers, idempotency_key, metadata) exists');
 SELECT function_returns('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
                         'bigint[]', 'post_transfers() returns the ids as bigint[]');
 SELECT has_function('payments', 'balance', ARRAY['bigint', 'timestamp with time zone'], 'balance(account, at) exists');
-SELECT has_function('payments', 'balance', ARRAY['text', 'timestamp with time zone', 'text'], 'balance() by name exists');
+SELECT has_function('payments', 'balance_by_name', ARRAY['text', 'text', 'timestamp with time zone'], 'balance_by_name(ledger, account, at) exists');
 SELECT has_function('payments', 'available_balance', ARRAY['bigint'], 'available_balance(account) exists');
-SELECT has_function('payments', 'available_balance', ARRAY['text', 'text'], 'available_balance() by name exists');
+SELECT has_function('payments', 'available_balance_by_name', ARRAY['text', 'text'], 'available_balance_by_name(ledger, account) exists');
 SELECT has_function('payments', 'set_account_status', ARRAY['bigint', 'text'], 'set_account_status(account, status) exists');
-SELECT has_function('payments', 'set_account_status', ARRAY['text', 'text', 'text'], 'set_account_status() by name exists');
+SELECT has_function('payments', 'set_account_status_by_name', ARRAY['text', 'text', 'text'], 'set_account_status_by_name(ledger, account, status) exists');
 SELECT has_function('payments', 'verify_ledger', ARRAY[]::name[], 'verify_ledger() exists');
 SELECT is(pg_get_function_arguments('payments.create_account(text, currency, text, boolean, jsonb, text)'::regprocedure),
           'name text, currency currency, normal_balance text DEFAULT ''credit''::text, allow_negative boolean DEFAULT false, metadata jsonb DEFAULT NULL::jsonb, ledger text DEFAULT ''default''::text',
@@ -318,18 +318,18 @@ SELECT is(pg_get_function_arguments('payments.post_transfers(payments.transfer_r
 
 SELECT is_definer('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'monetary', 'text', 'jsonb'],
                   'post_transfer() by id is SECURITY DEFINER');
-SELECT is_definer('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'],
+SELECT is_definer('payments', 'post_transfer_by_name', ARRAY['text', 'text', 'text', 'monetary', 'text', 'jsonb'],
                   'post_transfer() by name is SECURITY DEFINER');
 SELECT is_definer('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'],
                   'post_transfers() is SECURITY DEFINER');
 SELECT is_definer('payments', 'create_account', ARRAY['text', 'currency', 'text', 'boolean', 'jsonb', 'text'],
                   'create_account() is SECURITY DEFINER');
 SELECT is_definer('payments', 'set_account_status', ARRAY['bigint', 'text'], 'set_account_status() by id is SECURITY DEFINER');
-SELECT is_definer('payments', 'set_account_status', ARRAY['text', 'text', 'text'], 'set_account_status() by name is SECURITY DEFINER');
+SELECT is_definer('payments', 'set_account_status_by_name', ARRAY['text', 'text', 'text'], 'set_account_status() by name is SECURITY DEFINER');
 SELECT is_definer('payments', 'balance', ARRAY['bigint', 'timestamp with time zone'], 'balance() by id is SECURITY DEFINER');
-SELECT is_definer('payments', 'balance', ARRAY['text', 'timestamp with time zone', 'text'], 'balance() by name is SECURITY DEFINER');
+SELECT is_definer('payments', 'balance_by_name', ARRAY['text', 'text', 'timestamp with time zone'], 'balance() by name is SECURITY DEFINER');
 SELECT is_definer('payments', 'available_balance', ARRAY['bigint'], 'available_balance() by id is SECURITY DEFINER');
-SELECT is_definer('payments', 'available_balance', ARRAY['text', 'text'], 'available_balance() by name is SECURITY DEFINER');
+SELECT is_definer('payments', 'available_balance_by_name', ARRAY['text', 'text'], 'available_balance() by name is SECURITY DEFINER');
 -- The triggers that assign ids and write postings and volumes run as the
 -- owner; the guards and the one that opens a statement's entry need no
 -- rights, and their SET clause would cost every row: they resolve no names.
@@ -340,18 +340,18 @@ SELECT isnt_definer('payments', name, ARRAY[]::name[], format('trigger function 
 
 SELECT volatility_is('payments', 'post_transfer', ARRAY['bigint', 'bigint', 'monetary', 'text', 'jsonb'], 'volatile',
                      'post_transfer() by id is VOLATILE');
-SELECT volatility_is('payments', 'post_transfer', ARRAY['text', 'text', 'monetary', 'text', 'jsonb', 'text'], 'volatile',
+SELECT volatility_is('payments', 'post_transfer_by_name', ARRAY['text', 'text', 'text', 'monetary', 'text', 'jsonb'], 'volatile',
                      'post_transfer() by name is VOLATILE');
 SELECT volatility_is('payments', 'post_transfers', ARRAY['transfer_request[]', 'text', 'jsonb'], 'volatile',
                      'post_transfers() is VOLATILE');
 SELECT volatility_is('payments', 'create_account', ARRAY['text', 'currency', 'text', 'boolean', 'jsonb', 'text'], 'volatile',
                      'create_account() is VOLATILE');
 SELECT volatility_is('payments', 'set_account_status', ARRAY['bigint', 'text'], 'volatile', 'set_account_status() by id is VOLATILE');
-SELECT volatility_is('payments', 'set_account_status', ARRAY['text', 'text', 'text'], 'volatile', 'set_account_status() by name is VOLATILE');
+SELECT volatility_is('payments', 'set_account_status_by_name', ARRAY['text', 'text', 'text'], 'volatile', 'set_account_status() by name is VOLATILE');
 SELECT volatility_is('payments', 'balance', ARRAY['bigint', 'timestamp with time zone'], 'stable', 'balance() by id is STABLE');
-SELECT volatility_is('payments', 'balance', ARRAY['text', 'timestamp with time zone', 'text'], 'stable', 'balance() by name is STABLE');
+SELECT volatility_is('payments', 'balance_by_name', ARRAY['text', 'text', 'timestamp with time zone'], 'stable', 'balance() by name is STABLE');
 SELECT volatility_is('payments', 'available_balance', ARRAY['bigint'], 'stable', 'available_balance() by id is STABLE');
-SELECT volatility_is('payments', 'available_balance', ARRAY['text', 'text'], 'stable', 'available_balance() by name is STABLE');
+SELECT volatility_is('payments', 'available_balance_by_name', ARRAY['text', 'text'], 'stable', 'available_balance() by name is STABLE');
 SELECT volatility_is('payments', 'verify_ledger', ARRAY[]::name[], 'stable', 'verify_ledger() is STABLE');
 SELECT volatility_is('payments', 'statement', ARRAY['bigint', 'timestamp with time zone', 'timestamp with time zone'], 'stable',
                      'statement() is STABLE');
@@ -464,14 +464,14 @@ GRANT USAGE ON SCHEMA payments TO tap_ledger_app;
 GRANT EXECUTE ON FUNCTION
     payments.create_account(text, currency, text, boolean, jsonb, text),
     payments.post_transfer(bigint, bigint, monetary, text, jsonb),
-    payments.post_transfer(text, text, monetary, text, jsonb, text),
+    payments.post_transfer_by_name(text, text, text, monetary, text, jsonb),
     payments.post_transfers(payments.transfer_request[], text, jsonb),
     payments.balance(bigint, timestamptz),
-    payments.balance(text, timestamptz, text),
+    payments.balance_by_name(text, text, timestamptz),
     payments.available_balance(bigint),
-    payments.available_balance(text, text),
+    payments.available_balance_by_name(text, text),
     payments.set_account_status(bigint, text),
-    payments.set_account_status(text, text, text),
+    payments.set_account_status_by_name(text, text, text),
     payments.account_id(text, text)
     TO tap_ledger_app;
 
@@ -479,7 +479,7 @@ SELECT pg_temp.as_role('tap_ledger_app', $$SELECT payments.create_account('tap_c
 SELECT is((:'app_cash'::text[])[1], '00000', 'the application role creates an account through create_account()');
 SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.create_account('tap_alice', 'USD')$$))[1], '00000',
           'and another');
-SELECT pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '25.00 USD', 'tap-app-1')$$) AS app_t1 \gset
+SELECT pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '25.00 USD', 'tap-app-1')$$) AS app_t1 \gset
 SELECT is(:'app_t1'::text[], ARRAY['00000', (SELECT id::text FROM payments.transfers WHERE idempotency_key = 'tap-app-1')],
           'the application role posts a transfer by name, and gets its id');
 SELECT is((pg_temp.as_role('tap_ledger_app',
@@ -495,13 +495,13 @@ SELECT is(:'app_e1'::text[],
           ARRAY['00000', (SELECT array_agg(id ORDER BY id)::text FROM payments.transfers
                            WHERE entry_id = (SELECT id FROM payments.entries WHERE idempotency_key = 'tap-app-entry'))],
           'the application role posts an entry with post_transfers(), and gets its ids');
-SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.balance('tap_alice')$$), ARRAY['00000', '20.00 USD'],
+SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.balance_by_name('default', 'tap_alice')$$), ARRAY['00000', '20.00 USD'],
           'the application role reads a balance');
 SELECT is(pg_temp.as_role('tap_ledger_app', format('SELECT payments.available_balance(%s)', account_id('tap_alice'))),
           ARRAY['00000', '20.00 USD'], 'the application role reads an available balance');
-SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.set_account_status('tap_alice', 'frozen')$$))[1], '00000',
+SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.set_account_status_by_name('default', 'tap_alice', 'frozen')$$))[1], '00000',
           'the application role freezes an account');
-SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '1.00 USD')$$),
+SELECT is(pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '1.00 USD')$$),
           ARRAY['55L01', format('account %s is frozen', account_id('tap_alice'))],
           'the rules hold for the application role');
 SELECT is(pg_temp.as_role('tap_ledger_app',
@@ -576,9 +576,9 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst', 'DELETE FROM payments.postings')
 SELECT is(pg_temp.as_role('tap_ledger_analyst', 'TRUNCATE payments.transfers'),
           ARRAY['42501', 'permission denied for table transfers'],
           'the analyst may not TRUNCATE payments.transfers');
-SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.post_transfer('tap_cash', 'tap_alice', '1.00 USD')$$),
-          ARRAY['42501', 'permission denied for function post_transfer'],
-          'the analyst may not call post_transfer()');
+SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '1.00 USD')$$),
+          ARRAY['42501', 'permission denied for function post_transfer_by_name'],
+          'the analyst may not call post_transfer_by_name()');
 SELECT is(pg_temp.as_role('tap_ledger_analyst',
               format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, account_id('tap_cash'), account_id('tap_alice'))),
           ARRAY['42501', 'permission denied for function post_transfer'],
@@ -591,9 +591,9 @@ SELECT is(pg_temp.as_role('tap_ledger_analyst',
 SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.create_account('tap_mine', 'USD')$$),
           ARRAY['42501', 'permission denied for function create_account'],
           'the analyst may not call create_account()');
-SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.set_account_status('tap_alice', 'open')$$),
-          ARRAY['42501', 'permission denied for function set_account_status'],
-          'the analyst may not call set_account_status()');
+SELECT is(pg_temp.as_role('tap_ledger_analyst', $$SELECT payments.set_account_status_by_name('default', 'tap_alice', 'open')$$),
+          ARRAY['42501', 'permission denied for function set_account_status_by_name'],
+          'the analyst may not call set_account_status_by_name()');
 
 -- What nests in the API with the owner's rights, such as a trigger a DBA
 -- adds to payments.transfers, runs with the API's fixed path, never the
@@ -610,7 +610,7 @@ SELECT create_account('tap_nest_from', 'USD', 'debit', true) AS nest_from \gset
 SELECT create_account('tap_nest_to', 'USD') AS nest_to \gset
 SET LOCAL search_path = public, payments, pg_catalog;
 SELECT post_transfer(:nest_from, :nest_to, '1.00 USD') AS nested_1 \gset
-SELECT post_transfer('tap_nest_from', 'tap_nest_to', '1.00 USD') AS nested_2 \gset
+SELECT post_transfer_by_name('default', 'tap_nest_from', 'tap_nest_to', '1.00 USD') AS nested_2 \gset
 SELECT post_transfers(ARRAY[ROW(:nest_from, :nest_to, '1.00 USD', NULL, NULL)]::payments.transfer_request[]) AS nested_3 \gset
 SELECT is((SELECT count(*) FROM public.tap_seen_path), 3::bigint, 'a DBA''s trigger on transfers ran for three API calls');
 SELECT is((SELECT array_agg(DISTINCT path) FROM public.tap_seen_path), ARRAY['pg_catalog, payments, pg_temp'],

@@ -41,6 +41,14 @@ SELECT allocate('0.05 USD', '{3,7}') AS by_ratio,
        allocate('-100.00 USD', '{50,30,20}') AS refund;
 
 --
+-- Application developers: JSON, and what drivers send
+--
+SELECT '12.34 USD'::monetary::jsonb;              -- {"amount": "12.34", "currency": "USD"}
+SELECT '{"amount": "0.125", "currency": "BHD"}'::jsonb::monetary;   -- 0.125 BHD
+SELECT to_jsonb(p) FROM (SELECT 7 AS id, '1.5 ETH/18'::monetary AS amount) p;
+SELECT '10.00 USD'::monetary * 3::smallint;       -- 30.00 USD
+
+--
 -- DBAs: operators, storage, indexes
 --
 SELECT '1.00 USD'::monetary + '2.00 USD' AS qualified;

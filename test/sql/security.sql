@@ -19,9 +19,9 @@ GRANT USAGE ON SCHEMA payments TO regress_hostile;
 GRANT EXECUTE ON FUNCTION
     payments.create_account(text, currency, text, boolean, jsonb, text),
     payments.post_transfer(bigint, bigint, monetary, text, jsonb),
-    payments.post_transfer(text, text, monetary, text, jsonb, text),
-    payments.balance(bigint, timestamptz), payments.balance(text, timestamptz, text),
-    payments.available_balance(bigint), payments.available_balance(text, text),
+    payments.post_transfer_by_name(text, text, text, monetary, text, jsonb),
+    payments.balance(bigint, timestamptz), payments.balance_by_name(text, text, timestamptz),
+    payments.available_balance(bigint), payments.available_balance_by_name(text, text),
     payments.post_transfers(payments.transfer_request[], text, jsonb),
     payments.account_id(text, text), payments.statement(bigint, timestamptz, timestamptz),
     payments.hold(bigint, bigint, monetary, timestamptz, text, jsonb),
@@ -121,7 +121,7 @@ SELECT payments.account_id('sec_bank') AS bank, payments.account_id('sec_alice')
        payments.account_id('sec_bob') AS bob \gset
 SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD', 'sec-1') > 0$$,
                       :bank, :alice)) AS by_id;
-SELECT try_sql($$SELECT payments.post_transfer('sec_alice', 'sec_bob', '30.00 USD', 'sec-2') > 0$$) AS by_name;
+SELECT try_sql($$SELECT payments.post_transfer_by_name('default', 'sec_alice', 'sec_bob', '30.00 USD', 'sec-2') > 0$$) AS by_name;
 -- a replayed key, and a different request under it
 SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '100.00 USD', 'sec-1')
                               OPERATOR(pg_catalog.=) (SELECT t.id FROM payments.transfers t
@@ -148,9 +148,9 @@ SELECT try_sql(format($$SELECT payments.post_transfer(%s, %s, '1000.00 USD')$$, 
 SELECT try_sql(format($$UPDATE payments.postings SET amount = '1.00 USD'
                         WHERE account_id OPERATOR(pg_catalog.=) %s$$, :alice)) AS update;
 -- reading
-SELECT try_sql($$SELECT payments.balance('sec_alice')::text$$) AS alice,
-       try_sql($$SELECT payments.balance('sec_bob')::text$$) AS bob,
-       try_sql($$SELECT payments.available_balance('sec_alice')::text$$) AS alice_available,
+SELECT try_sql($$SELECT payments.balance_by_name('default', 'sec_alice')::text$$) AS alice,
+       try_sql($$SELECT payments.balance_by_name('default', 'sec_bob')::text$$) AS bob,
+       try_sql($$SELECT payments.available_balance_by_name('default', 'sec_alice')::text$$) AS alice_available,
        try_sql(format($$SELECT payments.balance(%s, 'infinity')::text$$, :alice)) AS alice_at;
 SELECT try_sql(format($$SELECT string_agg(side OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) amount::text
                                         OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) balance_after::text,
@@ -164,8 +164,8 @@ SELECT try_sql($$SELECT string_agg(name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_
 SELECT try_sql($$SELECT string_agg(currency::text OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) debits::text, ', ')
                    FROM payments.trial_balance$$) AS trial_balance;
 -- status changes, through the account guard
-SELECT try_sql($$SELECT payments.set_account_status('sec_bob', 'frozen')$$) AS freeze,
-       try_sql($$SELECT payments.set_account_status('sec_bob', 'open')$$) AS reopen;
+SELECT try_sql($$SELECT payments.set_account_status_by_name('default', 'sec_bob', 'frozen')$$) AS freeze,
+       try_sql($$SELECT payments.set_account_status_by_name('default', 'sec_bob', 'open')$$) AS reopen;
 -- a hot account: made hot, a credit on a stripe, a debit on its row with
 -- every stripe locked, its balance now and as of a time, its statement, cooled down
 SELECT try_sql(format($$SELECT payments.set_hot(%s, true, 4)$$, :bob)) AS set_hot;
@@ -216,8 +216,8 @@ SELECT try_sql($$SELECT payments.rate('EUR', 'USD', '2024-06-01')::text$$) AS ra
 -- The hostile role itself, with the application's grants, gets the same.
 SET ROLE regress_hostile;
 SET search_path = hostile, pg_catalog, public, payments;
-SELECT try_sql($$SELECT payments.post_transfer('sec_alice', 'sec_bob', '1.00 USD', 'sec-3') > 0$$) AS by_name,
-       try_sql($$SELECT payments.balance('sec_bob')::text$$) AS bob,
+SELECT try_sql($$SELECT payments.post_transfer_by_name('default', 'sec_alice', 'sec_bob', '1.00 USD', 'sec-3') > 0$$) AS by_name,
+       try_sql($$SELECT payments.balance_by_name('default', 'sec_bob')::text$$) AS bob,
        try_sql($$SELECT payments.convert('10.00 EUR', 'USD', '2024-06-01')::text$$) AS convert,
        try_sql($$SELECT payments.capture(payments.hold(payments.account_id('sec_alice'),
                                                        payments.account_id('sec_bob'), '1.00 USD')) > 0$$) AS capture;

@@ -18,7 +18,7 @@ $node->safe_psql('postgres', q{
 	CREATE EXTENSION payments CASCADE;
 	SELECT payments.create_account('source', 'USD', 'debit', true);
 	SELECT payments.create_account('w' || i, 'USD') FROM generate_series(1, 20) i;
-	SELECT payments.post_transfer('source', 'w' || i, '1000.00 USD', 'fund-' || i)
+	SELECT payments.post_transfer_by_name('default', 'source', 'w' || i, '1000.00 USD', 'fund-' || i)
 	  FROM generate_series(1, 20) i;
 	-- what each client saw committed, written in the same transaction
 	CREATE TABLE committed (transfer_id bigint PRIMARY KEY, of_entry boolean NOT NULL DEFAULT false);
@@ -28,8 +28,7 @@ $node->safe_psql('postgres', q{
 	LANGUAGE plpgsql AS $$
 	BEGIN
 	    INSERT INTO committed
-	    SELECT payments.post_transfer('w' || a, 'w' || b,
-	                                  monetary(cents / 100.0, 'USD'));
+	    SELECT payments.post_transfer_by_name('default', 'w' || a, 'w' || b, monetary(cents / 100.0, 'USD'));
 	EXCEPTION WHEN SQLSTATE '23L01' THEN
 	    NULL;
 	END $$;
@@ -111,13 +110,13 @@ is($node->safe_psql('postgres', q{
 cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM committed WHERE of_entry'),
 	'>', 0, 'entries of two transfers were among them');
 is($node->safe_psql('postgres', q{
-	SELECT payments.post_transfer('source', 'w7', '1000.00 USD', 'fund-7')
+	SELECT payments.post_transfer_by_name('default', 'source', 'w7', '1000.00 USD', 'fund-7')
 	     = (SELECT id FROM payments.transfers WHERE idempotency_key = 'fund-7')}),
 	't', 'an idempotency key replayed after recovery returns its transfer');
 
 # The ledger goes on working.
 $node->safe_psql('postgres',
-	q{SELECT payments.post_transfer('source', 'w1', '1.00 USD', 'after-crash')});
+	q{SELECT payments.post_transfer_by_name('default', 'source', 'w1', '1.00 USD', 'after-crash')});
 is($node->safe_psql('postgres', 'SELECT count(*) FROM payments.verify_ledger()'),
 	'0', 'a transfer after recovery keeps the books consistent');
 

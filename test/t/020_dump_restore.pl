@@ -22,16 +22,15 @@ $node->safe_psql('books', q{
 	SELECT payments.create_account('usage', 'USD/4');
 	SELECT payments.create_account('vault', 'ETH/18', 'debit', true, ledger => 'crypto');
 	SELECT payments.create_account('carol', 'ETH/18', ledger => 'crypto');
-	SELECT payments.post_transfer('bank', 'alice', '100.00 USD', 'dep-1');
-	SELECT payments.post_transfer('alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
-	SELECT payments.post_transfer('meter', 'usage', '0.0042 USD/4');
-	SELECT payments.post_transfer('vault', 'carol', '1.000000000000000001 ETH/18', 'dep-1',
-	                              ledger => 'crypto');
-	SELECT payments.set_account_status('bob', 'frozen');
+	SELECT payments.post_transfer_by_name('default', 'bank', 'alice', '100.00 USD', 'dep-1');
+	SELECT payments.post_transfer_by_name('default', 'alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
+	SELECT payments.post_transfer_by_name('default', 'meter', 'usage', '0.0042 USD/4');
+	SELECT payments.post_transfer_by_name('crypto', 'vault', 'carol', '1.000000000000000001 ETH/18', 'dep-1');
+	SELECT payments.set_account_status_by_name('default', 'bob', 'frozen');
 	-- a hot account, with legs on a stripe and on its row
 	SELECT payments.set_hot(payments.account_id('alice'), true, 4);
-	SELECT payments.post_transfer('bank', 'alice', '5.00 USD');
-	SELECT payments.post_transfer('alice', 'bank', '90.00 USD');
+	SELECT payments.post_transfer_by_name('default', 'bank', 'alice', '5.00 USD');
+	SELECT payments.post_transfer_by_name('default', 'alice', 'bank', '90.00 USD');
 	-- payment flows: a hold captured in part and refunded, one voided, one open
 	SELECT payments.reverse_transfer(payments.capture(payments.hold(payments.account_id('alice'),
 	           payments.account_id('bank'), '2.00 USD'), '1.50 USD'), '0.50 USD');
@@ -80,14 +79,14 @@ is($node->safe_psql('restored', 'SELECT count(*) FROM payments.verify_ledger()')
 
 # The restored ledger goes on: sequences, keys and account states came along.
 is($node->safe_psql('restored', q{
-	SELECT payments.post_transfer('bank', 'alice', '100.00 USD', 'dep-1')
+	SELECT payments.post_transfer_by_name('default', 'bank', 'alice', '100.00 USD', 'dep-1')
 	     = (SELECT id FROM payments.transfers WHERE idempotency_key = 'dep-1' AND ledger = 'default')}),
 	't', 'an idempotency key replayed after restore returns its transfer');
 my $last_id = $node->safe_psql('restored', 'SELECT max(id) FROM payments.transfers');
-cmp_ok($node->safe_psql('restored', q{SELECT payments.post_transfer('alice', 'bank', '0.10 USD')}),
+cmp_ok($node->safe_psql('restored', q{SELECT payments.post_transfer_by_name('default', 'alice', 'bank', '0.10 USD')}),
 	'>', $last_id, 'new transfers continue the restored id sequence');
 my ($ret, $stdout, $stderr) = $node->psql('restored',
-	q{SELECT payments.post_transfer('alice', 'bob', '1.00 USD')});
+	q{SELECT payments.post_transfer_by_name('default', 'alice', 'bob', '1.00 USD')});
 like($stderr, qr/account \d+ is frozen/, 'account states are restored');
 is($node->safe_psql('restored', q{
 	SELECT payments.capture(id) > 0 FROM payments.transfers WHERE idempotency_key = 'open-hold';

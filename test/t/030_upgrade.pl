@@ -316,10 +316,10 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 	cmp_ok($node->safe_psql($db, q{SELECT payments.create_account('opened-after', 'USD')}),
 		'>', $ahead, 'an id a loader took ahead of the sequence is never handed out again');
 	my $last = $node->safe_psql($db, 'SELECT max(id) FROM payments.transfers');
-	cmp_ok($node->safe_psql($db, q{SELECT payments.post_transfer('user1', 'user5', '1.00 EUR')}),
+	cmp_ok($node->safe_psql($db, q{SELECT payments.post_transfer_by_name('default', 'user1', 'user5', '1.00 EUR')}),
 		'>', $last, 'new transfers continue the id sequence');
 	($ret, $stdout, $stderr) = $node->psql($db,
-		q{SELECT payments.post_transfer('user4', 'user8', '1.00 BHD')});
+		q{SELECT payments.post_transfer_by_name('default', 'user4', 'user8', '1.00 BHD')});
 	like($stderr, qr/account \d+ is frozen/, 'account states came along');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		'and the books still balance');
@@ -330,13 +330,13 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 	$node->safe_psql($db, q{SELECT payments.set_hot(payments.account_id('user1'))});
 	is($node->safe_psql($db, $books), $books_cold, 'making an account hot changes no balance');
 	is($node->safe_psql($db, $balance_at), $at_cold, 'nor any balance as of a past time');
-	my $user1 = $node->safe_psql($db, q{SELECT payments.balance('user1')});
+	my $user1 = $node->safe_psql($db, q{SELECT payments.balance_by_name('default', 'user1')});
 	$node->safe_psql($db, q{
-		SELECT payments.post_transfer('user5', 'user1', '2.00 EUR');
-		SELECT payments.post_transfer('user5', 'user1', '3.00 EUR');
-		SELECT payments.post_transfer('user1', 'user5', '4.00 EUR');
+		SELECT payments.post_transfer_by_name('default', 'user5', 'user1', '2.00 EUR');
+		SELECT payments.post_transfer_by_name('default', 'user5', 'user1', '3.00 EUR');
+		SELECT payments.post_transfer_by_name('default', 'user1', 'user5', '4.00 EUR');
 	});
-	is($node->safe_psql($db, q{SELECT payments.balance('user1') - '1.00 EUR' = $$} . $user1 . q{$$::monetary}),
+	is($node->safe_psql($db, q{SELECT payments.balance_by_name('default', 'user1') - '1.00 EUR' = $$} . $user1 . q{$$::monetary}),
 		't', 'the hot account takes credits on a stripe and a debit on its row');
 	is($node->safe_psql($db, q{SELECT count(*) FILTER (WHERE stripe > 0) || ' ' || count(*) FILTER (WHERE stripe = 0)
 	                             FROM payments.postings WHERE account_id = payments.account_id('user1')}),
@@ -346,14 +346,14 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 
 	# Payment flows on the updated ledger: a hold, its capture, a refund of
 	# a transfer posted by 1.0.
-	my $user5 = $node->safe_psql($db, q{SELECT payments.balance('user5')});
+	my $user5 = $node->safe_psql($db, q{SELECT payments.balance_by_name('default', 'user5')});
 	is($node->safe_psql($db, q{
 		SELECT payments.capture(payments.hold(payments.account_id('user5'),
 		                                      payments.account_id('user1'), '2.00 EUR'), '1.50 EUR') > 0;
 		SELECT payments.reverse_transfer(min(id), '0.25 EUR') > 0 FROM payments.transfers
 		 WHERE from_account = payments.account_id('user5') AND entry_id = 0
 		   AND currency(amount) = 'EUR';
-		SELECT payments.balance('user5') - $$} . $user5 . q{$$::monetary
+		SELECT payments.balance_by_name('default', 'user5') - $$} . $user5 . q{$$::monetary
 		       || ' ' || (SELECT count(*) FROM payments.open_holds)}),
 		"t\nt\n-1.25 EUR 0", 'a hold captured in part and a 1.0 transfer refunded after the update');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',

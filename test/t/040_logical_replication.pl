@@ -25,8 +25,8 @@ $publisher->safe_psql('postgres', q{
 	SELECT payments.create_account('bob', 'USD');
 	SELECT payments.create_account('vault', 'ETH/18', 'debit', true, ledger => 'crypto');
 	SELECT payments.create_account('carol', 'ETH/18', ledger => 'crypto');
-	SELECT payments.post_transfer('bank', 'alice', '100.00 USD', 'dep-1');
-	SELECT payments.post_transfer('alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
+	SELECT payments.post_transfer_by_name('default', 'bank', 'alice', '100.00 USD', 'dep-1');
+	SELECT payments.post_transfer_by_name('default', 'alice', 'bob', '12.34 USD', 'pay-1', '{"memo": "lunch"}');
 	CREATE PUBLICATION ledger FOR TABLE payments.accounts, payments.account_stripes,
 	                                    payments.transfers, payments.postings,
 	                                    payments.open_holds, payments.exchange_rates;
@@ -55,13 +55,13 @@ is($subscriber->safe_psql('postgres', $snapshot), $publisher->safe_psql('postgre
 # leaves nothing behind.
 $publisher->safe_psql('postgres', q{
 	SELECT payments.set_hot(payments.account_id('bob'), true, 4);
-	SELECT payments.post_transfer('alice', 'bob', monetary(i / 10.0, 'USD'), 'pay-loop-' || i)
+	SELECT payments.post_transfer_by_name('default', 'alice', 'bob', monetary(i / 10.0, 'USD'), 'pay-loop-' || i)
 	  FROM generate_series(1, 20) i;
 	INSERT INTO payments.transfers (from_account, to_account, amount)
 	SELECT a.id, b.id, '0.01 USD' FROM payments.accounts a, payments.accounts b
 	 WHERE a.name = 'bob' AND b.name = 'alice' AND a.ledger = 'default' AND b.ledger = 'default';
-	SELECT payments.post_transfer('vault', 'carol', '1.000000000000000001 ETH/18', ledger => 'crypto');
-	SELECT payments.set_account_status('carol', 'frozen', 'crypto');
+	SELECT payments.post_transfer_by_name('crypto', 'vault', 'carol', '1.000000000000000001 ETH/18');
+	SELECT payments.set_account_status_by_name('crypto', 'carol', 'frozen');
 	SELECT payments.set_rate('EUR', 'USD', 1.0912, '2024-02-01', 'ecb');
 	-- holds: one captured and refunded, one voided, one left open
 	SELECT payments.reverse_transfer(payments.capture(payments.hold(payments.account_id('alice'),
@@ -71,7 +71,7 @@ $publisher->safe_psql('postgres', q{
 	SELECT payments.hold(payments.account_id('alice'), payments.account_id('bob'), '4.00 USD');
 });
 my ($ret, $stdout, $stderr) = $publisher->psql('postgres',
-	q{SELECT payments.post_transfer('bob', 'alice', '1000000.00 USD')});
+	q{SELECT payments.post_transfer_by_name('default', 'bob', 'alice', '1000000.00 USD')});
 like($stderr, qr/insufficient funds/, 'a refused transfer on the publisher');
 $publisher->wait_for_catchup('ledger');
 
@@ -80,9 +80,9 @@ is($subscriber->safe_psql('postgres', $snapshot), $publisher->safe_psql('postgre
 is($subscriber->safe_psql('postgres', 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 	'verify_ledger() finds nothing wrong on the subscriber');
 is($subscriber->safe_psql('postgres',
-		q{SELECT payments.balance('alice')::text || ' ' || payments.balance('bob')::text}),
+		q{SELECT payments.balance_by_name('default', 'alice')::text || ' ' || payments.balance_by_name('default', 'bob')::text}),
 	$publisher->safe_psql('postgres',
-		q{SELECT payments.balance('alice')::text || ' ' || payments.balance('bob')::text}),
+		q{SELECT payments.balance_by_name('default', 'alice')::text || ' ' || payments.balance_by_name('default', 'bob')::text}),
 	'balances read the same on both');
 cmp_ok($subscriber->safe_psql('postgres',
 		q{SELECT count(*) FROM payments.postings WHERE stripe > 0}),

@@ -21,15 +21,15 @@ $node->safe_psql('postgres', q{
 	SELECT payments.create_account('source', 'USD', 'debit', true);
 	SELECT payments.create_account('fees', 'USD');
 	SELECT payments.create_account('w' || i, 'USD') FROM generate_series(1, 20) i;
-	SELECT payments.post_transfer('source', 'w' || i, '1000.00 USD') FROM generate_series(1, 20) i;
-	SELECT payments.post_transfer('w1', 'fees', '5.00 USD');
+	SELECT payments.post_transfer_by_name('default', 'source', 'w' || i, '1000.00 USD') FROM generate_series(1, 20) i;
+	SELECT payments.post_transfer_by_name('default', 'w1', 'fees', '5.00 USD');
 	SELECT payments.set_hot(payments.account_id('fees'), true, 8);
 	-- what each client saw committed, written in the same transaction
 	CREATE TABLE committed (transfer_id bigint PRIMARY KEY, payout boolean NOT NULL);
 	CREATE FUNCTION try_fee(a int, cents int) RETURNS void LANGUAGE plpgsql AS $$
 	BEGIN
 	    INSERT INTO committed
-	    SELECT payments.post_transfer('w' || a, 'fees', monetary(cents / 100.0, 'USD')), false;
+	    SELECT payments.post_transfer_by_name('default', 'w' || a, 'fees', monetary(cents / 100.0, 'USD')), false;
 	EXCEPTION WHEN SQLSTATE '23L01' THEN
 	    NULL;
 	END $$;
@@ -38,8 +38,7 @@ $node->safe_psql('postgres', q{
 	CREATE FUNCTION try_payout(extra int) RETURNS void LANGUAGE plpgsql AS $$
 	BEGIN
 	    INSERT INTO committed
-	    SELECT payments.post_transfer('fees', 'source',
-	                                  b.available + monetary(extra / 100.0, 'USD')), true
+	    SELECT payments.post_transfer_by_name('default', 'fees', 'source', b.available + monetary(extra / 100.0, 'USD')), true
 	      FROM payments.account_balances b
 	     WHERE b.name = 'fees' AND b.available + monetary(extra / 100.0, 'USD') > '0 USD';
 	EXCEPTION WHEN SQLSTATE '23L01' THEN
@@ -114,7 +113,7 @@ is($node->safe_psql('postgres', q{
 
 # The ledger goes on: a payout of everything, and the fee account at zero.
 $node->safe_psql('postgres', q{SELECT try_payout(0)});
-is($node->safe_psql('postgres', q{SELECT payments.balance('fees')}), '0.00 USD',
+is($node->safe_psql('postgres', q{SELECT payments.balance_by_name('default', 'fees')}), '0.00 USD',
 	'a sweep after recovery empties the fee account exactly');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM payments.verify_ledger()'),
 	'0', 'and the books still verify');

@@ -29,8 +29,8 @@ $node->safe_psql('postgres', q{
 	SELECT payments.create_account('source', 'USD', 'debit', true);
 	SELECT payments.create_account('c' || i, 'USD') FROM generate_series(1, 20) i;
 	SELECT payments.create_account('m' || i, 'USD') FROM generate_series(1, 4) i;
-	SELECT payments.post_transfer('source', 'c' || i, '1000.00 USD') FROM generate_series(1, 20) i;
-	SELECT payments.post_transfer('source', 'm' || i, '100.00 USD') FROM generate_series(1, 4) i;
+	SELECT payments.post_transfer_by_name('default', 'source', 'c' || i, '1000.00 USD') FROM generate_series(1, 20) i;
+	SELECT payments.post_transfer_by_name('default', 'source', 'm' || i, '100.00 USD') FROM generate_series(1, 4) i;
 	-- what each client saw committed, written in the same transaction: the
 	-- transfers its calls made, and how many holds each sweep expired
 	CREATE TABLE committed (id bigint PRIMARY KEY, op text NOT NULL, target bigint,
@@ -99,7 +99,7 @@ $node->safe_psql('postgres', q{
 	LANGUAGE plpgsql AS $$
 	BEGIN
 	    INSERT INTO committed
-	    SELECT payments.post_transfer('c' || c, 'm' || m, usd(cents)), 'purchase', NULL, usd(cents);
+	    SELECT payments.post_transfer_by_name('default', 'c' || c, 'm' || m, usd(cents)), 'purchase', NULL, usd(cents);
 	EXCEPTION WHEN SQLSTATE '23L01' OR SQLSTATE '40001' THEN
 	    NULL;
 	END $$;
@@ -107,7 +107,7 @@ $node->safe_psql('postgres', q{
 	LANGUAGE plpgsql AS $$
 	BEGIN
 	    INSERT INTO committed
-	    SELECT payments.post_transfer('source', 'c' || c, usd(cents)), 'topup', NULL, usd(cents);
+	    SELECT payments.post_transfer_by_name('default', 'source', 'c' || c, usd(cents)), 'topup', NULL, usd(cents);
 	END $$;
 	-- what a call answers: ok, or the SQLSTATE it was refused with
 	CREATE FUNCTION try(call text) RETURNS text LANGUAGE plpgsql AS $$

@@ -30,7 +30,7 @@ $node->safe_psql('ledger', q{
 	SELECT payments.create_account('bank', 'USD', 'debit', true);
 	SELECT payments.create_account('alice', 'USD');
 	SELECT payments.create_account('shop', 'USD');
-	SELECT payments.post_transfer('bank', 'alice', '100.00 USD');
+	SELECT payments.post_transfer_by_name('default', 'bank', 'alice', '100.00 USD');
 });
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION pg_cron;
@@ -45,7 +45,7 @@ my ($soon, $later, $never) = split /\n/, $node->safe_psql('ledger', q{
 	                     clock_timestamp() + interval '1 day');
 	SELECT payments.hold(payments.account_id('alice'), payments.account_id('shop'), '10.00 USD');
 });
-is($node->safe_psql('ledger', q{SELECT payments.available_balance('alice')}), '40.00 USD',
+is($node->safe_psql('ledger', q{SELECT payments.available_balance_by_name('default', 'alice')}), '40.00 USD',
 	'three holds take 60.00 of 100.00');
 
 ok($node->poll_query_until('ledger',
@@ -56,7 +56,7 @@ is($node->safe_psql('ledger', qq{
 	  FROM payments.holds}),
 	"$soon expired 0.00 USD, $later pending 20.00 USD, $never pending 10.00 USD",
 	'and only it');
-is($node->safe_psql('ledger', q{SELECT payments.available_balance('alice') || ' ' || payments.balance('alice')}),
+is($node->safe_psql('ledger', q{SELECT payments.available_balance_by_name('default', 'alice') || ' ' || payments.balance_by_name('default', 'alice')}),
 	'70.00 USD 100.00 USD', 'its amount is available again, nothing was posted');
 is($node->safe_psql('ledger', qq{
 	SELECT t.status || ' ' || t.amount FROM payments.transfers t WHERE t.pending_id = $soon}),
