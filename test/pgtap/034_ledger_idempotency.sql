@@ -10,18 +10,6 @@ SELECT plan(63);
 
 \ir lib/ledger_helpers.sql
 
--- Runs a post_transfer() call: it returns the given id and posts nothing.
-CREATE FUNCTION pg_temp.replays(sql text, id bigint, description text)
-RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-    before text := pg_temp.ledger_state();
-    got bigint;
-BEGIN
-    EXECUTE sql INTO got;
-    RETURN NEXT is(got, id, description);
-    RETURN NEXT is(pg_temp.ledger_state(), before, description || ': posts nothing');
-END
-$$;
 
 -- accounts ---------------------------------------------------------------
 

@@ -50,12 +50,12 @@ BEGIN
 END
 $$;
 
--- A replay: what sql returns, and that it wrote nothing (two tests).
-CREATE FUNCTION pg_temp.replays(sql text, expected text, description text)
+-- A replay: what sql returns (an id, ids, ...), and that it wrote nothing (two tests).
+CREATE FUNCTION pg_temp.replays(sql text, expected anycompatible, description text)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
     before text := pg_temp.ledger_state();
-    got text;
+    got expected%TYPE;
 BEGIN
     EXECUTE sql INTO got;
     RETURN NEXT is(got, expected, description);
