@@ -1299,4 +1299,36 @@ REVOKE ALL ON FUNCTION
     payments.available_balance_by_name(text, text)
     FROM PUBLIC;
 
+-- Requests built from JSON, strictly: a key that is not a field of
+-- transfer_request is refused, never dropped (jsonb_populate_recordset()
+-- would drop a misspelt idempotency_key without a word).
+CREATE FUNCTION payments.transfer_requests(requests jsonb)
+    RETURNS payments.transfer_request[]
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, payments, pg_temp
+AS $$
+DECLARE
+    unknown_key text;
+BEGIN
+    IF jsonb_typeof(requests) <> 'array' THEN
+        RAISE EXCEPTION 'transfer requests must be a JSON array, not %', jsonb_typeof(requests)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT k INTO unknown_key
+      FROM jsonb_array_elements(requests) AS r(request),
+           LATERAL jsonb_object_keys(CASE jsonb_typeof(r.request) WHEN 'object' THEN r.request
+                                          ELSE '{"(not an object)": 0}' END) AS k
+     WHERE k NOT IN ('from_account', 'to_account', 'amount', 'idempotency_key', 'metadata')
+     LIMIT 1;
+    IF unknown_key IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown key "%" in a transfer request', unknown_key
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A request has from_account, to_account, amount ({"amount": "12.34", "currency": "USD"}), idempotency_key and metadata.';
+    END IF;
+    RETURN ARRAY(SELECT r FROM jsonb_populate_recordset(NULL::payments.transfer_request, requests) AS r);
+END;
+$$;
+COMMENT ON FUNCTION payments.transfer_requests(jsonb) IS
+    'a JSON array of transfer requests (amounts in the JSON form) as post_transfers() takes them; refuses keys it does not know';
+
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

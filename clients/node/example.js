@@ -9,7 +9,7 @@
  */
 const crypto = require('node:crypto');
 const pg = require('pg');
-// In your application: require('@payments/monetary-pg'), installed with `npm install path/to/clients/node`.
+// In your application: require('@payments/monetary-pg'), installed with `npm install --install-links path/to/clients/node`.
 const { Money, register, withRetry, createAccount, postTransfer } = require('./index.js');
 
 async function main() {

@@ -275,6 +275,13 @@ class Money:
     def __repr__(self) -> str:
         return f"Money({self.amount!r}, {str(self.currency)!r})"
 
+    def json(self) -> dict:
+        """The JSON form, {"amount": "12.34", "currency": "USD"}: the amount a
+        string, so that json.dumps(m.json()) loses nothing and the server's
+        monetary input (and payments.transfer_requests()) reads it back."""
+        return {"amount": _format_units(self.minor_units, self.currency.scale),
+                "currency": str(self.currency)}
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented

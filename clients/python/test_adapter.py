@@ -71,6 +71,13 @@ def extreme_cases():
 class ValueTests(unittest.TestCase):
     """Money and Currency alone, no database."""
 
+    def test_json_form(self):
+        import json
+        m = Money("-0.000000000000000001", "ETH/18")
+        self.assertEqual(json.dumps(m.json()),
+                         '{"amount": "-0.000000000000000001", "currency": "ETH/18"}')
+        self.assertEqual(Money("5", "JPY").json(), {"amount": "5", "currency": "JPY"})
+
     def test_normalisation(self):
         m = Money(Decimal("12.3"), "usd")
         self.assertEqual(m.amount, Decimal("12.30"))

@@ -6,7 +6,7 @@
 -- as a driver's are.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(16);
+SELECT plan(19);
 
 \ir lib/ledger_helpers.sql
 
@@ -65,10 +65,18 @@ SELECT results_eq(format('EXECUTE times(%L, %L)', :alice, '0.5'), $$VALUES ('7.0
 SELECT is('14.00 USD'::monetary * 2::smallint, '28.00 USD', 'amount * smallint');
 
 -- amounts in the JSON form, where a driver has JSON
-SELECT is(payments.post_transfers(ARRAY(SELECT jsonb_populate_recordset(NULL::payments.transfer_request,
-              format('[{"from_account": %s, "to_account": %s, "amount": {"amount": "2.00", "currency": "USD"}}]',
-                     :bank, :alice)::jsonb))) IS NOT NULL, true,
+SELECT is(payments.post_transfers(payments.transfer_requests(
+              format('[{"from_account": %s, "to_account": %s, "amount": {"amount": "2.00", "currency": "USD"}, "idempotency_key": "json-1"}]',
+                     :bank, :alice)::jsonb)) IS NOT NULL, true,
           'post_transfers() takes requests built from JSON, amounts in the JSON form');
+SELECT is((SELECT idempotency_key FROM payments.transfers WHERE ledger = 'untyped' ORDER BY id DESC LIMIT 1),
+          'json-1', 'with their keys');
+SELECT throws_ok(format($$SELECT payments.transfer_requests('[{"from_account": %s, "to_account": %s, "amount": {"amount": "1.00", "currency": "USD"}, "idempotency_kye": "k"}]')$$,
+                        :bank, :alice),
+                 '22023', 'unknown key "idempotency_kye" in a transfer request',
+                 'a misspelt key is refused, not dropped with the key it carried');
+SELECT throws_ok($$SELECT payments.transfer_requests('{"from_account": 1}')$$, '22023',
+                 'transfer requests must be a JSON array, not object', 'requests are an array');
 SELECT is((SELECT payments.balance(:alice)::jsonb), '{"amount": "16.00", "currency": "USD"}'::jsonb,
           'and a balance reads back as JSON, the amount a string');
 
