@@ -21,7 +21,8 @@ export MAKEFLAGS="${MAKEFLAGS:-} --no-print-directory"
 
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap postgresql-15-cron
           libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-          make gcc libc6-dev rsync acl python3 python3-psycopg)
+          make gcc libc6-dev rsync acl python3 python3-psycopg
+          curl prometheus-postgres-exporter)
 # Commands any package may provide (Node.js from NodeSource brings its own
 # npm, and conflicts with Debian's): installed from Debian only if missing.
 COMMANDS=(node:nodejs npm:npm)

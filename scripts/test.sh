@@ -139,6 +139,7 @@ run_suite tap "${#tap_files[@]}" prove_failures tap
 for lang in python node; do
     run_suite "client-$lang" 1 no_count client "$lang"
 done
+run_suite exporter 1 no_count bash test/monitoring/exporter.sh
 for script in "${stress[@]}"; do
     run_suite "stress-$(basename "$script" .sh)" 1 no_count bash "$script"
 done
