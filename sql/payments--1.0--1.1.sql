@@ -690,7 +690,7 @@ CREATE TRIGGER open_hold_truncate_guard BEFORE TRUNCATE ON payments.open_holds
 
 ALTER TABLE payments.open_holds ENABLE ALWAYS TRIGGER open_hold_truncate_guard;
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries, the stripes of hot accounts, open holds and FX entries are written only by the ledger itself';
+    'trigger: postings, entries, the stripes of hot accounts, open holds, FX entries and closed periods are written only by the ledger itself';
 
 -- Payment flows (DESIGN.md section 5).  Each inserts one transfer, which the
 -- triggers and the engine check and apply as any other (src/payment_flows.c).
@@ -1420,5 +1420,54 @@ COMMENT ON VIEW payments.monitor_counters IS
     'rows inserted into transfers, postings, entries and fx_entries since PostgreSQL''s statistics were reset (counters: alert on their rate)';
 
 REVOKE ALL ON payments.monitor_holds, payments.monitor_audit, payments.monitor_counters FROM PUBLIC;
+
+-- Closed periods (issue 13) -------------------------------------------------
+--
+-- Cost on a large ledger: one new empty table, catalog only.
+
+-- Closed periods (payments.close_period()): up to until, the ledger's
+-- balances and statements as of a time are final; nothing posts at or
+-- before it (src/periods.c).
+CREATE TABLE payments.closed_periods (
+    ledger          text NOT NULL,
+    until           timestamptz NOT NULL,
+    closed_at       timestamptz NOT NULL,
+    closed_by       name NOT NULL,
+    CONSTRAINT closed_periods_pkey PRIMARY KEY (ledger, until)
+);
+COMMENT ON TABLE payments.closed_periods IS
+    'the periods closed by payments.close_period(): in each ledger, every balance and statement as of a time at or before until is final; written only by the ledger, never changed';
+
+SELECT pg_catalog.pg_extension_config_dump('payments.closed_periods', '');
+REVOKE ALL ON payments.closed_periods FROM PUBLIC;
+-- Closed periods are recorded by close_period() and never reopened.
+CREATE TRIGGER closed_period_guard BEFORE INSERT ON payments.closed_periods
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER closed_period_history_guard BEFORE UPDATE OR DELETE ON payments.closed_periods
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER closed_period_truncate_guard BEFORE TRUNCATE ON payments.closed_periods
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+CREATE FUNCTION payments.closed_periods_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_closed_periods_changed' LANGUAGE C;
+COMMENT ON FUNCTION payments.closed_periods_changed() IS
+    'trigger: after any change to closed_periods, every backend reads them again';
+REVOKE ALL ON FUNCTION payments.closed_periods_changed() FROM PUBLIC;
+CREATE TRIGGER closed_periods_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.closed_periods_changed();
+
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_history_guard;
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_truncate_guard;
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_periods_changed;
+
+-- Closing a period (DESIGN.md section 6; src/periods.c) ------------------------
+
+CREATE FUNCTION payments.close_period(ledger text, until timestamptz)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'ledger_close_period'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.close_period(text, timestamptz) IS
+    'closes the ledger''s period up to until (past): waits for every transaction in progress, then records it; from then on every balance and statement as of a time at or before until is final and nothing posts into it; returns the ledger''s closed time';
+REVOKE ALL ON FUNCTION payments.close_period(text, timestamptz) FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

@@ -133,7 +133,8 @@ typedef enum LedgerRelation
 	REL_POSTINGS,
 	REL_ACCOUNT_STRIPES,
 	REL_TRANSFERS,
-	REL_OPEN_HOLDS
+	REL_OPEN_HOLDS,
+	REL_CLOSED_PERIODS
 } LedgerRelation;
 
 extern Oid	ledger_relation(LedgerRelation rel);

@@ -564,6 +564,8 @@ ledger_write_guard(PG_FUNCTION_ARGS)
 				 errhint("Make an account hot with payments.set_hot(); transfers then write its stripes.") :
 				 relid == ledger_relation(REL_OPEN_HOLDS) ?
 				 errhint("Holds are opened by payments.hold() and closed by payments.capture(), payments.release() or payments.expire_holds().") :
+				 relid == ledger_relation(REL_CLOSED_PERIODS) ?
+				 errhint("Close a period with payments.close_period().") :
 				 strcmp(RelationGetRelationName(trigdata->tg_relation), "fx_entries") == 0 ?
 				 errhint("FX entries are written by payments.post_fx_transfer() and payments.reverse_fx_transfer().") :
 				 errhint("Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers()."),

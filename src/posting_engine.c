@@ -55,6 +55,7 @@
 #include "ledger.h"
 #include "ledger_triggers.h"
 #include "payment_flows.h"
+#include "periods.h"
 #include "posting_engine.h"
 #include "table_writer.h"
 
@@ -663,6 +664,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	LazyTableWriter stripes;
 	FlowsState	flows;
 	LegRow		leg;
+	TimestampTz posted_at;
 	Transfer	t;
 
 	cols.id = ledger_column(rel, "id");
@@ -764,9 +766,14 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	table_writer_close(&accounts_writer);
 
 	/* 3. the legs in transfer order: running balances, limits, postings */
-	table_writer_open(&postings, ledger_relation(REL_POSTINGS));
 	/* under every lock: per account, legs' times follow their order */
-	leg_row_init(&leg, postings.rel, GetCurrentTimestamp());
+	posted_at = GetCurrentTimestamp();
+	/* never into a closed period (order is by ledger: each ledger once) */
+	for (long i = 0; i < naccounts; i++)
+		if (i == 0 || strcmp(order[i]->key.ledger, order[i - 1]->key.ledger) != 0)
+			periods_check_open(order[i]->key.ledger, posted_at);
+	table_writer_open(&postings, ledger_relation(REL_POSTINGS));
+	leg_row_init(&leg, postings.rel, posted_at);
 	tuplestore_rescan(transfers);
 	while (tuplestore_gettupleslot(transfers, true, false, slot))
 	{

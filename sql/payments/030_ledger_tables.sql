@@ -275,6 +275,19 @@ COMMENT ON COLUMN payments.fx_entries.refunded_before IS
     'of a refund at the original rate: what earlier such refunds of the entry gave back, so that converted = the rounded running total after it less that before';
 COMMENT ON INDEX payments.fx_entries_reverses_entry_idx IS 'the refunds of an FX entry';
 
+-- Closed periods (payments.close_period()): up to until, the ledger's
+-- balances and statements as of a time are final; nothing posts at or
+-- before it (src/periods.c).
+CREATE TABLE payments.closed_periods (
+    ledger          text NOT NULL,
+    until           timestamptz NOT NULL,
+    closed_at       timestamptz NOT NULL,
+    closed_by       name NOT NULL,
+    CONSTRAINT closed_periods_pkey PRIMARY KEY (ledger, until)
+);
+COMMENT ON TABLE payments.closed_periods IS
+    'the periods closed by payments.close_period(): in each ledger, every balance and statement as of a time at or before until is final; written only by the ledger, never changed';
+
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.transfers', '');
@@ -287,11 +300,12 @@ SELECT pg_catalog.pg_extension_config_dump('payments.entries_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.open_holds', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.fx_accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.fx_entries', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.closed_periods', '');
 
 -- Nobody writes the ledger tables directly but through the API, unless a
 -- DBA grants it: the triggers then still enforce every rule.
 REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
     payments.account_stripes, payments.open_holds, payments.fx_accounts,
-    payments.fx_entries FROM PUBLIC;
+    payments.fx_entries, payments.closed_periods FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

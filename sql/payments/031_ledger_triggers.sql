@@ -35,7 +35,7 @@ COMMENT ON FUNCTION payments.transfer_apply() IS
 COMMENT ON FUNCTION payments.account_guard() IS
     'trigger: assigns a new account''s id; bounds its ledger and name; new accounts start at zero; volumes change only through transfers; status changes follow the rules';
 COMMENT ON FUNCTION payments.ledger_write_guard() IS
-    'trigger: postings, entries, the stripes of hot accounts, open holds and FX entries are written only by the ledger itself';
+    'trigger: postings, entries, the stripes of hot accounts, open holds, FX entries and closed periods are written only by the ledger itself';
 COMMENT ON FUNCTION payments.history_guard() IS
     'trigger: refuses UPDATE, DELETE and TRUNCATE of ledger history';
 REVOKE ALL ON FUNCTION payments.transfer_statement_start(), payments.transfer_before_insert(),
@@ -88,6 +88,21 @@ CREATE TRIGGER fx_account_history_guard BEFORE UPDATE OR DELETE ON payments.fx_a
 CREATE TRIGGER fx_account_truncate_guard BEFORE TRUNCATE ON payments.fx_accounts
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
 
+-- Closed periods are recorded by close_period() and never reopened.
+CREATE TRIGGER closed_period_guard BEFORE INSERT ON payments.closed_periods
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER closed_period_history_guard BEFORE UPDATE OR DELETE ON payments.closed_periods
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER closed_period_truncate_guard BEFORE TRUNCATE ON payments.closed_periods
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+CREATE FUNCTION payments.closed_periods_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_closed_periods_changed' LANGUAGE C;
+COMMENT ON FUNCTION payments.closed_periods_changed() IS
+    'trigger: after any change to closed_periods, every backend reads them again';
+REVOKE ALL ON FUNCTION payments.closed_periods_changed() FROM PUBLIC;
+CREATE TRIGGER closed_periods_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.closed_periods_changed();
+
 -- A hot account's stripes are updated by the engine as it updates account
 -- rows, without triggers; nobody else writes them.  Replica mode lets a
 -- restore or logical replication's apply write them, as it does accounts.
@@ -124,3 +139,6 @@ ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_history_guard;
 ALTER TABLE payments.fx_entries ENABLE ALWAYS TRIGGER fx_entry_truncate_guard;
 ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_history_guard;
 ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_truncate_guard;
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_history_guard;
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_truncate_guard;
+ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_periods_changed;

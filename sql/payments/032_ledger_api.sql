@@ -343,3 +343,14 @@ REVOKE ALL ON FUNCTION
                               text, jsonb, numeric, monetary, text),
     payments.reverse_fx_transfer(bigint, monetary, boolean, text, jsonb)
     FROM PUBLIC;
+
+-- Closing a period (DESIGN.md section 6; src/periods.c) ------------------------
+
+CREATE FUNCTION payments.close_period(ledger text, until timestamptz)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'ledger_close_period'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp;
+COMMENT ON FUNCTION payments.close_period(text, timestamptz) IS
+    'closes the ledger''s period up to until (past): waits for every transaction in progress, then records it; from then on every balance and statement as of a time at or before until is final and nothing posts into it; returns the ledger''s closed time';
+REVOKE ALL ON FUNCTION payments.close_period(text, timestamptz) FROM PUBLIC;

@@ -192,7 +192,8 @@ SELECT is_empty(
        WHERE c.conrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
                             'payments.postings'::regclass, 'payments.entries'::regclass,
                             'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
-                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass)
+                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass,
+                            'payments.closed_periods'::regclass)
          AND c.contype IN ('p', 'u', 'f', 'x')
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'
@@ -201,7 +202,8 @@ SELECT is_empty(
        WHERE i.indrelid IN ('payments.accounts'::regclass, 'payments.transfers'::regclass,
                             'payments.postings'::regclass, 'payments.entries'::regclass,
                             'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
-                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass)
+                            'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass,
+                            'payments.closed_periods'::regclass)
          AND i.indisunique
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) <> 'ledger'$$,
@@ -278,7 +280,11 @@ SELECT set_eq(
              ('fx_entries', 'fx_entry_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
              ('fx_entries', 'fx_entry_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
              ('fx_accounts', 'fx_account_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
-             ('fx_accounts', 'fx_account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+             ('fx_accounts', 'fx_account_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('closed_periods', 'closed_period_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
+             ('closed_periods', 'closed_period_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('closed_periods', 'closed_period_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('closed_periods', 'closed_periods_changed', 'AFTER', 'STATEMENT', 'INSERT OR UPDATE OR DELETE OR TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,
