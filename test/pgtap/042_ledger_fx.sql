@@ -10,7 +10,7 @@ SET search_path = public, payments;
 SET LOCAL datestyle = 'ISO, YMD';
 SET LOCAL timezone = 'UTC';
 SET LOCAL payments.base_currency = 'USD';
-SELECT plan(134);
+SELECT plan(136);
 
 \ir lib/ledger_helpers.sql
 
@@ -170,6 +170,11 @@ SELECT * FROM pg_temp.refuses(
 SELECT * FROM pg_temp.refuses(
     format('SELECT payments.post_fx_transfer(%s, %s, ''10.00 EUR'', ''USD'', rate => -1)', :cust, :merch),
     '22023', 'rate_numerator must be a positive number, not -1', 'a rate that is not positive');
+SELECT throws_ok($$SELECT payments.convert_at_rate('1.00 EUR', 'USD', 1.$$ || repeat('1', 80) || $$)$$,
+                 '22023', NULL, 'a rate of more than 76 significant digits is refused');
+SELECT throws_ok($$SELECT payments.convert_at_rate('99999999999999999999999999999999999.99 EUR', 'USD', 1000)$$,
+                 '22003', 'converting 99999999999999999999999999999999999.99 EUR to USD is out of range',
+                 'a conversion past 38 digits is out of range, never a wrap');
 SELECT * FROM pg_temp.refuses(
     format('SELECT payments.post_fx_transfer(%s, %s, ''10.00 EUR'', ''USD'', at => NULL)', :cust, :merch),
     '22004', 'at must not be null', 'a null time');

@@ -6,7 +6,7 @@
 -- as a driver's are.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(19);
+SELECT plan(20);
 
 \ir lib/ledger_helpers.sql
 
@@ -37,6 +37,8 @@ PREPARE by_name AS SELECT payments.post_transfer_by_name($1, $2, $3, $4);
 SELECT lives_ok($$EXECUTE by_name('untyped', 'alice', 'bank', '1.00 USD')$$,
                 'post_transfer_by_name(ledger, from, to, amount) with untyped names');
 
+SELECT throws_ok($$SELECT payments.post_transfer_by_name(NULL, 'alice', 'bank', '1.00 USD')$$, '22004',
+                 'ledger must not be null', 'post_transfer_by_name() needs its ledger');
 PREPARE balance1 AS SELECT payments.balance($1);
 PREPARE balance2 AS SELECT payments.balance($1, $2);
 PREPARE balance_named AS SELECT payments.balance_by_name($1, $2);
