@@ -1314,10 +1314,13 @@ BEGIN
         RAISE EXCEPTION 'transfer requests must be a JSON array, not %', jsonb_typeof(requests)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF EXISTS (SELECT FROM jsonb_array_elements(requests) AS r(request)
+                WHERE jsonb_typeof(r.request) <> 'object') THEN
+        RAISE EXCEPTION 'each transfer request must be a JSON object'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     SELECT k INTO unknown_key
-      FROM jsonb_array_elements(requests) AS r(request),
-           LATERAL jsonb_object_keys(CASE jsonb_typeof(r.request) WHEN 'object' THEN r.request
-                                          ELSE '{"(not an object)": 0}' END) AS k
+      FROM jsonb_array_elements(requests) AS r(request), jsonb_object_keys(r.request) AS k
      WHERE k NOT IN ('from_account', 'to_account', 'amount', 'idempotency_key', 'metadata')
      LIMIT 1;
     IF unknown_key IS NOT NULL THEN

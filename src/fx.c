@@ -288,34 +288,55 @@ typedef struct FxEntry
 	int64		reverses_receiving;
 } FxEntry;
 
-static LedgerPlan fx_account_plan = {
-	"SELECT x.account_id FROM payments.fx_accounts x "
-	" WHERE x.ledger OPERATOR(pg_catalog.=) $1 "
-	"   AND x.currency OPERATOR(@monetary@.=) $2::@monetary@.currency",
-	2, {TEXTOID, TEXTOID}
+/* The ledger's FX accounts in two currencies: one look-up for both legs. */
+static LedgerPlan fx_accounts_plan = {
+	"SELECT (SELECT x.account_id FROM payments.fx_accounts x "
+	"         WHERE x.ledger OPERATOR(pg_catalog.=) $1 "
+	"           AND x.currency OPERATOR(@monetary@.=) $2::@monetary@.currency), "
+	"       (SELECT x.account_id FROM payments.fx_accounts x "
+	"         WHERE x.ledger OPERATOR(pg_catalog.=) $1 "
+	"           AND x.currency OPERATOR(@monetary@.=) $3::@monetary@.currency)",
+	3, {TEXTOID, TEXTOID, TEXTOID}
 };
 
-/* The ledger's FX account in currency, or an error saying how to declare it. */
-static int64
-fx_account(const FxEntry *e, currency_code currency)
+static void pg_attribute_noreturn()
+refuse_no_fx_account(const char *ledger, currency_code currency)
 {
 	char	   *code = currency_to_cstring(currency);
-	Datum		args[2] = {CStringGetTextDatum(e->ledger), CStringGetTextDatum(code)};
-	bool		isnull;
 
-	if (SPI_execute_plan(ledger_plan(&fx_account_plan, e->monetary_oid), args, NULL,
-						 false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed looking up an FX account");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("ledger \"%s\" has no FX account in %s", e->ledger, code),
-				 errdetail("Payments between currencies go through the ledger's FX account in each currency."),
-				 errhint("Declare it with payments.create_fx_account('%s', '%s').", code,
-						 e->ledger),
-				 errledger("fx_accounts", "currency", "fx_accounts_pkey")));
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-									   &isnull));
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("ledger \"%s\" has no FX account in %s", ledger, code),
+			 errdetail("Payments between currencies go through the ledger's FX account in each currency."),
+			 errhint("Declare it with payments.create_fx_account('%s', '%s').", code, ledger),
+			 errledger("fx_accounts", "currency", "fx_accounts_pkey")));
+}
+
+/*
+ * The ledger's FX accounts in the currencies of the two legs, or an error
+ * saying how to declare the one missing.
+ */
+static void
+fx_accounts(const FxEntry *e, currency_code paid, currency_code received,
+			int64 *paid_account, int64 *received_account)
+{
+	Datum		args[3] = {CStringGetTextDatum(e->ledger),
+		CStringGetTextDatum(currency_to_cstring(paid)),
+	CStringGetTextDatum(currency_to_cstring(received))};
+	bool		paid_null,
+				received_null;
+
+	if (SPI_execute_plan(ledger_plan(&fx_accounts_plan, e->monetary_oid), args, NULL,
+						 false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_plan failed looking up FX accounts");
+	*paid_account = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												1, &paid_null));
+	*received_account = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+													2, &received_null));
+	if (paid_null)
+		refuse_no_fx_account(e->ledger, paid);
+	if (received_null)
+		refuse_no_fx_account(e->ledger, received);
 }
 
 /*
@@ -354,18 +375,21 @@ fx_entry_write(FxEntry *e)
 	char		leg_nulls[9];
 	Datum		row[15];
 	char		row_nulls[15];
+	int64		paid_fx,
+				received_fx;
 	volatile int ret = 0;
 
+	fx_accounts(e, paid->currency, received->currency, &paid_fx, &received_fx);
 	memset(leg_nulls, ' ', sizeof(leg_nulls));
 	legs[0] = CStringGetTextDatum(e->ledger);
 	legs[1] = Int64GetDatum(e->from_account);
-	legs[2] = Int64GetDatum(fx_account(e, paid->currency));
+	legs[2] = Int64GetDatum(paid_fx);
 	legs[3] = MonetaryPGetDatum(paid);
 	legs[4] = Int64GetDatum(e->reverses_paying);
 	leg_nulls[4] = e->reverses_paying ? ' ' : 'n';
 	/* a refund's leg of nothing (a rounded share of zero) is left out */
 	leg_nulls[3] = paid->units == 0 ? 'n' : ' ';
-	legs[5] = Int64GetDatum(fx_account(e, received->currency));
+	legs[5] = Int64GetDatum(received_fx);
 	legs[6] = Int64GetDatum(e->to_account);
 	legs[7] = MonetaryPGetDatum(received);
 	legs[8] = Int64GetDatum(e->reverses_receiving);
@@ -443,6 +467,12 @@ same_text(Datum stored, bool stored_null, Datum given)
 	return DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, stored, given));
 }
 
+static Datum
+numeric_one(void)
+{
+	return DirectFunctionCall1(int4_numeric, Int32GetDatum(1));
+}
+
 static bool
 same_numeric(Datum a, Datum b)
 {
@@ -493,8 +523,7 @@ fx_replay(const FxEntry *req, bool amount_chosen, Datum quoted_rate, const Monet
 			DatumGetBool(SPI_getbinval(row, desc, 13, &isnull));
 		if (same && quoted_rate)
 			same = same_numeric(SPI_getbinval(row, desc, 7, &isnull), quoted_rate) &&
-				same_numeric(SPI_getbinval(row, desc, 8, &isnull),
-							 DirectFunctionCall1(int4_numeric, Int32GetDatum(1)));
+				same_numeric(SPI_getbinval(row, desc, 8, &isnull), numeric_one());
 		if (same && to_amount)
 			same = same_money(converted, to_amount);
 	}
@@ -619,8 +648,7 @@ ledger_post_fx_transfer(PG_FUNCTION_ARGS)
 		ratio_mul(&a, &b, &e.rate);
 	}
 	else if (quoted_rate)
-		rate_from_numerics(quoted_rate, DirectFunctionCall1(int4_numeric, Int32GetDatum(1)),
-						   &e.rate);
+		rate_from_numerics(quoted_rate, numeric_one(), &e.rate);
 	else
 	{
 		ConversionRoute route;
@@ -731,21 +759,6 @@ fx_entry_of_transfer(const char *ledger, int64 transfer)
 	return entry;
 }
 
-bool
-fx_entry_exists(const char *ledger, int64 entry_id)
-{
-	static LedgerPlan plan = {
-		"SELECT FROM payments.fx_entries "
-		" WHERE ledger OPERATOR(pg_catalog.=) $1 AND entry_id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}
-	};
-	Datum		args[2] = {CStringGetTextDatum(ledger), Int64GetDatum(entry_id)};
-
-	if (SPI_execute_plan(ledger_plan(&plan, InvalidOid), args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed looking up FX entry %lld", (long long) entry_id);
-	return SPI_processed > 0;
-}
-
 /*
  * payments.reverse_fx_transfer(entry, amount, at_original_rate,
  * idempotency_key, metadata)
@@ -816,9 +829,8 @@ ledger_reverse_fx_transfer(PG_FUNCTION_ARGS)
 		e.basis = "original";
 		e.rate_at = DatumGetTimestampTz(SPI_getbinval(row, desc, 9, &isnull));
 		e.rates = SPI_getbinval(row, desc, 10, &isnull);
-		if (isnull)
-			e.rates = (Datum) 0;
-		e.rates = e.rates ? PointerGetDatum(PG_DETOAST_DATUM_COPY(e.rates)) : (Datum) 0;
+		/* kept past the next SPI call */
+		e.rates = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(e.rates));
 		rate_from_numerics(numerator, denominator, &e.rate);
 	}
 	else

@@ -7,9 +7,6 @@
 
 #include "postgres.h"
 
-/* Whether the entry is an FX payment or refund (has a row in fx_entries); inside SPI. */
-extern bool fx_entry_exists(const char *ledger, int64 entry_id);
-
 /* The FX entry a transfer is a leg of, or 0; inside SPI. */
 extern int64 fx_entry_of_transfer(const char *ledger, int64 transfer);
 

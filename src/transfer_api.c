@@ -23,7 +23,6 @@
 #include "entries.h"
 #include "ledger.h"
 #include "lifecycle.h"
-#include "fx.h"
 #include "payment_flows.h"
 #include "transfer_api.h"
 
@@ -1043,14 +1042,6 @@ ledger_reverse_entry(PG_FUNCTION_ARGS)
 	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 											   1, &isnull));
 	monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 1)->atttypid;
-	if (fx_entry_exists(ledger, entry))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("entry %lld is a payment between currencies", (long long) entry),
-				 errdetail("Its refund must be converted and recorded with it."),
-				 errhint("Refund it with payments.reverse_fx_transfer()."),
-				 errledger("fx_entries", "entry_id", NULL)));
-
 	reversal = ledger_nextval(SEQ_ENTRIES);
 	if (!api_claim_entry(ledger, reversal, key, metadata))
 	{

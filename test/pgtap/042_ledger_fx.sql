@@ -290,7 +290,8 @@ SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_fx_transfer(%s)', 
                               format('entry %s is itself a refund of an FX payment', :r_today),
                               'a refund is not refunded');
 SELECT * FROM pg_temp.refuses(format('SELECT payments.reverse_entry(%s)', :e3), '22023',
-                              format('entry %s is a payment between currencies', :e3),
+                              format('transfer %s is a leg of FX entry %s',
+                                     (SELECT min(id) FROM payments.transfers WHERE entry_id = :e3), :e3),
                               'reverse_entry() leaves FX payments to reverse_fx_transfer()');
 SELECT * FROM pg_temp.refuses('SELECT payments.reverse_fx_transfer(999999999)', '23503',
                               'FX entry 999999999 does not exist', 'an unknown entry');

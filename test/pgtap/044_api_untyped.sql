@@ -6,7 +6,7 @@
 -- as a driver's are.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(20);
+SELECT plan(21);
 
 \ir lib/ledger_helpers.sql
 
@@ -79,6 +79,8 @@ SELECT throws_ok(format($$SELECT payments.transfer_requests('[{"from_account": %
                  'a misspelt key is refused, not dropped with the key it carried');
 SELECT throws_ok($$SELECT payments.transfer_requests('{"from_account": 1}')$$, '22023',
                  'transfer requests must be a JSON array, not object', 'requests are an array');
+SELECT throws_ok($$SELECT payments.transfer_requests('[{"from_account": 1}, 7]')$$, '22023',
+                 'each transfer request must be a JSON object', 'each request is an object');
 SELECT is((SELECT payments.balance(:alice)::jsonb), '{"amount": "16.00", "currency": "USD"}'::jsonb,
           'and a balance reads back as JSON, the amount a string');
 
