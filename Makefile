@@ -7,6 +7,7 @@
 #   make run                set up a throwaway cluster in .run/ and run the demo
 #   make test               same set-up, then every test suite (see scripts/test.sh)
 #   make bench              same set-up, then test/bench/*.sh
+#   make report             the daily reconciliation report of the running cluster
 #   make stop / clean-run   stop the cluster / also delete .run/
 
 # The version in development.  Released install scripts are files in sql/
@@ -29,7 +30,7 @@ MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
 MODULE_big  = payments
 OBJS        = src/payments.o src/lifecycle.o src/hot_accounts.o src/payment_flows.o src/conversion.o src/ratio.o \
               src/ledger.o src/entries.o src/posting_engine.o src/table_writer.o src/ledger_triggers.o \
-              src/transfer_api.o src/fx.o src/periods.o $(MONEY_OBJS)
+              src/transfer_api.o src/fx.o src/periods.o src/change_feed.o src/outcomes.o $(MONEY_OBJS)
 
 DATA_built  = monetary--$(EXTVERSION).sql payments--$(EXTVERSION).sql
 DATA        = $(filter-out $(addprefix sql/,$(DATA_built)),$(wildcard sql/*--*.sql))
@@ -136,13 +137,15 @@ installcheck-isolation:
 prove_installcheck:
 	$(prove_installcheck)
 
-.PHONY: run test bench stop clean-run
+.PHONY: run test bench report stop clean-run
 run:
 	bash scripts/run.sh
 test:
 	bash scripts/test.sh
 bench:
 	bash scripts/bench.sh
+report:
+	bash scripts/report.sh
 stop:
 	bash scripts/stop.sh
 clean-run:

@@ -115,6 +115,8 @@ max_prepared_transactions = 20
 fsync = on
 timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
+# counts refusals by SQLSTATE (payments.monitor_outcomes); optional
+shared_preload_libraries = 'payments'
 EOF
 }
 
@@ -140,7 +142,14 @@ ensure_cluster() {
     if postmaster_alive; then
         for _ in {1..60}; do
             if "$PG_BINDIR/pg_isready" -q; then
-                say "reusing the cluster running in $PGDATA_DIR"
+                # the server keeps the library it preloaded until it restarts
+                if [[ $("$PG_BINDIR/pg_config" --pkglibdir)/payments.so -nt $PGDATA_DIR/postmaster.pid ]]; then
+                    say "restarting the cluster in $PGDATA_DIR: it preloads the library just installed"
+                    write_settings
+                    as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 -m fast restart >/dev/null
+                else
+                    say "reusing the cluster running in $PGDATA_DIR"
+                fi
                 return
             fi
             sleep 1

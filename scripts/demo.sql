@@ -105,3 +105,16 @@ SELECT ledger, currency, position FROM payments.fx_positions;
 SELECT transfer_id, kind, side, amount, balance_after, pending_change, available_after, refers_to
   FROM payments.statement(:alice, '-infinity', 'infinity');
 SELECT * FROM payments.verify_ledger();
+
+-- Operations.  The change feed: every committed transfer, once, in commit
+-- order, each with the cursor to resume after it (a consumer stores the
+-- last one); the first ten from the start of the feed.
+SELECT next_cursor IS NOT NULL AS has_cursor, id, ledger, from_account, to_account, amount, status
+  FROM payments.changes_since(NULL, 10);
+-- What became of the API's calls since the server started (the cluster
+-- preloads the library): transfers committed, calls refused by SQLSTATE;
+-- payments.monitor_outcomes has them per minute.
+SELECT outcome, sqlstate, count FROM payments.monitor_outcome_totals;
+-- The daily reconciliation report (make report), after an audit.
+SELECT payments.run_audit() AS audit_problems;
+SELECT * FROM payments.reconciliation_report();

@@ -24,6 +24,7 @@ typedef struct LedgerEntry
 {
 	char		ledger[LEDGER_NAME_MAX_BYTES + 1];
 	int64		entry_id;
+	bool		applied;		/* the engine has applied rows of it */
 } LedgerEntry;
 
 /* A statement's ledgers are few, looked at in turn; beyond that, hashed. */
@@ -149,8 +150,8 @@ entries_current(void)
 	return open_entries;
 }
 
-int64
-entries_entry_for(OpenEntry *e, const char *ledger)
+static LedgerEntry *
+entry_of(OpenEntry *e, const char *ledger)
 {
 	LedgerEntry *l;
 	char		key[LEDGER_NAME_MAX_BYTES + 1];
@@ -158,7 +159,7 @@ entries_entry_for(OpenEntry *e, const char *ledger)
 
 	for (int i = 0; i < e->nledgers; i++)
 		if (strcmp(e->ledgers[i].ledger, ledger) == 0)
-			return e->ledgers[i].entry_id;
+			return &e->ledgers[i];
 
 	check_ledger_length(ledger);
 	if (e->nledgers < FEW_LEDGERS)
@@ -166,7 +167,7 @@ entries_entry_for(OpenEntry *e, const char *ledger)
 		l = &e->ledgers[e->nledgers++];
 		strlcpy(l->ledger, ledger, sizeof(l->ledger));
 		l->entry_id = ledger_nextval(SEQ_ENTRIES);
-		return l->entry_id;
+		return l;
 	}
 	if (e->more_ledgers == NULL)
 	{
@@ -182,8 +183,44 @@ entries_entry_for(OpenEntry *e, const char *ledger)
 	strlcpy(key, ledger, sizeof(key));
 	l = hash_search(e->more_ledgers, key, HASH_ENTER, &found);
 	if (!found)
+	{
 		l->entry_id = ledger_nextval(SEQ_ENTRIES);
+		l->applied = false;
+	}
+	return l;
+}
+
+int64
+entries_entry_for(OpenEntry *e, const char *ledger)
+{
+	return entry_of(e, ledger)->entry_id;
+}
+
+int64
+entries_entry_applied(OpenEntry *e, const char *ledger)
+{
+	LedgerEntry *l = entry_of(e, ledger);
+
+	l->applied = true;
 	return l->entry_id;
+}
+
+void
+entries_foreach(OpenEntry *e, EntryVisitor visit, void *arg)
+{
+	for (int i = 0; i < e->nledgers; i++)
+		if (e->ledgers[i].applied)
+			visit(e->ledgers[i].ledger, e->ledgers[i].entry_id, arg);
+	if (e->more_ledgers != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		LedgerEntry *l;
+
+		hash_seq_init(&status, e->more_ledgers);
+		while ((l = hash_seq_search(&status)) != NULL)
+			if (l->applied)
+				visit(l->ledger, l->entry_id, arg);
+	}
 }
 
 TimestampTz

@@ -40,8 +40,17 @@ extern OpenEntry *entries_current(void);
  * (drawn on first use), and the time the statement's transfers are posted.
  */
 extern int64 entries_entry_for(OpenEntry *e, const char *ledger);
+/*
+ * The same, for each row the posting engine applies: an entry whose rows
+ * were all left out (ON CONFLICT DO NOTHING, a BEFORE trigger) has none.
+ */
+extern int64 entries_entry_applied(OpenEntry *e, const char *ledger);
 extern TimestampTz entries_statement_time(OpenEntry *e);
 extern StatementHold *entries_statement_hold(OpenEntry *e);
+
+/* Calls visit for each entry of the statement with rows the engine applied. */
+typedef void (*EntryVisitor) (const char *ledger, int64 entry_id, void *arg);
+extern void entries_foreach(OpenEntry *e, EntryVisitor visit, void *arg);
 
 /* After the posting engine has applied the statement's rows. */
 extern void entries_statement_end(void);

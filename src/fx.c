@@ -48,14 +48,13 @@
 #include "entries.h"
 #include "fx.h"
 #include "ledger.h"
+#include "outcomes.h"
 #include "lifecycle.h"
 #include "monetary.h"
 #include "ratio.h"
 #include "transfer_api.h"
 
 PG_FUNCTION_INFO_V1(fx_convert_at_rate);
-PG_FUNCTION_INFO_V1(ledger_post_fx_transfer);
-PG_FUNCTION_INFO_V1(ledger_reverse_fx_transfer);
 
 /*
  * Significant digits of a rate's numerator or denominator: enough for the
@@ -563,8 +562,7 @@ refuse_nothing(const Monetary *amount, currency_code to)
  * payments.post_fx_transfer(from_account, to_account, amount, to_currency,
  * at, mode, idempotency_key, metadata, rate, to_amount, quote)
  */
-Datum
-ledger_post_fx_transfer(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_post_fx_transfer)
 {
 	FxEntry		e = {0};
 	Monetary   *amount;
@@ -763,8 +761,7 @@ fx_entry_of_transfer(const char *ledger, int64 transfer)
  * payments.reverse_fx_transfer(entry, amount, at_original_rate,
  * idempotency_key, metadata)
  */
-Datum
-ledger_reverse_fx_transfer(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_reverse_fx_transfer)
 {
 	int64		entry;
 	bool		original_rate;

@@ -383,7 +383,7 @@ typedef struct ColumnCacheEntry
 
 static ColumnCacheEntry column_cache[128];
 static int	column_cache_used = 0;
-static Oid	relation_oids[REL_CLOSED_PERIODS + 1];
+static Oid	relation_oids[REL_ENTRY_XACTS + 1];
 static bool relcache_callback_registered = false;
 
 static void
@@ -441,7 +441,8 @@ ledger_relation(LedgerRelation which)
 		[REL_ACCOUNT_STRIPES] = "account_stripes",
 		[REL_TRANSFERS] = "transfers",
 		[REL_OPEN_HOLDS] = "open_holds",
-		[REL_CLOSED_PERIODS] = "closed_periods"
+		[REL_CLOSED_PERIODS] = "closed_periods",
+		[REL_ENTRY_XACTS] = "entry_xacts"
 	};
 
 	if (!OidIsValid(relation_oids[which]))

@@ -134,7 +134,8 @@ typedef enum LedgerRelation
 	REL_ACCOUNT_STRIPES,
 	REL_TRANSFERS,
 	REL_OPEN_HOLDS,
-	REL_CLOSED_PERIODS
+	REL_CLOSED_PERIODS,
+	REL_ENTRY_XACTS
 } LedgerRelation;
 
 extern Oid	ledger_relation(LedgerRelation rel);

@@ -20,6 +20,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "change_feed.h"
 #include "entries.h"
 #include "ledger.h"
 #include "ledger_triggers.h"
@@ -314,6 +315,7 @@ ledger_transfer_apply(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	posting_engine_apply(trigdata->tg_relation, trigdata->tg_newtable);
 	SPI_finish();
+	change_feed_record(entries_current());
 	entries_statement_end();
 	return PointerGetDatum(NULL);
 }
@@ -566,6 +568,8 @@ ledger_write_guard(PG_FUNCTION_ARGS)
 				 errhint("Holds are opened by payments.hold() and closed by payments.capture(), payments.release() or payments.expire_holds().") :
 				 relid == ledger_relation(REL_CLOSED_PERIODS) ?
 				 errhint("Close a period with payments.close_period().") :
+				 relid == ledger_relation(REL_ENTRY_XACTS) ?
+				 errhint("The ledger records the transaction of each entry it posts; read them with payments.changes_since().") :
 				 strcmp(RelationGetRelationName(trigdata->tg_relation), "fx_entries") == 0 ?
 				 errhint("FX entries are written by payments.post_fx_transfer() and payments.reverse_fx_transfer().") :
 				 errhint("Insert into payments.transfers, or call payments.post_transfer() or payments.post_transfers()."),

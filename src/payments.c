@@ -9,6 +9,7 @@
 
 #include "currency_code.h"
 #include "lifecycle.h"
+#include "outcomes.h"
 #include "payments.h"
 
 PG_MODULE_MAGIC;
@@ -77,6 +78,7 @@ _PG_init(void)
 							 NULL,
 							 NULL,
 							 NULL);
+	outcomes_request_shmem();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("payments");
 #else

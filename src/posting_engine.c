@@ -57,6 +57,7 @@
 #include "payment_flows.h"
 #include "periods.h"
 #include "posting_engine.h"
+#include "outcomes.h"
 #include "table_writer.h"
 
 
@@ -179,7 +180,7 @@ check_assigned(TupleTableSlot *slot, const TransferColumns *cols, const Transfer
 
 	if (t->created_at != entries_statement_time(entry) ||
 		DatumGetInt64(slot_getattr(slot, cols->entry_id, &isnull)) !=
-		entries_entry_for(entry, t->ledger))
+		entries_entry_applied(entry, t->ledger))
 		ereport(ERROR,
 				(errcode(ERRCODE_GENERATED_ALWAYS),
 				 errmsg("the entry or created_at of transfer %lld changed after the ledger assigned them",
@@ -658,6 +659,7 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 	EngineAccount **order;
 	EngineAccount *a;
 	long		naccounts;
+	int64		applied = 0;		/* transfers, for outcomes.c */
 	TableWriter accounts_writer,
 				postings;
 	AccountColumns account_cols;
@@ -793,11 +795,13 @@ posting_engine_apply(Relation rel, Tuplestorestate *transfers)
 		apply_leg(&postings, &leg, to, &t, false, hold_amount);
 		if (t.kind == TRANSFER_HOLD)
 			flows_open_hold(&flows, &t);
+		applied++;
 		MemoryContextSwitchTo(engine_cxt);
 		MemoryContextReset(row_cxt);
 	}
 	table_writer_close(&postings);
 	flows_end(&flows);
+	outcomes_transfers_applied(applied);
 	PopActiveSnapshot();
 
 done:

@@ -22,13 +22,11 @@
 
 #include "entries.h"
 #include "ledger.h"
+#include "outcomes.h"
 #include "lifecycle.h"
 #include "payment_flows.h"
 #include "transfer_api.h"
 
-PG_FUNCTION_INFO_V1(ledger_post_transfer);
-PG_FUNCTION_INFO_V1(ledger_post_transfer_by_name);
-PG_FUNCTION_INFO_V1(ledger_post_transfers);
 PG_FUNCTION_INFO_V1(ledger_account_id);
 PG_FUNCTION_INFO_V1(ledger_account_checked);
 
@@ -252,8 +250,7 @@ require_args(FunctionCallInfo fcinfo, bool by_name)
 }
 
 /* payments.post_transfer(bigint, bigint, monetary, text, jsonb) */
-Datum
-ledger_post_transfer(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_post_transfer)
 {
 	payments_require_sql_version();
 	require_args(fcinfo, false);
@@ -291,8 +288,7 @@ account_by_name(Datum ledger, Datum name, bool read_only)
 }
 
 /* payments.post_transfer_by_name(ledger text, text, text, monetary, text, jsonb) */
-Datum
-ledger_post_transfer_by_name(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_post_transfer_by_name)
 {
 	int64		from_account,
 				to_account;
@@ -651,8 +647,7 @@ insert_entry(const EntryRequest *req, int64 entry_id)
 }
 
 /* payments.post_transfers(transfer_request[], idempotency_key text, metadata jsonb) */
-Datum
-ledger_post_transfers(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_post_transfers)
 {
 	EntryRequest req;
 	int64		entry_id;
@@ -735,15 +730,9 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 
 /* payment flows ------------------------------------------------------------ */
 
-PG_FUNCTION_INFO_V1(ledger_hold);
-PG_FUNCTION_INFO_V1(ledger_capture);
-PG_FUNCTION_INFO_V1(ledger_release);
-PG_FUNCTION_INFO_V1(ledger_reverse_transfer);
-PG_FUNCTION_INFO_V1(ledger_reverse_entry);
 
 /* payments.hold(from_account, to_account, amount, expires_at, idempotency_key, metadata) */
-Datum
-ledger_hold(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_hold)
 {
 	TransferRow r = {
 		.monetary_oid = get_fn_expr_argtype(fcinfo->flinfo, 2),
@@ -816,8 +805,7 @@ require_hold(FunctionCallInfo fcinfo)
 }
 
 /* payments.capture(hold, amount, idempotency_key) */
-Datum
-ledger_capture(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_capture)
 {
 	payments_require_sql_version();
 	require_hold(fcinfo);
@@ -826,8 +814,7 @@ ledger_capture(PG_FUNCTION_ARGS)
 }
 
 /* payments.release(hold, idempotency_key) */
-Datum
-ledger_release(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_release)
 {
 	payments_require_sql_version();
 	require_hold(fcinfo);
@@ -881,8 +868,7 @@ api_refuse_fully_reversed(int64 transfer, const char *what)
 }
 
 /* payments.reverse_transfer(transfer, amount, idempotency_key, metadata) */
-Datum
-ledger_reverse_transfer(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_reverse_transfer)
 {
 	TransferRow r = {
 		.key = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
@@ -999,8 +985,7 @@ static LedgerPlan replay_entry_reversal_plan = {
 };
 
 /* payments.reverse_entry(entry, idempotency_key, metadata) */
-Datum
-ledger_reverse_entry(PG_FUNCTION_ARGS)
+OUTCOME_COUNTED_FUNCTION(ledger_reverse_entry)
 {
 	int64		entry = PG_GETARG_INT64(0);
 	Datum		key = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);

@@ -288,6 +288,24 @@ CREATE TABLE payments.closed_periods (
 COMMENT ON TABLE payments.closed_periods IS
     'the periods closed by payments.close_period(): in each ledger, every balance and statement as of a time at or before until is final; written only by the ledger, never changed';
 
+-- The change feed (payments.changes_since(); src/change_feed.c): for each
+-- entry, the top-level transaction that posted it, whose visibility in a
+-- snapshot says whether it has committed.  Not dumped: transaction ids mean
+-- nothing in another cluster, and a restored ledger starts its feed anew.
+CREATE TABLE payments.entry_xacts (
+    ledger          text NOT NULL,
+    entry_id        bigint NOT NULL,
+    xact_id         xid8 NOT NULL,
+    CONSTRAINT entry_xacts_pkey PRIMARY KEY (ledger, entry_id)
+);
+-- the feed reads entries in transaction order
+CREATE INDEX entry_xacts_xact_idx ON payments.entry_xacts (xact_id, entry_id);
+COMMENT ON TABLE payments.entry_xacts IS
+    'for each entry posted since release 1.1, the transaction that posted it (payments.changes_since()); written only by the ledger, never changed, not dumped';
+COMMENT ON COLUMN payments.entry_xacts.xact_id IS
+    'the top-level transaction that posted the entry''s transfers, with its epoch (pg_current_xact_id())';
+COMMENT ON INDEX payments.entry_xacts_xact_idx IS 'entries in transaction order, for the change feed';
+
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.transfers', '');
@@ -306,6 +324,6 @@ SELECT pg_catalog.pg_extension_config_dump('payments.closed_periods', '');
 -- DBA grants it: the triggers then still enforce every rule.
 REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
     payments.account_stripes, payments.open_holds, payments.fx_accounts,
-    payments.fx_entries, payments.closed_periods FROM PUBLIC;
+    payments.fx_entries, payments.closed_periods, payments.entry_xacts FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

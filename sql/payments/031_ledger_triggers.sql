@@ -103,6 +103,15 @@ REVOKE ALL ON FUNCTION payments.closed_periods_changed() FROM PUBLIC;
 CREATE TRIGGER closed_periods_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.closed_periods_changed();
 
+-- Which transaction posted each entry is written by the engine (without
+-- triggers) and never changes.
+CREATE TRIGGER entry_xact_guard BEFORE INSERT ON payments.entry_xacts
+    FOR EACH ROW EXECUTE FUNCTION payments.ledger_write_guard();
+CREATE TRIGGER entry_xact_history_guard BEFORE UPDATE OR DELETE ON payments.entry_xacts
+    FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
+CREATE TRIGGER entry_xact_truncate_guard BEFORE TRUNCATE ON payments.entry_xacts
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
+
 -- A hot account's stripes are updated by the engine as it updates account
 -- rows, without triggers; nobody else writes them.  Replica mode lets a
 -- restore or logical replication's apply write them, as it does accounts.
@@ -142,3 +151,5 @@ ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_truncate_guard
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_history_guard;
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_truncate_guard;
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_periods_changed;
+ALTER TABLE payments.entry_xacts ENABLE ALWAYS TRIGGER entry_xact_history_guard;
+ALTER TABLE payments.entry_xacts ENABLE ALWAYS TRIGGER entry_xact_truncate_guard;

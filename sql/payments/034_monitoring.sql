@@ -87,3 +87,83 @@ COMMENT ON VIEW payments.monitor_counters IS
     'rows inserted into transfers, postings, entries and fx_entries since PostgreSQL''s statistics were reset (counters: alert on their rate)';
 
 REVOKE ALL ON payments.monitor_holds, payments.monitor_audit, payments.monitor_counters FROM PUBLIC;
+
+-- What became of the API's calls (src/outcomes.c): transfers committed, and
+-- calls refused by SQLSTATE, counted in shared memory when the library is
+-- in shared_preload_libraries ('payments'); without it, no rows.
+CREATE FUNCTION payments.outcome_counts(
+        OUT minute timestamptz, OUT outcome text, OUT sqlstate text, OUT count bigint,
+        OUT since timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ledger_outcome_counts'
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION payments.outcome_counts() IS
+    'transfers committed and calls of the API refused (by SQLSTATE), counted in shared memory since since: the totals (minute null), then per minute for the last hour; no rows unless payments is in shared_preload_libraries';
+REVOKE ALL ON FUNCTION payments.outcome_counts() FROM PUBLIC;
+
+-- Per minute, the last hour: an on-call engineer's first look.
+CREATE VIEW payments.monitor_outcomes AS
+    SELECT o.minute, o.outcome, o.sqlstate, o.count
+      FROM payments.outcome_counts() o
+     WHERE o.minute IS NOT NULL;
+COMMENT ON VIEW payments.monitor_outcomes IS
+    'per minute of the last hour: transfers committed, and calls of the API refused by SQLSTATE (needs payments in shared_preload_libraries; empty otherwise)';
+
+-- Since counting began (the server's start): counters, for rates.
+CREATE VIEW payments.monitor_outcome_totals AS
+    SELECT o.outcome, o.sqlstate, o.count, o.since
+      FROM payments.outcome_counts() o
+     WHERE o.minute IS NULL;
+COMMENT ON VIEW payments.monitor_outcome_totals IS
+    'transfers committed and calls of the API refused by SQLSTATE since the server started (counters: alert on their rate; needs payments in shared_preload_libraries, empty otherwise)';
+REVOKE ALL ON payments.monitor_outcomes, payments.monitor_outcome_totals FROM PUBLIC;
+
+-- The daily reconciliation report (make report): the books as they stand,
+-- one row a figure.  Amounts are numeric in each currency's units, so that
+-- a sum over many accounts cannot overflow.
+CREATE FUNCTION payments.reconciliation_report()
+    RETURNS TABLE (section text, ledger text, currency text, item text,
+                   amount numeric, count bigint, at timestamptz)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT r.section, r.ledger, r.currency, r.item, r.amount, r.count, r.at
+      FROM (
+        -- every ledger and currency balances: debits = credits
+        SELECT 1 AS ord, 'trial balance' AS section, t.ledger, t.currency::text AS currency,
+               x.item, x.amount, NULL::bigint AS count, NULL::timestamptz AS at
+          FROM payments.trial_balance t,
+               LATERAL (VALUES (1, 'debits', t.debits), (2, 'credits', t.credits),
+                               (3, 'debits - credits', t.debits - t.credits)) AS x(n, item, amount)
+        UNION ALL
+        -- what the ledger holds in each currency it converts
+        SELECT 2, 'fx position', p.ledger, p.currency::text, 'position', amount(p."position"),
+               NULL, NULL
+          FROM payments.fx_positions p
+        UNION ALL
+        -- money held by holds not yet resolved
+        SELECT 3, 'holds', h.ledger, h.currency::text, x.item, x.amount, x.count, NULL
+          FROM payments.monitor_holds h,
+               LATERAL (VALUES ('open', amount(h.held), h.open_holds),
+                               ('expiring within the hour', amount(h.expiring_amount),
+                                h.expiring_within_hour),
+                               ('past expiry, not yet swept', amount(h.sweep_backlog_amount),
+                                h.sweep_backlog)) AS x(item, amount, count)
+        UNION ALL
+        -- periods closed: as of these times, every figure is final
+        SELECT 4, 'closed periods', c.ledger, NULL, 'closed until', NULL, count(*), max(c.until)
+          FROM payments.closed_periods c
+         GROUP BY c.ledger
+        UNION ALL
+        -- the last audit: rows verify_ledger() returned, and when
+        SELECT 5, 'audit', NULL, NULL,
+               CASE WHEN a.finished_at IS NULL THEN 'never run: SELECT payments.run_audit()'
+                    ELSE 'verify_ledger() rows' END,
+               NULL, a.problems, a.finished_at
+          FROM (VALUES (1)) AS one(n) LEFT JOIN payments.monitor_audit a ON true
+      ) r
+     ORDER BY r.ord, r.ledger, r.currency, r.item;
+END;
+COMMENT ON FUNCTION payments.reconciliation_report() IS
+    'the daily reconciliation report: trial balance per ledger and currency, FX positions, open holds, closed periods and the last audit, one row a figure (make report)';
+REVOKE ALL ON FUNCTION payments.reconciliation_report() FROM PUBLIC;

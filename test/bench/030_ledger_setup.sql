@@ -148,6 +148,14 @@ INSERT INTO floor.postings (id, ledger, transfer_id, account_id, side, amount,
 SELECT id, 'bench', transfer_id, account_id, side, cents, balance_after, at
   FROM legs ORDER BY id;
 
+-- the change feed's record of each entry (release 1.1 on): as if each had
+-- committed in a transaction of its own
+SELECT to_regclass('payments.entry_xacts') IS NOT NULL AS has_change_feed \gset
+\if :has_change_feed
+INSERT INTO payments.entry_xacts (ledger, entry_id, xact_id)
+SELECT 'bench', h.id, h.id::text::xid8 FROM hist h ORDER BY h.id;
+\endif
+
 RESET session_replication_role;
 
 SELECT setval('payments.accounts_id_seq', 1001);

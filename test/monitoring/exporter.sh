@@ -2,7 +2,9 @@
 # Debian's prometheus-postgres-exporter, started against the throwaway
 # cluster with monitoring/postgres-exporter.yaml, serves the ledger's
 # metrics on loopback: holds (open, expiring, the sweep's backlog, the
-# oldest), the last audit, and the row counters.  Run by make test.
+# oldest), the last audit, the row counters, and transfers committed and
+# calls refused by SQLSTATE (the cluster preloads the library).  Run by
+# make test.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$ROOT/scripts/cluster.sh"
@@ -22,6 +24,11 @@ SELECT payments.hold(:alice, :bank, '5.00 EUR', now() + interval '3 hours');
 SELECT payments.hold(:alice, :bank, '1.50 EUR', clock_timestamp() + interval '1 millisecond');
 SELECT pg_sleep(0.01);
 SELECT payments.run_audit();
+-- a refusal, counted by its SQLSTATE (23L01: insufficient funds)
+DO $$ BEGIN
+    PERFORM payments.post_transfer_by_name('exporter', 'alice', 'bank', '1000.00 EUR');
+EXCEPTION WHEN SQLSTATE '23L01' THEN NULL;
+END $$;
 SQL
 
 DATA_SOURCE_NAME="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db sslmode=disable" \
@@ -53,6 +60,8 @@ expect '^payments_holds_oldest_age_seconds\{.*ledger="exporter".*\} [0-9.e+-]+$'
 expect '^payments_audit_problems(\{.*\})? 0$' 'the last audit found nothing'
 expect '^payments_audit_age_seconds(\{.*\})? [0-9.e+-]+$' 'how long ago it ran'
 expect '^payments_rows_inserted\{.*relation="transfers".*\} [0-9]+$' 'rows inserted into transfers (a counter)'
+expect '^payments_outcomes_count\{.*outcome="committed".*\} [1-9][0-9.e+]*$' 'transfers committed (a counter)'
+expect '^payments_outcomes_count\{.*outcome="refused".*sqlstate="23L01".*\} [1-9][0-9.e+]*$' 'calls refused for insufficient funds (a counter)'
 if ((failed)); then
     echo "--- exporter log"; tail -n 20 "$RUN_DIR/exporter.log"
     echo "--- payments metrics served"; grep '^payments_' <<<"$metrics" || true

@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(179);
+SELECT plan(180);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -180,6 +180,10 @@ SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
             WHERE indexrelid = 'payments.fx_entries_reverses_entry_idx'::regclass),
           '(reverses_entry IS NOT NULL)', 'fx_entries_reverses_entry_idx holds refunds only');
 SELECT set_eq(
+    $$SELECT * FROM pg_temp.indexes_of('payments.entry_xacts')$$,
+    $$VALUES (ARRAY['ledger', 'entry_id'], true), (ARRAY['xact_id', 'entry_id'], false)$$,
+    'entry_xacts: one row per entry (ledger, entry_id), and entries in transaction order for the change feed');
+SELECT set_eq(
     $$SELECT * FROM pg_temp.indexes_of('payments.entries')$$,
     $$VALUES (ARRAY['ledger', 'id'], true), (ARRAY['ledger', 'idempotency_key'], true)$$,
     'entries: unique (ledger, id), unique idempotency key within a ledger');
@@ -193,7 +197,7 @@ SELECT is_empty(
                             'payments.postings'::regclass, 'payments.entries'::regclass,
                             'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
                             'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass,
-                            'payments.closed_periods'::regclass)
+                            'payments.closed_periods'::regclass, 'payments.entry_xacts'::regclass)
          AND c.contype IN ('p', 'u', 'f', 'x')
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'ledger'
@@ -203,7 +207,7 @@ SELECT is_empty(
                             'payments.postings'::regclass, 'payments.entries'::regclass,
                             'payments.account_stripes'::regclass, 'payments.open_holds'::regclass,
                             'payments.fx_accounts'::regclass, 'payments.fx_entries'::regclass,
-                            'payments.closed_periods'::regclass)
+                            'payments.closed_periods'::regclass, 'payments.entry_xacts'::regclass)
          AND i.indisunique
          AND (SELECT attname FROM pg_attribute
                WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) <> 'ledger'$$,
@@ -213,7 +217,7 @@ SELECT ok((SELECT bool_and(i.indisvalid AND i.indisready)
                   'payments.transfers'::regclass, 'payments.postings'::regclass,
                   'payments.entries'::regclass, 'payments.account_stripes'::regclass,
                   'payments.open_holds'::regclass, 'payments.fx_accounts'::regclass,
-                  'payments.fx_entries'::regclass)),
+                  'payments.fx_entries'::regclass, 'payments.entry_xacts'::regclass)),
           'every index of the ledger tables is valid');
 
 -- triggers ----------------------------------------------------------------------------
@@ -284,7 +288,10 @@ SELECT set_eq(
              ('closed_periods', 'closed_period_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
              ('closed_periods', 'closed_period_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
              ('closed_periods', 'closed_period_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
-             ('closed_periods', 'closed_periods_changed', 'AFTER', 'STATEMENT', 'INSERT OR UPDATE OR DELETE OR TRUNCATE', false, false, 'A')$$,
+             ('closed_periods', 'closed_periods_changed', 'AFTER', 'STATEMENT', 'INSERT OR UPDATE OR DELETE OR TRUNCATE', false, false, 'A'),
+             ('entry_xacts', 'entry_xact_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
+             ('entry_xacts', 'entry_xact_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
+             ('entry_xacts', 'entry_xact_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,

@@ -1,9 +1,11 @@
 -- Monitoring (DESIGN.md section 6): the views an on-call engineer reads
 -- and the exporter serves (test/monitoring/exporter.sh starts it): holds
--- per ledger and currency, the sweep's backlog, the last audit.
+-- per ledger and currency, the sweep's backlog, the last audit; the daily
+-- reconciliation report.  Outcomes (committed, refused by SQLSTATE) are
+-- counted by a preloaded library: test/t/090_outcomes.pl.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(9);
+SELECT plan(12);
 
 SELECT payments.create_account('bank', 'EUR', 'debit', true, ledger => 'monitor-tap') AS bank \gset
 SELECT payments.create_account('alice', 'EUR', ledger => 'monitor-tap') AS alice \gset
@@ -50,9 +52,45 @@ SELECT ok((SELECT duration >= interval '0' FROM payments.monitor_audit), 'and ho
 SELECT is((SELECT array_agg(relation ORDER BY relation) FROM payments.monitor_counters),
           ARRAY['entries', 'fx_entries', 'postings', 'transfers'], 'counters of the ledger''s rows');
 
+-- the daily reconciliation report: the same figures, one row each
+SELECT results_eq(
+    $$SELECT section, currency, item, amount, count FROM payments.reconciliation_report()
+       WHERE ledger = 'monitor-tap' ORDER BY section, currency, item$$,
+    $$VALUES ('holds', 'EUR', 'expiring within the hour', 0.00, 0::bigint),
+             ('holds', 'EUR', 'open', 5.00, 1::bigint),
+             ('holds', 'EUR', 'past expiry, not yet swept', 0.00, 0::bigint),
+             ('holds', 'JPY', 'expiring within the hour', 0::numeric, 0::bigint),
+             ('holds', 'JPY', 'open', 700, 1::bigint),
+             ('holds', 'JPY', 'past expiry, not yet swept', 0, 0::bigint),
+             ('trial balance', 'EUR', 'credits', 110.00, NULL),
+             ('trial balance', 'EUR', 'debits', 110.00, NULL),
+             ('trial balance', 'EUR', 'debits - credits', 0.00, NULL),
+             ('trial balance', 'JPY', 'credits', 0, NULL),
+             ('trial balance', 'JPY', 'debits', 0, NULL),
+             ('trial balance', 'JPY', 'debits - credits', 0, NULL)$$,
+    'the report: trial balance per ledger and currency, and open holds');
+SET LOCAL session_replication_role = replica;
+INSERT INTO payments.closed_periods VALUES ('monitor-tap', '2026-01-31', now(), 'tap'),
+                                           ('monitor-tap', '2026-02-28', now(), 'tap');
+SET LOCAL session_replication_role = origin;
+SELECT results_eq(
+    $$SELECT section, item, count, at FROM payments.reconciliation_report()
+       WHERE section IN ('closed periods', 'audit') AND coalesce(ledger, 'monitor-tap') = 'monitor-tap'$$,
+    $$VALUES ('closed periods', 'closed until', 2::bigint, '2026-02-28'::timestamptz),
+             ('audit', 'verify_ledger() rows', 0::bigint,
+              (SELECT finished_at FROM payments.monitor_audit))$$,
+    'its closed periods and the last audit');
+SELECT payments.create_fx_account('EUR', 'monitor-tap');
+SELECT is((SELECT amount FROM payments.reconciliation_report()
+            WHERE section = 'fx position' AND ledger = 'monitor-tap' AND currency = 'EUR'),
+          0.00, 'and its FX positions');
+
 SELECT ok(NOT has_table_privilege('public', 'payments.monitor_holds', 'SELECT')
           AND NOT has_table_privilege('public', 'payments.audit_runs', 'SELECT')
-          AND NOT has_function_privilege('public', 'payments.run_audit()', 'EXECUTE'),
+          AND NOT has_function_privilege('public', 'payments.run_audit()', 'EXECUTE')
+          AND NOT has_table_privilege('public', 'payments.monitor_outcomes', 'SELECT')
+          AND NOT has_table_privilege('public', 'payments.monitor_outcome_totals', 'SELECT')
+          AND NOT has_function_privilege('public', 'payments.outcome_counts()', 'EXECUTE'),
           'monitoring is granted by the DBA, not to PUBLIC');
 
 SELECT * FROM finish();

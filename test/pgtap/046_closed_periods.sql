@@ -4,7 +4,7 @@
 -- that stay final, are in test/isolation/specs/ledger_close_period.spec.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(15);
+SELECT plan(17);
 
 \ir lib/ledger_helpers.sql
 
@@ -43,6 +43,10 @@ SELECT * FROM pg_temp.refuses(
     '55L05', NULL, 'so is a plain INSERT');
 SELECT * FROM pg_temp.refuses(format($$SELECT payments.hold(%s, %s, '1.00 USD')$$, :alice, :bank),
                               '55L05', NULL, 'and a hold');
+SELECT * FROM pg_temp.refuses(
+    pg_temp.copy_from('payments.transfers (from_account, to_account, amount)',
+                      ARRAY[format('%s,%s,1.00 USD', :bank, :alice)]),
+    '55L05', NULL, 'and a COPY');
 SELECT is((pg_temp.error_fields_of(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, :bank, :alice)))[3],
           'closed_periods', 'the error names table closed_periods');
 SELECT lives_ok(format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, :other, :bob),

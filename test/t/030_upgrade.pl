@@ -372,6 +372,16 @@ for my $run (map { my $v = $_; ([ $v, 0 ], $prebuildable{$v} ? ([ $v, 1 ]) : ())
 		'an FX payment and its refund after the update leave the FX positions at zero');
 	is($node->safe_psql($db, 'SELECT count(*) FROM payments.verify_ledger()'), '0',
 		'and the books balance with FX entries');
+
+	# The change feed begins with the update: the transfers posted since,
+	# none of those before.
+	is($node->safe_psql($db, q{
+		SELECT count(*) = (SELECT count(*) FROM payments.transfers t
+		                    WHERE t.entry_id IN (SELECT entry_id FROM payments.entry_xacts))
+		       AND count(*) > 0
+		       AND count(*) < (SELECT count(*) FROM payments.transfers)
+		  FROM payments.changes_since(NULL, 100000) WHERE id IS NOT NULL}),
+		't', 'the change feed returns the transfers posted since the update, not those before');
 }
 
 for my $v (@{ $released{monetary} })

@@ -37,6 +37,9 @@ CREATE FUNCTION pg_temp.ledger_state() RETURNS text LANGUAGE sql AS $$
         || (SELECT format(' | fx accounts: %s', coalesce(string_agg(x::text, ', '
                                                                     ORDER BY x.ledger, x.account_id), ''))
               FROM payments.fx_accounts x)
+        || (SELECT format(' | entry xacts: %s', coalesce(string_agg(format('%s %s', x.ledger, x.entry_id), ', '
+                                                                    ORDER BY x.ledger, x.entry_id), ''))
+              FROM payments.entry_xacts x)
 $$;
 
 -- throws_ok(), then a check that the ledger is as it was before: two tests.
