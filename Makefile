@@ -30,7 +30,7 @@ MONETARY_OBJS = src/monetary_module.o src/monetary_arith.o src/monetary_agg.o \
 MODULE_big  = payments
 OBJS        = src/payments.o src/lifecycle.o src/hot_accounts.o src/payment_flows.o src/conversion.o src/ratio.o \
               src/ledger.o src/entries.o src/posting_engine.o src/table_writer.o src/ledger_triggers.o \
-              src/transfer_api.o src/fx.o src/periods.o src/change_feed.o src/outcomes.o $(MONEY_OBJS)
+              src/transfer_api.o src/fx.o src/periods.o src/change_feed.o src/outcomes.o src/ledger_access.o $(MONEY_OBJS)
 
 DATA_built  = monetary--$(EXTVERSION).sql payments--$(EXTVERSION).sql
 DATA        = $(filter-out $(addprefix sql/,$(DATA_built)),$(wildcard sql/*--*.sql))

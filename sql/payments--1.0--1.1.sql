@@ -2,6 +2,39 @@
 -- payments 1.0 -> 1.1.  Each step names the issue it comes from and what it
 -- costs on a large ledger.
 
+-- Least privilege (issue 14), first what the rest of this script uses: the
+-- bindings of roles to ledgers (an empty table) and the function that the
+-- views and row level security ask.  Catalog only.
+-- Ledgers as a security boundary (payments.bind_role(); src/ledger_access.c):
+-- a role with the privileges of a role bound here uses only the ledgers
+-- bound to those roles.  A role bound to none uses every ledger.
+CREATE TABLE payments.role_ledgers (
+    ledger          text NOT NULL,
+    role            regrole NOT NULL,
+    bound_at        timestamptz NOT NULL DEFAULT now(),
+    bound_by        name NOT NULL,
+    CONSTRAINT role_ledgers_pkey PRIMARY KEY (ledger, role)
+);
+COMMENT ON TABLE payments.role_ledgers IS
+    'which roles are confined to which ledgers (payments.bind_role(), payments.unbind_role()): a role that has the privileges of a bound role reads and posts only in the ledgers bound to those roles';
+SELECT pg_catalog.pg_extension_config_dump('payments.role_ledgers', '');
+REVOKE ALL ON payments.role_ledgers FROM PUBLIC;
+
+CREATE FUNCTION payments.ledger_visible_support(internal)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'ledger_visible_support'
+    LANGUAGE C STRICT;
+COMMENT ON FUNCTION payments.ledger_visible_support(internal) IS
+    'planner support of payments.ledger_visible(): it keeps every row for roles bound to no ledger';
+REVOKE ALL ON FUNCTION payments.ledger_visible_support(internal) FROM PUBLIC;
+CREATE FUNCTION payments.ledger_visible(ledger text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ledger_visible'
+    LANGUAGE C STABLE STRICT LEAKPROOF PARALLEL RESTRICTED
+    SUPPORT payments.ledger_visible_support;
+COMMENT ON FUNCTION payments.ledger_visible(text) IS
+    'may the current role (as the client set it) use the ledger? true unless it is bound to other ledgers only (payments.bind_role()); the row level security of the ledger''s tables';
+
 -- History guarded in replica mode too (issue 7): catalog only, instant.
 ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_history_guard;
 ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_truncate_guard;
@@ -214,7 +247,9 @@ CREATE VIEW payments.account_volumes AS
                         sum(st.credits_pending) AS credits_pending
                    FROM payments.account_stripes st
                   GROUP BY st.ledger, st.account_id) s
-        ON s.ledger = a.ledger AND s.account_id = a.id;
+        ON s.ledger = a.ledger AND s.account_id = a.id
+     -- a role bound to ledgers sees theirs (the views read as their owner)
+     WHERE payments.ledger_visible(a.ledger);
 COMMENT ON VIEW payments.account_volumes IS
     'every account with its true volumes: those of its row plus, for a hot account, those of its stripes';
 REVOKE ALL ON payments.account_volumes FROM PUBLIC;
@@ -364,68 +399,6 @@ CREATE OR REPLACE VIEW payments.trial_balance AS
 COMMENT ON VIEW payments.trial_balance IS
     'per ledger and currency, total posted debits and credits (numeric, in the currency''s units): they are always equal';
 
--- statement() tells what each leg is and the available balance (issue 10):
--- new columns, so a new function; EXECUTE granted on the old one must be
--- granted again (README, Upgrading).
-DROP FUNCTION payments.statement(bigint, timestamptz, timestamptz);
-CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
-    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
-                   side text, amount monetary, balance_after monetary,
-                   pending_change monetary, available_after monetary,
-                   counterparty bigint, refers_to bigint, metadata jsonb)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, payments, pg_temp
-BEGIN ATOMIC
-    -- the account's running balance: each leg's balance_after, or, for an
-    -- account with stripes (whose legs carry their stripe's), the opening
-    -- balance (computed once, and only then) plus the legs so far.  What it
-    -- has on hold (its pending outgoing volume, on its row alone): the
-    -- last held_after before the period, plus the pending changes on its
-    -- outgoing side since.
-    SELECT s.id, s.transfer_id, s.created_at, s.kind, s.side, s.amount, s.balance_after,
-           s.pending_change,
-           s.balance_after
-             - (s.opening_held + coalesce(sum(CASE WHEN s.side <> s.normal_balance
-                                                    THEN s.pending_change END)
-                                              OVER (ORDER BY s.created_at, s.id),
-                                          s.opening_held - s.opening_held)),
-           s.counterparty, s.refers_to, s.metadata
-      FROM (SELECT p.id, p.transfer_id, p.created_at,
-                   CASE WHEN t.status = 'pending' THEN 'hold'
-                        WHEN t.status = 'voided' THEN 'void'
-                        WHEN t.status = 'expired' THEN 'expiry'
-                        WHEN t.pending_id IS NOT NULL THEN 'capture'
-                        WHEN t.reverses IS NOT NULL THEN 'reversal'
-                        ELSE 'transfer' END AS kind,
-                   p.side, p.amount,
-                   CASE WHEN a.stripes = 0 THEN p.balance_after
-                        ELSE (SELECT payments.balance(statement.account,
-                                                      statement.from_time - interval '1 microsecond'))
-                             + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
-                                        ELSE - p.amount END)
-                                   OVER (ORDER BY p.created_at, p.id)
-                   END AS balance_after,
-                   p.pending_change, a.normal_balance,
-                   coalesce((SELECT h.held_after FROM payments.postings h
-                              WHERE h.account_id = a.id AND h.pending_change IS NOT NULL
-                                AND h.ledger = a.ledger
-                                AND h.created_at < statement.from_time
-                              ORDER BY h.created_at DESC, h.id DESC LIMIT 1),
-                            monetary(0, a.currency)) AS opening_held,
-                   CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END
-                       AS counterparty,
-                   coalesce(t.pending_id, t.reverses) AS refers_to,
-                   t.metadata
-              FROM payments.postings p
-              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
-              JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
-             WHERE a.id = payments.account_checked(statement.account)
-               AND p.created_at >= statement.from_time AND p.created_at < statement.to_time) s
-     ORDER BY s.created_at, s.id;
-END;
-COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
-    'an account''s legs in [from_time, to_time), oldest first: what each is (transfer, hold, capture, void, expiry, reversal), the posted money it moves and the pending volume, and the running posted and available balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
-REVOKE ALL ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) FROM PUBLIC;
 
 -- Takes over a prebuilt index <name>_1_1 if there is one, valid and with
 -- the definition wanted, else builds it; as a primary key if asked.
@@ -511,6 +484,75 @@ COMMENT ON COLUMN payments.transfers.idempotency_key IS
 COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
+-- who posted each transfer (issue 14): nullable, no default, catalog only
+ALTER TABLE payments.transfers ADD COLUMN posted_by name, ADD COLUMN posted_by_session name;
+COMMENT ON COLUMN payments.transfers.posted_by IS
+    'the role that posted the transfer, as the client acted (current_user, SET ROLE included; not the owner the API runs as); assigned by the ledger; null for transfers posted before release 1.1';
+COMMENT ON COLUMN payments.transfers.posted_by_session IS
+    'the session''s user when it was another role than posted_by (a pooler''s login that SET ROLE), else null; assigned by the ledger';
+
+-- statement() tells what each leg is, the available balance (issue 10) and
+-- who posted it (issue 14): new columns, so a new function; EXECUTE granted
+-- on the old one must be granted again (README, Upgrading).
+DROP FUNCTION payments.statement(bigint, timestamptz, timestamptz);
+CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_time timestamptz)
+    RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
+                   side text, amount monetary, balance_after monetary,
+                   pending_change monetary, available_after monetary,
+                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by name)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    -- the account's running balance: each leg's balance_after, or, for an
+    -- account with stripes (whose legs carry their stripe's), the opening
+    -- balance (computed once, and only then) plus the legs so far.  What it
+    -- has on hold (its pending outgoing volume, on its row alone): the
+    -- last held_after before the period, plus the pending changes on its
+    -- outgoing side since.
+    SELECT s.id, s.transfer_id, s.created_at, s.kind, s.side, s.amount, s.balance_after,
+           s.pending_change,
+           s.balance_after
+             - (s.opening_held + coalesce(sum(CASE WHEN s.side <> s.normal_balance
+                                                    THEN s.pending_change END)
+                                              OVER (ORDER BY s.created_at, s.id),
+                                          s.opening_held - s.opening_held)),
+           s.counterparty, s.refers_to, s.metadata, s.posted_by
+      FROM (SELECT p.id, p.transfer_id, p.created_at,
+                   CASE WHEN t.status = 'pending' THEN 'hold'
+                        WHEN t.status = 'voided' THEN 'void'
+                        WHEN t.status = 'expired' THEN 'expiry'
+                        WHEN t.pending_id IS NOT NULL THEN 'capture'
+                        WHEN t.reverses IS NOT NULL THEN 'reversal'
+                        ELSE 'transfer' END AS kind,
+                   p.side, p.amount,
+                   CASE WHEN a.stripes = 0 THEN p.balance_after
+                        ELSE (SELECT payments.balance(statement.account,
+                                                      statement.from_time - interval '1 microsecond'))
+                             + sum(CASE WHEN p.side = a.normal_balance THEN p.amount
+                                        ELSE - p.amount END)
+                                   OVER (ORDER BY p.created_at, p.id)
+                   END AS balance_after,
+                   p.pending_change, a.normal_balance,
+                   coalesce((SELECT h.held_after FROM payments.postings h
+                              WHERE h.account_id = a.id AND h.pending_change IS NOT NULL
+                                AND h.ledger = a.ledger
+                                AND h.created_at < statement.from_time
+                              ORDER BY h.created_at DESC, h.id DESC LIMIT 1),
+                            monetary(0, a.currency)) AS opening_held,
+                   CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END
+                       AS counterparty,
+                   coalesce(t.pending_id, t.reverses) AS refers_to,
+                   t.metadata, t.posted_by
+              FROM payments.postings p
+              JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
+              JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
+             WHERE a.id = payments.account_checked(statement.account)
+               AND p.created_at >= statement.from_time AND p.created_at < statement.to_time) s
+     ORDER BY s.created_at, s.id;
+END;
+COMMENT ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) IS
+    'an account''s legs in [from_time, to_time), oldest first: what each is (transfer, hold, capture, void, expiry, reversal), the posted money it moves and the pending volume, and the running posted and available balances; the opening balance is balance(account, from_time - interval ''1 microsecond'')';
+REVOKE ALL ON FUNCTION payments.statement(bigint, timestamptz, timestamptz) FROM PUBLIC;
 
 -- postings: the ledger first in the key (its other indexes stay as 1.0
 -- built them); ids drawn by the engine
@@ -737,6 +779,7 @@ BEGIN ATOMIC
     WITH due AS (
         SELECT o.ledger, o.id FROM payments.open_holds o
          WHERE o.expires_at <= statement_timestamp()
+           AND payments.ledger_visible(o.ledger)   -- a role bound to ledgers sweeps theirs
          ORDER BY o.expires_at, o.id
          LIMIT greatest(expire_holds.max_holds, 0)
            FOR UPDATE SKIP LOCKED
@@ -796,7 +839,7 @@ CREATE VIEW payments.holds AS
            r.id AS resolved_by, r.created_at AS resolved_at, h.metadata
       FROM payments.transfers h
       LEFT JOIN payments.transfers r ON r.ledger = h.ledger AND r.pending_id = h.id
-     WHERE h.status = 'pending';
+     WHERE h.status = 'pending' AND payments.ledger_visible(h.ledger);
 COMMENT ON VIEW payments.holds IS
     'every hold: pending, captured, voided or expired (past expires_at, swept or not), the amount captured, and the amount still held';
 REVOKE ALL ON payments.holds FROM PUBLIC;
@@ -1219,7 +1262,8 @@ BEGIN ATOMIC
                             fx_revaluation.mode)
       FROM (SELECT x.ledger, x.currency, x.account_id,
                    payments.balance(x.account_id, fx_revaluation.at) AS balance
-              FROM payments.fx_accounts x) p
+              FROM payments.fx_accounts x
+             WHERE payments.ledger_visible(x.ledger)) p
      ORDER BY p.ledger, p.currency;
 END;
 COMMENT ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) IS
@@ -1397,6 +1441,7 @@ CREATE VIEW payments.monitor_holds AS
            statement_timestamp() - min(h.created_at) AS oldest_age
       FROM payments.open_holds o
       JOIN payments.transfers h ON h.ledger = o.ledger AND h.id = o.id
+     WHERE payments.ledger_visible(o.ledger)
      GROUP BY o.ledger, currency(h.amount);
 COMMENT ON VIEW payments.monitor_holds IS
     'per ledger and currency: unresolved holds, the amount held, what expires within the hour, the sweep''s backlog (past expiry, not yet expired by expire_holds()) and the age of the oldest hold';
@@ -1450,13 +1495,15 @@ CREATE TRIGGER closed_period_history_guard BEFORE UPDATE OR DELETE ON payments.c
     FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
 CREATE TRIGGER closed_period_truncate_guard BEFORE TRUNCATE ON payments.closed_periods
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
-CREATE FUNCTION payments.closed_periods_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_closed_periods_changed' LANGUAGE C;
-COMMENT ON FUNCTION payments.closed_periods_changed() IS
-    'trigger: after any change to closed_periods, every backend reads them again';
-REVOKE ALL ON FUNCTION payments.closed_periods_changed() FROM PUBLIC;
+-- closed_periods and role_ledgers are kept in every backend's memory: a
+-- write to either makes every backend read it again.
+CREATE FUNCTION payments.cached_table_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_cached_table_changed' LANGUAGE C;
+COMMENT ON FUNCTION payments.cached_table_changed() IS
+    'trigger: after any change to closed_periods or role_ledgers, every backend reads them again';
+REVOKE ALL ON FUNCTION payments.cached_table_changed() FROM PUBLIC;
 CREATE TRIGGER closed_periods_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.closed_periods_changed();
+    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.cached_table_changed();
 
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_history_guard;
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_truncate_guard;
@@ -1746,5 +1793,105 @@ END;
 COMMENT ON FUNCTION payments.reconciliation_report() IS
     'the daily reconciliation report: trial balance per ledger and currency, FX positions, open holds, closed periods and the last audit, one row a figure (make report)';
 REVOKE ALL ON FUNCTION payments.reconciliation_report() FROM PUBLIC;
+
+-- Row level security by ledger (issue 14): catalog only --------------------
+
+ALTER TABLE payments.accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.account_stripes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.transfers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.open_holds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.postings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.fx_accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.fx_entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.closed_periods ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.entry_xacts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payments.role_ledgers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ledger_isolation ON payments.accounts USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.account_stripes USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.transfers USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.open_holds USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.postings USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.entries USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.fx_accounts USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.fx_entries USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.closed_periods USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.entry_xacts USING (payments.ledger_visible(ledger));
+CREATE POLICY ledger_isolation ON payments.role_ledgers USING (payments.ledger_visible(ledger));
+CREATE TRIGGER role_ledgers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON payments.role_ledgers FOR EACH STATEMENT EXECUTE FUNCTION payments.cached_table_changed();
+ALTER TABLE payments.role_ledgers ENABLE ALWAYS TRIGGER role_ledgers_changed;
+
+-- Least privilege (DESIGN.md section 6; src/ledger_access.c) ------------------
+
+-- System accounts: debit-normal, or allowed to go negative, so that money
+-- can come out of them.  Creating or changing one is the right of the roles
+-- that may execute this function (the triggers check it, on every path).
+CREATE FUNCTION payments.create_system_account(
+        name text,
+        currency currency,
+        normal_balance text DEFAULT 'debit',
+        allow_negative boolean DEFAULT true,
+        metadata jsonb DEFAULT NULL,
+        ledger text DEFAULT 'default')
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT payments.create_account(create_system_account.name, create_system_account.currency,
+                                   create_system_account.normal_balance,
+                                   create_system_account.allow_negative,
+                                   create_system_account.metadata, create_system_account.ledger);
+END;
+COMMENT ON FUNCTION payments.create_system_account(text, currency, text, boolean, jsonb, text) IS
+    'opens a system account (by default debit-normal and allowed to go negative: a bank, a settlement account); EXECUTE on it is the right to create and change accounts that are debit-normal or may go negative, which create_account() checks';
+
+-- Binding roles to ledgers: the DBA's (it writes payments.role_ledgers with
+-- the caller's rights).
+CREATE FUNCTION payments.bind_role(role regrole, ledger text)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, payments, pg_temp
+AS $$
+BEGIN
+    IF bind_role.role IS NULL OR bind_role.ledger IS NULL THEN
+        RAISE EXCEPTION 'role and ledger must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF octet_length(bind_role.ledger) NOT BETWEEN 1 AND 64 THEN
+        RAISE EXCEPTION 'ledger "%" is not 1 to 64 bytes long', left(bind_role.ledger, 70)
+            USING ERRCODE = 'string_data_right_truncation';
+    END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = bind_role.role) THEN
+        RAISE EXCEPTION 'role "%" is a superuser: it cannot be confined to ledgers', bind_role.role
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Bind the roles the applications log in as, which should not be superusers.';
+    END IF;
+    INSERT INTO payments.role_ledgers (ledger, role, bound_by)
+    VALUES (bind_role.ledger, bind_role.role, current_user)
+    ON CONFLICT DO NOTHING;
+END;
+$$;
+COMMENT ON FUNCTION payments.bind_role(regrole, text) IS
+    'confines the role (and the roles that have its privileges) to the ledger and the others it is bound to: it reads, posts and changes accounts only there, on every path; a role bound to none uses every ledger';
+
+CREATE FUNCTION payments.unbind_role(role regrole, ledger text)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    WITH gone AS (
+        DELETE FROM payments.role_ledgers b
+         WHERE b.role = unbind_role.role AND b.ledger = unbind_role.ledger
+        RETURNING 1)
+    SELECT count(*) > 0 FROM gone;
+END;
+COMMENT ON FUNCTION payments.unbind_role(regrole, text) IS
+    'undoes bind_role(); a role left bound to no ledger uses every ledger again (revoke its grants instead to shut it out); returns whether the binding existed';
+
+REVOKE ALL ON FUNCTION
+    payments.create_system_account(text, currency, text, boolean, jsonb, text),
+    payments.bind_role(regrole, text),
+    payments.unbind_role(regrole, text)
+    FROM PUBLIC;
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

@@ -48,6 +48,7 @@
 #include "entries.h"
 #include "fx.h"
 #include "ledger.h"
+#include "ledger_access.h"
 #include "outcomes.h"
 #include "lifecycle.h"
 #include "monetary.h"
@@ -789,7 +790,10 @@ OUTCOME_COUNTED_FUNCTION(ledger_reverse_fx_transfer)
 	if (SPI_execute_plan(ledger_plan(&original_fx_entry_plan, InvalidOid), args, NULL,
 						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed reading FX entry %lld", (long long) entry);
-	if (SPI_processed == 0)
+	if (SPI_processed == 0 ||
+		!ledger_access_allowed(TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 1,
+																 &isnull))))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("FX entry %lld does not exist", (long long) entry),

@@ -19,6 +19,7 @@
 #include "utils/syscache.h"
 
 #include "ledger.h"
+#include "ledger_access.h"
 
 static bool ledger_writing = false;
 
@@ -210,7 +211,8 @@ void
 ledger_check_account(const AccountRow *a, int64 account, int64 transfer,
 					 const char *ledger, currency_code currency, bool moves_money)
 {
-	if (a == NULL)
+	/* to a role confined to other ledgers, their accounts do not exist */
+	if (a == NULL || !ledger_access_allowed(a->ledger))
 		ledger_account_missing(account, true);
 	if (strcmp(a->ledger, ledger) != 0)
 		ereport(ERROR,
@@ -347,7 +349,12 @@ ledger_account_ledger(int64 account)
 	char	   *result;
 
 	if (ledger != NULL)
+	{
+		/* to a role confined to other ledgers, it does not exist */
+		if (!ledger_access_allowed(ledger))
+			ledger_account_missing(account, true);
 		return pstrdup(ledger);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -363,6 +370,8 @@ ledger_account_ledger(int64 account)
 	result = SPI_palloc(strlen(ledger) + 1);
 	strcpy(result, ledger);
 	SPI_finish();
+	if (!ledger_access_allowed(result))
+		ledger_account_missing(account, true);
 	return result;
 }
 
@@ -383,7 +392,7 @@ typedef struct ColumnCacheEntry
 
 static ColumnCacheEntry column_cache[128];
 static int	column_cache_used = 0;
-static Oid	relation_oids[REL_ENTRY_XACTS + 1];
+static Oid	relation_oids[REL_ROLE_LEDGERS + 1];
 static bool relcache_callback_registered = false;
 
 static void
@@ -442,7 +451,8 @@ ledger_relation(LedgerRelation which)
 		[REL_TRANSFERS] = "transfers",
 		[REL_OPEN_HOLDS] = "open_holds",
 		[REL_CLOSED_PERIODS] = "closed_periods",
-		[REL_ENTRY_XACTS] = "entry_xacts"
+		[REL_ENTRY_XACTS] = "entry_xacts",
+		[REL_ROLE_LEDGERS] = "role_ledgers"
 	};
 
 	if (!OidIsValid(relation_oids[which]))

@@ -118,6 +118,7 @@ extern bool ledger_is_writing(void);
  * a new snapshot: for the paths that write, not for STABLE readers.
  */
 extern char *ledger_account_ledger(int64 account);
+/* (To a role confined to other ledgers, their accounts do not exist.) */
 
 /* A column of one of the ledger's tables, by name (cached per relation). */
 extern int	ledger_column(Relation rel, const char *name);
@@ -135,7 +136,8 @@ typedef enum LedgerRelation
 	REL_TRANSFERS,
 	REL_OPEN_HOLDS,
 	REL_CLOSED_PERIODS,
-	REL_ENTRY_XACTS
+	REL_ENTRY_XACTS,
+	REL_ROLE_LEDGERS
 } LedgerRelation;
 
 extern Oid	ledger_relation(LedgerRelation rel);

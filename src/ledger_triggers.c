@@ -17,12 +17,14 @@
 #include "utils/reltrigger.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "change_feed.h"
 #include "entries.h"
 #include "ledger.h"
+#include "ledger_access.h"
 #include "ledger_triggers.h"
 #include "hot_accounts.h"
 #include "lifecycle.h"
@@ -34,6 +36,7 @@ PG_FUNCTION_INFO_V1(ledger_transfer_apply);
 PG_FUNCTION_INFO_V1(ledger_account_guard);
 PG_FUNCTION_INFO_V1(ledger_write_guard);
 PG_FUNCTION_INFO_V1(ledger_history_guard);
+PG_FUNCTION_INFO_V1(ledger_cached_table_changed);
 
 static TriggerData *
 trigger_data(FunctionCallInfo fcinfo, const char *name)
@@ -200,6 +203,10 @@ ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting)
 			refuse_assigned_value(rel, "entry_id");
 		if (!column_is_null(tuple, rel, "created_at"))
 			refuse_assigned_value(rel, "created_at");
+		if (!column_is_null(tuple, rel, "posted_by"))
+			refuse_assigned_value(rel, "posted_by");
+		if (!column_is_null(tuple, rel, "posted_by_session"))
+			refuse_assigned_value(rel, "posted_by_session");
 	}
 
 	if (amount->units <= 0)
@@ -234,7 +241,8 @@ ledger_check_transfer_row(Relation rel, HeapTuple tuple, bool inserting)
 
 /*
  * BEFORE INSERT FOR EACH ROW on transfers: the checks that need no other
- * row, and what the ledger assigns: id, entry, created_at, and the ledger
+ * row, that the acting role may use the ledger (ledger_access.c), and what
+ * the ledger assigns: id, entry, created_at, who posted it, and the ledger
  * from the accounts when left out.  A resolution of a hold first takes the
  * hold (flows_lock_hold()), before its row can meet another's in the unique
  * index transfers_ledger_pending_id_key.
@@ -250,9 +258,9 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	char	   *ledger;
 	TransferKind kind;
 	OpenEntry  *entry = fcinfo->flinfo->fn_extra;
-	int			cols[4];
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	int			cols[6];
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
 
 	payments_require_sql_version();
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -272,7 +280,10 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 		ledger = ledger_account_ledger(DatumGetInt64(get_column(tuple, rel, "from_account",
 																 &isnull)));
 	else
+	{
 		ledger = TextDatumGetCString(get_column(tuple, rel, "ledger", &ledger_null));
+		ledger_access_check(ledger);
+	}
 	cols[0] = ledger_column(rel, "id");
 	values[0] = Int64GetDatum(ledger_nextval(SEQ_TRANSFERS));
 	if (TRANSFER_RESOLVES_HOLD(kind))
@@ -290,10 +301,13 @@ ledger_transfer_before_insert(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(entries_entry_for(entry, ledger));
 	cols[2] = ledger_column(rel, "created_at");
 	values[2] = TimestampTzGetDatum(entries_statement_time(entry));
-	cols[3] = ledger_column(rel, "ledger");
-	values[3] = CStringGetTextDatum(ledger);
+	cols[3] = ledger_column(rel, "posted_by");
+	cols[4] = ledger_column(rel, "posted_by_session");
+	ledger_posted_by(&values[3], &values[4], &nulls[4]);
+	cols[5] = ledger_column(rel, "ledger");
+	values[5] = CStringGetTextDatum(ledger);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel),
-													 ledger_null ? 4 : 3,
+													 ledger_null ? 6 : 5,
 													 cols, values, nulls));
 }
 
@@ -407,6 +421,13 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		if (!column_is_null(tuple, rel, "id"))
 			refuse_assigned_value(rel, "id");
 		check_length(tuple, rel, "ledger", LEDGER_NAME_MAX_BYTES);
+		if (!column_is_null(tuple, rel, "ledger"))	/* NOT NULL refuses a null */
+			ledger_access_check(TextDatumGetCString(get_column(tuple, rel, "ledger", &isnull)));
+		if (DatumGetBool(get_column(tuple, rel, "allow_negative", &isnull)) ||
+			(!column_is_null(tuple, rel, "normal_balance") &&
+			 strcmp(TextDatumGetCString(get_column(tuple, rel, "normal_balance", &isnull)),
+					"debit") == 0))
+			ledger_system_accounts_check("create an account that is debit-normal or may go negative");
 		check_length(tuple, rel, "name", ACCOUNT_NAME_MAX_BYTES);
 		currency = DatumGetCurrency(get_column(tuple, rel, "currency", &isnull));
 		if (isnull)
@@ -456,6 +477,11 @@ ledger_account_guard(PG_FUNCTION_ARGS)
 		static const char *const hot_columns[] = {"hot", "stripes", "striped_at"};
 		char	   *old_status;
 		char	   *new_status;
+
+		ledger_access_check(TextDatumGetCString(get_column(old, rel, "ledger", &isnull)));
+		if (column_changed(old, new, rel, "allow_negative") &&
+			DatumGetBool(get_column(new, rel, "allow_negative", &isnull)))
+			ledger_system_accounts_check("let an account go negative");
 
 		for (int i = 0; i < lengthof(fixed); i++)
 			if (column_changed(old, new, rel, fixed[i]))
@@ -609,4 +635,19 @@ ledger_history_guard(PG_FUNCTION_ARGS)
 			 errhint("To undo a transfer, post the opposite transfer."),
 			 errtable(trigdata->tg_relation)));
 	pg_unreachable();
+}
+
+/*
+ * AFTER any write, per statement, ALWAYS, on the tables that backends keep
+ * in memory (closed_periods: periods.c; role_ledgers: ledger_access.c):
+ * every backend reads them again once the writer commits, whoever wrote
+ * them (the API, a restore, a superuser in replica mode).
+ */
+Datum
+ledger_cached_table_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "cached_table_changed");
+
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
 }

@@ -35,11 +35,11 @@
 #include "utils/timestamp.h"
 
 #include "ledger.h"
+#include "ledger_access.h"
 #include "lifecycle.h"
 #include "periods.h"
 
 PG_FUNCTION_INFO_V1(ledger_close_period);
-PG_FUNCTION_INFO_V1(ledger_closed_periods_changed);
 
 #define ERRCODE_PERIOD_CLOSED	MAKE_SQLSTATE('5','5','L','0','5')
 
@@ -129,8 +129,8 @@ periods_check_open(const char *ledger, TimestampTz posted_at)
 
 static LedgerPlan record_period_plan = {
 	"INSERT INTO payments.closed_periods (ledger, until, closed_at, closed_by) "
-	"VALUES ($1, $2, pg_catalog.clock_timestamp(), CURRENT_USER) ON CONFLICT DO NOTHING",
-	2, {TEXTOID, TIMESTAMPTZOID}
+	"VALUES ($1, $2, pg_catalog.clock_timestamp(), $3) ON CONFLICT DO NOTHING",
+	3, {TEXTOID, TIMESTAMPTZOID, NAMEOID}
 };
 
 /* payments.close_period(ledger text, until timestamptz) -> timestamptz */
@@ -143,7 +143,9 @@ ledger_close_period(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	TransactionId *running;
 	int			nrunning;
-	Datum		args[2];
+	Datum		args[3];
+	Datum		session;
+	bool		session_null;
 
 	payments_require_sql_version();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -151,6 +153,7 @@ ledger_close_period(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ledger and until must not be null")));
 	ledger = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ledger_access_check(ledger);
 	until = PG_GETARG_TIMESTAMPTZ(1);
 	if (until >= GetCurrentTimestamp())
 		ereport(ERROR,
@@ -185,6 +188,8 @@ ledger_close_period(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(ledger);
 	args[1] = TimestampTzGetDatum(until);
+	/* who closed it: the caller, not the owner this function runs as */
+	ledger_posted_by(&args[2], &session, &session_null);
 	if (ledger_execute_write(ledger_plan(&record_period_plan, InvalidOid), args, NULL)
 		!= SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed recording a closed period");
@@ -192,18 +197,3 @@ ledger_close_period(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(until);
 }
 
-/*
- * Trigger (AFTER any write, per statement, ALWAYS): every backend reads the
- * closed periods again at commit, whoever wrote them (close_period(), a
- * restore, a superuser in replica mode).
- */
-Datum
-ledger_closed_periods_changed(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("closed_periods_changed can only be called as a trigger")));
-	CacheInvalidateRelcache(((TriggerData *) fcinfo->context)->tg_relation);
-	return PointerGetDatum(NULL);
-}

@@ -22,6 +22,7 @@
 
 #include "entries.h"
 #include "ledger.h"
+#include "ledger_access.h"
 #include "outcomes.h"
 #include "lifecycle.h"
 #include "payment_flows.h"
@@ -274,6 +275,7 @@ account_by_name(Datum ledger, Datum name, bool read_only)
 	Datum		args[2] = {ledger, name};
 	bool		isnull;
 
+	ledger_access_check(TextDatumGetCString(ledger));
 	if (SPI_execute_plan(ledger_plan(&account_by_name_plan, InvalidOid), args, NULL,
 						 read_only, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed looking up an account by name");
@@ -702,18 +704,21 @@ ledger_account_id(PG_FUNCTION_ARGS)
 }
 
 static LedgerPlan account_exists_plan = {
-	"SELECT FROM payments.accounts WHERE id OPERATOR(pg_catalog.=) $1",
+	"SELECT ledger FROM payments.accounts WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
 
 /*
  * payments.account_checked(id): the id, or an error when no such account
- * exists as the calling query sees the table (read-only: its snapshot).
+ * exists as the calling query sees the table (read-only: its snapshot), or
+ * it is in a ledger the acting role may not use (to which it does not exist).
  */
 Datum
 ledger_account_checked(PG_FUNCTION_ARGS)
 {
 	Datum		args[1] = {PG_GETARG_DATUM(0)};
+	bool		isnull;
+	bool		visible;
 
 	payments_require_sql_version();
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -722,7 +727,11 @@ ledger_account_checked(PG_FUNCTION_ARGS)
 						 true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed reading account %lld",
 			 (long long) PG_GETARG_INT64(0));
-	if (SPI_processed == 0)
+	visible = SPI_processed > 0 &&
+		ledger_access_allowed(TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																SPI_tuptable->tupdesc, 1,
+																&isnull)));
+	if (!visible)
 		ledger_account_missing(PG_GETARG_INT64(0), false);
 	SPI_finish();
 	PG_RETURN_INT64(PG_GETARG_INT64(0));
@@ -760,7 +769,8 @@ OUTCOME_COUNTED_FUNCTION(ledger_hold)
 static void
 named_transfer(int64 id, const char *what, NamedTransfer *n)
 {
-	if (!flows_transfer(id, n))
+	/* to a role confined to other ledgers, theirs do not exist */
+	if (!flows_transfer(id, n) || !ledger_access_allowed(n->ledger))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("%s %lld does not exist", what, (long long) id),
@@ -1019,13 +1029,14 @@ OUTCOME_COUNTED_FUNCTION(ledger_reverse_entry)
 	if (SPI_execute_plan(ledger_plan(&entry_ledger_plan, InvalidOid), args, NULL, false, 1)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed reading entry %lld", (long long) entry);
-	if (SPI_processed == 0)
+	if (SPI_processed == 0 ||
+		!ledger_access_allowed(ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																		  SPI_tuptable->tupdesc,
+																		  1, &isnull))))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("entry %lld does not exist", (long long) entry),
 				 errledger("transfers", "entry_id", NULL)));
-	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-											   1, &isnull));
 	monetary_oid = TupleDescAttr(SPI_tuptable->tupdesc, 1)->atttypid;
 	reversal = ledger_nextval(SEQ_ENTRIES);
 	if (!api_claim_entry(ledger, reversal, key, metadata))

@@ -104,6 +104,8 @@ CREATE TABLE payments.transfers (
     metadata        jsonb,
     created_at      timestamptz NOT NULL,   -- assigned by the ledger
     entry_id        bigint NOT NULL,        -- assigned by the ledger
+    posted_by       name,                   -- assigned by the ledger
+    posted_by_session name,                 -- assigned by the ledger
     CONSTRAINT transfers_pkey PRIMARY KEY (ledger, id),
     CONSTRAINT transfers_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
 );
@@ -129,6 +131,10 @@ COMMENT ON COLUMN payments.transfers.created_at IS 'when the ledger posted the t
 COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
+COMMENT ON COLUMN payments.transfers.posted_by IS
+    'the role that posted the transfer, as the client acted (current_user, SET ROLE included; not the owner the API runs as); assigned by the ledger; null for transfers posted before release 1.1';
+COMMENT ON COLUMN payments.transfers.posted_by_session IS
+    'the session''s user when it was another role than posted_by (a pooler''s login that SET ROLE), else null; assigned by the ledger';
 COMMENT ON COLUMN payments.transfers.status IS
     'posted (moves money), pending (a hold: payments.hold()), or, for the transfer that resolves a hold without moving money, voided (payments.release()) or expired (payments.expire_holds())';
 COMMENT ON COLUMN payments.transfers.pending_id IS
@@ -306,6 +312,19 @@ COMMENT ON COLUMN payments.entry_xacts.xact_id IS
     'the top-level transaction that posted the entry''s transfers, with its epoch (pg_current_xact_id())';
 COMMENT ON INDEX payments.entry_xacts_xact_idx IS 'entries in transaction order, for the change feed';
 
+-- Ledgers as a security boundary (payments.bind_role(); src/ledger_access.c):
+-- a role with the privileges of a role bound here uses only the ledgers
+-- bound to those roles.  A role bound to none uses every ledger.
+CREATE TABLE payments.role_ledgers (
+    ledger          text NOT NULL,
+    role            regrole NOT NULL,
+    bound_at        timestamptz NOT NULL DEFAULT now(),
+    bound_by        name NOT NULL,
+    CONSTRAINT role_ledgers_pkey PRIMARY KEY (ledger, role)
+);
+COMMENT ON TABLE payments.role_ledgers IS
+    'which roles are confined to which ledgers (payments.bind_role(), payments.unbind_role()): a role that has the privileges of a bound role reads and posts only in the ledgers bound to those roles';
+
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.accounts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.transfers', '');
@@ -319,11 +338,13 @@ SELECT pg_catalog.pg_extension_config_dump('payments.open_holds', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.fx_accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.fx_entries', '');
 SELECT pg_catalog.pg_extension_config_dump('payments.closed_periods', '');
+SELECT pg_catalog.pg_extension_config_dump('payments.role_ledgers', '');
 
 -- Nobody writes the ledger tables directly but through the API, unless a
 -- DBA grants it: the triggers then still enforce every rule.
 REVOKE ALL ON payments.accounts, payments.transfers, payments.postings, payments.entries,
     payments.account_stripes, payments.open_holds, payments.fx_accounts,
-    payments.fx_entries, payments.closed_periods, payments.entry_xacts FROM PUBLIC;
+    payments.fx_entries, payments.closed_periods, payments.entry_xacts,
+    payments.role_ledgers FROM PUBLIC;
 REVOKE ALL ON SEQUENCE payments.accounts_id_seq, payments.transfers_id_seq,
     payments.postings_id_seq, payments.entries_id_seq FROM PUBLIC;

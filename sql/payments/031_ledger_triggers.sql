@@ -95,13 +95,17 @@ CREATE TRIGGER closed_period_history_guard BEFORE UPDATE OR DELETE ON payments.c
     FOR EACH ROW EXECUTE FUNCTION payments.history_guard();
 CREATE TRIGGER closed_period_truncate_guard BEFORE TRUNCATE ON payments.closed_periods
     FOR EACH STATEMENT EXECUTE FUNCTION payments.history_guard();
-CREATE FUNCTION payments.closed_periods_changed() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'ledger_closed_periods_changed' LANGUAGE C;
-COMMENT ON FUNCTION payments.closed_periods_changed() IS
-    'trigger: after any change to closed_periods, every backend reads them again';
-REVOKE ALL ON FUNCTION payments.closed_periods_changed() FROM PUBLIC;
+-- closed_periods and role_ledgers are kept in every backend's memory: a
+-- write to either makes every backend read it again.
+CREATE FUNCTION payments.cached_table_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ledger_cached_table_changed' LANGUAGE C;
+COMMENT ON FUNCTION payments.cached_table_changed() IS
+    'trigger: after any change to closed_periods or role_ledgers, every backend reads them again';
+REVOKE ALL ON FUNCTION payments.cached_table_changed() FROM PUBLIC;
 CREATE TRIGGER closed_periods_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.closed_periods_changed();
+    ON payments.closed_periods FOR EACH STATEMENT EXECUTE FUNCTION payments.cached_table_changed();
+CREATE TRIGGER role_ledgers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON payments.role_ledgers FOR EACH STATEMENT EXECUTE FUNCTION payments.cached_table_changed();
 
 -- Which transaction posted each entry is written by the engine (without
 -- triggers) and never changes.
@@ -151,5 +155,6 @@ ALTER TABLE payments.fx_accounts ENABLE ALWAYS TRIGGER fx_account_truncate_guard
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_history_guard;
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_period_truncate_guard;
 ALTER TABLE payments.closed_periods ENABLE ALWAYS TRIGGER closed_periods_changed;
+ALTER TABLE payments.role_ledgers ENABLE ALWAYS TRIGGER role_ledgers_changed;
 ALTER TABLE payments.entry_xacts ENABLE ALWAYS TRIGGER entry_xact_history_guard;
 ALTER TABLE payments.entry_xacts ENABLE ALWAYS TRIGGER entry_xact_truncate_guard;

@@ -223,6 +223,7 @@ BEGIN ATOMIC
     WITH due AS (
         SELECT o.ledger, o.id FROM payments.open_holds o
          WHERE o.expires_at <= statement_timestamp()
+           AND payments.ledger_visible(o.ledger)   -- a role bound to ledgers sweeps theirs
          ORDER BY o.expires_at, o.id
          LIMIT greatest(expire_holds.max_holds, 0)
            FOR UPDATE SKIP LOCKED
@@ -357,3 +358,75 @@ CREATE FUNCTION payments.close_period(ledger text, until timestamptz)
 COMMENT ON FUNCTION payments.close_period(text, timestamptz) IS
     'closes the ledger''s period up to until (past): waits for every transaction in progress, then records it; from then on every balance and statement as of a time at or before until is final and nothing posts into it; returns the ledger''s closed time';
 REVOKE ALL ON FUNCTION payments.close_period(text, timestamptz) FROM PUBLIC;
+
+-- Least privilege (DESIGN.md section 6; src/ledger_access.c) ------------------
+
+-- System accounts: debit-normal, or allowed to go negative, so that money
+-- can come out of them.  Creating or changing one is the right of the roles
+-- that may execute this function (the triggers check it, on every path).
+CREATE FUNCTION payments.create_system_account(
+        name text,
+        currency currency,
+        normal_balance text DEFAULT 'debit',
+        allow_negative boolean DEFAULT true,
+        metadata jsonb DEFAULT NULL,
+        ledger text DEFAULT 'default')
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    SELECT payments.create_account(create_system_account.name, create_system_account.currency,
+                                   create_system_account.normal_balance,
+                                   create_system_account.allow_negative,
+                                   create_system_account.metadata, create_system_account.ledger);
+END;
+COMMENT ON FUNCTION payments.create_system_account(text, currency, text, boolean, jsonb, text) IS
+    'opens a system account (by default debit-normal and allowed to go negative: a bank, a settlement account); EXECUTE on it is the right to create and change accounts that are debit-normal or may go negative, which create_account() checks';
+
+-- Binding roles to ledgers: the DBA's (it writes payments.role_ledgers with
+-- the caller's rights).
+CREATE FUNCTION payments.bind_role(role regrole, ledger text)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, payments, pg_temp
+AS $$
+BEGIN
+    IF bind_role.role IS NULL OR bind_role.ledger IS NULL THEN
+        RAISE EXCEPTION 'role and ledger must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF octet_length(bind_role.ledger) NOT BETWEEN 1 AND 64 THEN
+        RAISE EXCEPTION 'ledger "%" is not 1 to 64 bytes long', left(bind_role.ledger, 70)
+            USING ERRCODE = 'string_data_right_truncation';
+    END IF;
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = bind_role.role) THEN
+        RAISE EXCEPTION 'role "%" is a superuser: it cannot be confined to ledgers', bind_role.role
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Bind the roles the applications log in as, which should not be superusers.';
+    END IF;
+    INSERT INTO payments.role_ledgers (ledger, role, bound_by)
+    VALUES (bind_role.ledger, bind_role.role, current_user)
+    ON CONFLICT DO NOTHING;
+END;
+$$;
+COMMENT ON FUNCTION payments.bind_role(regrole, text) IS
+    'confines the role (and the roles that have its privileges) to the ledger and the others it is bound to: it reads, posts and changes accounts only there, on every path; a role bound to none uses every ledger';
+
+CREATE FUNCTION payments.unbind_role(role regrole, ledger text)
+    RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, payments, pg_temp
+BEGIN ATOMIC
+    WITH gone AS (
+        DELETE FROM payments.role_ledgers b
+         WHERE b.role = unbind_role.role AND b.ledger = unbind_role.ledger
+        RETURNING 1)
+    SELECT count(*) > 0 FROM gone;
+END;
+COMMENT ON FUNCTION payments.unbind_role(regrole, text) IS
+    'undoes bind_role(); a role left bound to no ledger uses every ledger again (revoke its grants instead to shut it out); returns whether the binding existed';
+
+REVOKE ALL ON FUNCTION
+    payments.create_system_account(text, currency, text, boolean, jsonb, text),
+    payments.bind_role(regrole, text),
+    payments.unbind_role(regrole, text)
+    FROM PUBLIC;

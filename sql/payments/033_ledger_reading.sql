@@ -23,7 +23,9 @@ CREATE VIEW payments.account_volumes AS
                         sum(st.credits_pending) AS credits_pending
                    FROM payments.account_stripes st
                   GROUP BY st.ledger, st.account_id) s
-        ON s.ledger = a.ledger AND s.account_id = a.id;
+        ON s.ledger = a.ledger AND s.account_id = a.id
+     -- a role bound to ledgers sees theirs (the views read as their owner)
+     WHERE payments.ledger_visible(a.ledger);
 COMMENT ON VIEW payments.account_volumes IS
     'every account with its true volumes: those of its row plus, for a hot account, those of its stripes';
 
@@ -442,7 +444,8 @@ BEGIN ATOMIC
                             fx_revaluation.mode)
       FROM (SELECT x.ledger, x.currency, x.account_id,
                    payments.balance(x.account_id, fx_revaluation.at) AS balance
-              FROM payments.fx_accounts x) p
+              FROM payments.fx_accounts x
+             WHERE payments.ledger_visible(x.ledger)) p
      ORDER BY p.ledger, p.currency;
 END;
 COMMENT ON FUNCTION payments.fx_revaluation(currency, timestamptz, rounding_mode) IS
@@ -465,7 +468,7 @@ CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_tim
     RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
                    side text, amount monetary, balance_after monetary,
                    pending_change monetary, available_after monetary,
-                   counterparty bigint, refers_to bigint, metadata jsonb)
+                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by name)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC
@@ -482,7 +485,7 @@ BEGIN ATOMIC
                                                     THEN s.pending_change END)
                                               OVER (ORDER BY s.created_at, s.id),
                                           s.opening_held - s.opening_held)),
-           s.counterparty, s.refers_to, s.metadata
+           s.counterparty, s.refers_to, s.metadata, s.posted_by
       FROM (SELECT p.id, p.transfer_id, p.created_at,
                    CASE WHEN t.status = 'pending' THEN 'hold'
                         WHEN t.status = 'voided' THEN 'void'
@@ -508,7 +511,7 @@ BEGIN ATOMIC
                    CASE p.side WHEN 'debit' THEN t.to_account ELSE t.from_account END
                        AS counterparty,
                    coalesce(t.pending_id, t.reverses) AS refers_to,
-                   t.metadata
+                   t.metadata, t.posted_by
               FROM payments.postings p
               JOIN payments.accounts a ON a.ledger = p.ledger AND a.id = p.account_id
               JOIN payments.transfers t ON t.ledger = p.ledger AND t.id = p.transfer_id
@@ -535,7 +538,7 @@ CREATE VIEW payments.holds AS
            r.id AS resolved_by, r.created_at AS resolved_at, h.metadata
       FROM payments.transfers h
       LEFT JOIN payments.transfers r ON r.ledger = h.ledger AND r.pending_id = h.id
-     WHERE h.status = 'pending';
+     WHERE h.status = 'pending' AND payments.ledger_visible(h.ledger);
 COMMENT ON VIEW payments.holds IS
     'every hold: pending, captured, voided or expired (past expires_at, swept or not), the amount captured, and the amount still held';
 

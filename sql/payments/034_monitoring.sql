@@ -61,6 +61,7 @@ CREATE VIEW payments.monitor_holds AS
            statement_timestamp() - min(h.created_at) AS oldest_age
       FROM payments.open_holds o
       JOIN payments.transfers h ON h.ledger = o.ledger AND h.id = o.id
+     WHERE payments.ledger_visible(o.ledger)
      GROUP BY o.ledger, currency(h.amount);
 COMMENT ON VIEW payments.monitor_holds IS
     'per ledger and currency: unresolved holds, the amount held, what expires within the hour, the sweep''s backlog (past expiry, not yet expired by expire_holds()) and the age of the oldest hold';

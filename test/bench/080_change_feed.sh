@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# What the change feed (and the outcome counters of a preloaded library)
-# cost post_transfer(): the same benchmark as 030
-# (one transfer between two random accounts of 1000, 200,000 transfers of
-# history, vacuumed and analyzed) against two builds, this tree's and the
-# one just before the change feed (BENCH_BASE, by default the parent of the
-# first commit that added src/change_feed.c), each in a database created by
-# its own install scripts.  Both run in the same cluster, alternately, the
-# library swapped in between (the cluster restarted to preload it, then
-# warmed up for 2 s): BENCH_REPS (5) runs of BENCH_SECONDS (8) for
-# each of BENCH_CLIENTS (1 8), synchronous_commit on.  The table gives the
-# median tps of each and their ratio (target: at least 0.95), and the median
-# of the ratios of runs made back to back ("paired").
+# What the change feed costs post_transfer(), and what counting outcomes in
+# shared memory (shared_preload_libraries = 'payments') adds: the same
+# benchmark as 030 (one transfer between two random accounts of 1000,
+# 200,000 transfers of history, vacuumed and analyzed) in three variants:
+#   base     the build just before the change feed (BENCH_BASE, by default
+#            the parent of the first commit that added src/change_feed.c)
+#   feed     this tree's build, not preloaded: the change feed, and all else
+#            this tree adds on the path of a transfer (the ledger-binding
+#            checks of a role bound to none, say)
+#   counted  this tree's build, preloaded: outcomes counted as well
+# The databases are made by their builds' install scripts; the variants run
+# in the same cluster, alternately, which restarts before every run to load
+# the variant's library (and preload it, or not), then warms up for 2 s:
+# BENCH_REPS (5) runs of BENCH_SECONDS (8) for each of BENCH_CLIENTS (1 8),
+# synchronous_commit on.  The table gives the median tps of each, the
+# ratios feed / base (target: at least 0.95) and counted / feed, and the
+# medians of the ratios of runs made back to back (in brackets).
 #
-# It installs into PostgreSQL's own directories (as make install does) and
-# leaves this tree's build installed.  Run by make bench.
+# It installs into PostgreSQL's own directories (as make install does),
+# changes the dev cluster's shared_preload_libraries while it runs, and
+# leaves this tree's build installed and preloaded.  Run by make bench.
 set -euo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -42,17 +48,19 @@ echo "building $base_rev (before the change feed) in ${BASE_DIR#"$ROOT"/}"
 make -s -C "$BASE_DIR" PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
 make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" >/dev/null
 
-# use VARIANT: its build's library, for the connections that follow.  The
-# cluster preloads it (shared_preload_libraries, for outcomes.c): it
-# restarts to take it.
+# use VARIANT: its build's library, preloaded for counted only, for the
+# connections that follow: the cluster restarts to take it.
 source "$ROOT/scripts/cluster.sh"
 use() {
-    local build
+    local build preload
     build=$([[ $1 == base ]] && echo "$BASE_DIR" || echo "$ROOT")
+    preload=$([[ $1 == counted ]] && echo payments || echo '')
     install -m 755 "$build/payments.so" "$LIBDIR/payments.so"
+    as_owner sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = '$preload'/" \
+        "$PGDATA_DIR/payments_dev.conf"
     as_owner "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 -m fast restart >/dev/null
 }
-trap 'use feed' EXIT
+trap 'use counted' EXIT
 
 # Each database is created by its build's scripts and library, then loaded
 # with history.
@@ -74,7 +82,7 @@ run() {
     jobs=$((clients < CPUS ? clients : CPUS))
     if ! out=$(PGOPTIONS="-c synchronous_commit=on" \
                pgbench -n -M prepared -c "$clients" -j "$jobs" -T "$seconds" \
-                       -f "$DIR/030_ledger_post_transfer.sql" "payments_bench_$variant" 2>&1) ||
+                       -f "$DIR/030_ledger_post_transfer.sql" "payments_bench_${variant/counted/feed}" 2>&1) ||
        grep -qiE 'aborted|error' <<<"$out"; then
         printf 'pgbench on %s failed:\n%s\n' "$variant" "$out" >&2
         exit 1
@@ -87,13 +95,13 @@ run() {
 declare -A tps
 for ((rep = 1; rep <= REPS; rep++)); do
     for clients in "${CLIENTS[@]}"; do
-        if ((rep % 2)); then order=(feed base); else order=(base feed); fi
+        if ((rep % 2)); then order=(counted feed base); else order=(base feed counted); fi
         for variant in "${order[@]}"; do
             use "$variant"
             run "$variant" 4 2 >/dev/null
             t=$(run "$variant" "$clients")
             tps[$variant,$clients]+=" $t"
-            printf 'run %d  clients=%d  %-4s %6s tps\n' "$rep" "$clients" "$variant" "$t"
+            printf 'run %d  clients=%d  %-7s %6s tps\n' "$rep" "$clients" "$variant" "$t"
         done
     done
 done
@@ -102,24 +110,32 @@ rows=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.entry_x
 problems=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.verify_ledger()")
 [[ $problems == 0 ]] || { echo "verify_ledger() after the benchmark: $problems rows" >&2; exit 1; }
 
+# ratio A B CLIENTS: median(A) / median(B), and in brackets the median of the
+# ratios of the runs made back to back
+ratio() {
+    local -a as bs rs
+    read -ra as <<<"${tps[$1,$3]}"
+    read -ra bs <<<"${tps[$2,$3]}"
+    for ((i = 0; i < ${#as[@]}; i++)); do
+        rs+=("$(awk -v a="${as[i]}" -v b="${bs[i]}" 'BEGIN { printf "%.3f", a / b }')")
+    done
+    awk -v a="$(median "${as[@]}")" -v b="$(median "${bs[@]}")" 'BEGIN { printf "%.3f", a / b }'
+    printf ' (%s)' "$(median "${rs[@]}")"
+}
+
 echo
-echo "post_transfer() with the change feed against $base_rev without it, median tps of $REPS runs"
-echo "of ${SECONDS_PER_RUN}s, synchronous_commit on ($CPUS CPUs; entry_xacts now holds $rows rows)"
-printf '%7s %8s %8s %7s %7s\n' clients feed base ratio paired
+echo "post_transfer(): this tree (feed), and preloaded (counted), against $base_rev (base), median"
+echo "tps of $REPS runs of ${SECONDS_PER_RUN}s, synchronous_commit on ($CPUS CPUs; entry_xacts: $rows rows)"
+printf '%7s %8s %8s %8s %16s %16s\n' clients base feed counted "feed/base" "counted/feed"
 below=0
 for clients in "${CLIENTS[@]}"; do
-    read -ra fs <<<"${tps[feed,$clients]}"
-    read -ra bs <<<"${tps[base,$clients]}"
-    f=$(median "${fs[@]}")
-    b=$(median "${bs[@]}")
-    ratio=$(awk -v f="$f" -v b="$b" 'BEGIN { printf "%.3f", f / b }')
-    ratios=()
-    for ((i = 0; i < ${#fs[@]}; i++)); do
-        ratios+=("$(awk -v f="${fs[i]}" -v b="${bs[i]}" 'BEGIN { printf "%.3f", f / b }')")
-    done
-    paired=$(median "${ratios[@]}")
-    awk -v r="$ratio" 'BEGIN { exit !(r < 0.95) }' && below=$((below + 1))
-    printf '%7d %8d %8d %7s %7s\n' "$clients" "$f" "$b" "$ratio" "$paired"
+    read -ra b <<<"${tps[base,$clients]}"
+    read -ra f <<<"${tps[feed,$clients]}"
+    read -ra c <<<"${tps[counted,$clients]}"
+    fb=$(ratio feed base "$clients")
+    awk -v r="${fb%% *}" 'BEGIN { exit !(r < 0.95) }' && below=$((below + 1))
+    printf '%7d %8d %8d %8d %16s %16s\n' "$clients" "$(median "${b[@]}")" "$(median "${f[@]}")" \
+           "$(median "${c[@]}")" "$fb" "$(ratio counted feed "$clients")"
 done
 ((below == 0)) && echo "target met: the change feed costs post_transfer() at most 5%" ||
     echo "target missed in $below configuration(s)"

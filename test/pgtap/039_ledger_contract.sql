@@ -7,7 +7,7 @@
 -- volatility labels; the tables kept by pg_dump.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(180);
+SELECT plan(181);
 
 -- helpers, in pg_temp: gone with the rollback -----------------------------
 
@@ -35,6 +35,7 @@ $$;
 CREATE TEMP TABLE api (signature text, volatility text, writes boolean);
 INSERT INTO api VALUES
     ('create_account(text, currency, text, boolean, jsonb, text)', 'volatile', true),
+    ('create_system_account(text, currency, text, boolean, jsonb, text)', 'volatile', true),
     ('post_transfer(bigint, bigint, monetary, text, jsonb)', 'volatile', true),
     ('post_transfer_by_name(text, text, text, monetary, text, jsonb)', 'volatile', true),
     ('post_transfers(payments.transfer_request[], text, jsonb)', 'volatile', true),
@@ -291,7 +292,8 @@ SELECT set_eq(
              ('closed_periods', 'closed_periods_changed', 'AFTER', 'STATEMENT', 'INSERT OR UPDATE OR DELETE OR TRUNCATE', false, false, 'A'),
              ('entry_xacts', 'entry_xact_guard', 'BEFORE', 'ROW', 'INSERT', false, false, 'O'),
              ('entry_xacts', 'entry_xact_history_guard', 'BEFORE', 'ROW', 'UPDATE OR DELETE', false, false, 'A'),
-             ('entry_xacts', 'entry_xact_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A')$$,
+             ('entry_xacts', 'entry_xact_truncate_guard', 'BEFORE', 'STATEMENT', 'TRUNCATE', false, false, 'A'),
+             ('role_ledgers', 'role_ledgers_changed', 'AFTER', 'STATEMENT', 'INSERT OR UPDATE OR DELETE OR TRUNCATE', false, false, 'A')$$,
     'these are the ledger''s triggers, each firing at its time, per row or statement, on its events; the history guards ALWAYS (in replica mode too), the others on origin');
 SELECT is((SELECT tgnewtable FROM pg_trigger WHERE tgrelid = 'payments.transfers'::regclass
               AND tgname = 'transfer_apply'), 'new_transfers'::name,
@@ -488,10 +490,11 @@ GRANT EXECUTE ON FUNCTION
     payments.account_id(text, text)
     TO tap_ledger_app;
 
-SELECT pg_temp.as_role('tap_ledger_app', $$SELECT payments.create_account('tap_cash', 'USD', 'debit', true)$$) AS app_cash \gset
-SELECT is((:'app_cash'::text[])[1], '00000', 'the application role creates an account through create_account()');
+SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.create_account('tap_cash', 'USD', 'debit', true)$$))[1],
+          '42501', 'the application role cannot create a system account (debit-normal, may go negative)');
+SELECT payments.create_system_account('tap_cash', 'USD');
 SELECT is((pg_temp.as_role('tap_ledger_app', $$SELECT payments.create_account('tap_alice', 'USD')$$))[1], '00000',
-          'and another');
+          'the application role creates an account through create_account()');
 SELECT pg_temp.as_role('tap_ledger_app', $$SELECT payments.post_transfer_by_name('default', 'tap_cash', 'tap_alice', '25.00 USD', 'tap-app-1')$$) AS app_t1 \gset
 SELECT is(:'app_t1'::text[], ARRAY['00000', (SELECT id::text FROM payments.transfers WHERE idempotency_key = 'tap-app-1')],
           'the application role posts a transfer by name, and gets its id');
