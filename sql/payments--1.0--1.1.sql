@@ -485,7 +485,7 @@ COMMENT ON COLUMN payments.transfers.entry_id IS
     'the entry the transfer was posted in: the transfers of one call or one statement in its ledger; 0 for transfers posted before release 1.1';
 COMMENT ON INDEX payments.transfers_entry_idx IS 'the transfers of an entry';
 -- who posted each transfer (issue 14): nullable, no default, catalog only
-ALTER TABLE payments.transfers ADD COLUMN posted_by name, ADD COLUMN posted_by_session name;
+ALTER TABLE payments.transfers ADD COLUMN posted_by text, ADD COLUMN posted_by_session text;
 COMMENT ON COLUMN payments.transfers.posted_by IS
     'the role that posted the transfer, as the client acted (current_user, SET ROLE included; not the owner the API runs as); assigned by the ledger; null for transfers posted before release 1.1';
 COMMENT ON COLUMN payments.transfers.posted_by_session IS
@@ -499,7 +499,7 @@ CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_tim
     RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
                    side text, amount monetary, balance_after monetary,
                    pending_change monetary, available_after monetary,
-                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by name)
+                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC

@@ -14,9 +14,10 @@
  *
  * The role is the one the client acts as (GetOuterUserId(): the session's
  * user, or what SET ROLE made it), not the owner a SECURITY DEFINER function
- * of the API runs as.  What it may use is read once per backend and role,
- * and again after any change to role_ledgers (a trigger on it sends a
- * relcache invalidation at commit) or to role memberships.
+ * of the API runs as; the session's login confines it as well.  What they
+ * may use is read once per backend, role and login, and again after any
+ * change to role_ledgers (a trigger on it sends a relcache invalidation at
+ * commit) or to roles and their memberships.
  *
  * System accounts (debit-normal, or allowed to go negative: the accounts
  * money comes from) are created and changed only by roles that may execute
@@ -42,7 +43,7 @@
 PG_FUNCTION_INFO_V1(ledger_visible);
 PG_FUNCTION_INFO_V1(ledger_visible_support);
 
-/* What the acting role may use, for cached_role. */
+/* What the acting role may use, with the session's login. */
 typedef struct RoleAccess
 {
 	bool		valid;
@@ -59,9 +60,9 @@ static MemoryContext access_cxt = NULL;
 
 /* The names, per role oid: looked up again only for another role, or after a rename. */
 static Oid	named_role = InvalidOid;
-static NameData named_role_name;
+static Datum named_role_name;	/* text, in TopMemoryContext */
 static Oid	named_session = InvalidOid;
-static NameData named_session_name;
+static Datum named_session_name;
 
 static Oid	role_ledgers_relid = InvalidOid;
 
@@ -77,7 +78,12 @@ static void
 access_reset_syscache(Datum arg, int cacheid, uint32 hashvalue)
 {
 	cached.valid = false;
-	named_role = named_session = InvalidOid;	/* a rename */
+	/* a rename: look the names up again */
+	if (named_role != InvalidOid)
+		pfree(DatumGetPointer(named_role_name));
+	if (named_session != InvalidOid)
+		pfree(DatumGetPointer(named_session_name));
+	named_role = named_session = InvalidOid;
 }
 
 static LedgerPlan bound_ledgers_plan = {
@@ -102,6 +108,22 @@ ledger_acting_role(void)
 	return GetOuterUserId();
 }
 
+/* A role's name as text, kept in TopMemoryContext in *name for role. */
+static Datum
+role_name(Oid role, Oid *named, Datum *name)
+{
+	if (role != *named)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		if (*named != InvalidOid)
+			pfree(DatumGetPointer(*name));
+		*name = CStringGetTextDatum(GetUserNameFromId(role, false));
+		*named = role;
+		MemoryContextSwitchTo(old);
+	}
+	return *name;
+}
 
 void
 ledger_posted_by(Datum *posted_by, Datum *session, bool *session_null)
@@ -109,23 +131,10 @@ ledger_posted_by(Datum *posted_by, Datum *session, bool *session_null)
 	Oid			role = ledger_acting_role();
 	Oid			session_role = GetSessionUserId();
 
-	/* role names change only by ALTER ROLE RENAME, not within a statement */
-	if (role != named_role)
-	{
-		namestrcpy(&named_role_name, GetUserNameFromId(role, false));
-		named_role = role;
-	}
-	*posted_by = NameGetDatum(&named_role_name);
+	*posted_by = role_name(role, &named_role, &named_role_name);
 	*session_null = session_role == role;
 	if (!*session_null)
-	{
-		if (session_role != named_session)
-		{
-			namestrcpy(&named_session_name, GetUserNameFromId(session_role, false));
-			named_session = session_role;
-		}
-		*session = NameGetDatum(&named_session_name);
-	}
+		*session = role_name(session_role, &named_session, &named_session_name);
 }
 
 static Oid

@@ -130,7 +130,7 @@ periods_check_open(const char *ledger, TimestampTz posted_at)
 static LedgerPlan record_period_plan = {
 	"INSERT INTO payments.closed_periods (ledger, until, closed_at, closed_by) "
 	"VALUES ($1, $2, pg_catalog.clock_timestamp(), $3) ON CONFLICT DO NOTHING",
-	3, {TEXTOID, TIMESTAMPTZOID, NAMEOID}
+	3, {TEXTOID, TIMESTAMPTZOID, TEXTOID}
 };
 
 /* payments.close_period(ledger text, until timestamptz) -> timestamptz */

@@ -104,8 +104,8 @@ CREATE TABLE payments.transfers (
     metadata        jsonb,
     created_at      timestamptz NOT NULL,   -- assigned by the ledger
     entry_id        bigint NOT NULL,        -- assigned by the ledger
-    posted_by       name,                   -- assigned by the ledger
-    posted_by_session name,                 -- assigned by the ledger
+    posted_by       text,                   -- assigned by the ledger
+    posted_by_session text,                 -- assigned by the ledger
     CONSTRAINT transfers_pkey PRIMARY KEY (ledger, id),
     CONSTRAINT transfers_ledger_idempotency_key_key UNIQUE (ledger, idempotency_key)
 );

@@ -468,7 +468,7 @@ CREATE FUNCTION payments.statement(account bigint, from_time timestamptz, to_tim
     RETURNS TABLE (posting_id bigint, transfer_id bigint, created_at timestamptz, kind text,
                    side text, amount monetary, balance_after monetary,
                    pending_change monetary, available_after monetary,
-                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by name)
+                   counterparty bigint, refers_to bigint, metadata jsonb, posted_by text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, payments, pg_temp
 BEGIN ATOMIC

@@ -106,6 +106,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     done
 done
 
+use feed
 rows=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.entry_xacts")
 problems=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.verify_ledger()")
 [[ $problems == 0 ]] || { echo "verify_ledger() after the benchmark: $problems rows" >&2; exit 1; }
