@@ -35,6 +35,14 @@ CREATE FUNCTION payments.ledger_visible(ledger text)
 COMMENT ON FUNCTION payments.ledger_visible(text) IS
     'may the current role (as the client set it) use the ledger? true unless it is bound to other ledgers only (payments.bind_role()); the row level security of the ledger''s tables';
 
+CREATE FUNCTION payments.require_ledger(ledger text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_require'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION payments.require_ledger(text) IS
+    'refuses (42501) a ledger the current role may not use (payments.bind_role()); for the API''s functions that name a ledger before they write';
+REVOKE ALL ON FUNCTION payments.require_ledger(text) FROM PUBLIC;
+
 -- History guarded in replica mode too (issue 7): catalog only, instant.
 ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_history_guard;
 ALTER TABLE payments.transfers ENABLE ALWAYS TRIGGER transfer_truncate_guard;
@@ -1175,6 +1183,8 @@ BEGIN
         RAISE EXCEPTION 'currency, ledger and hot must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- a role bound to other ledgers learns nothing of this one's
+    PERFORM payments.require_ledger(create_fx_account.ledger);
     -- (PL/pgSQL resolves operators at run time, on this function's path,
     -- where the money types' are not: currencies compare as text)
     -- one creator at a time (readers are not blocked): a second waits, then
@@ -1645,8 +1655,20 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
         END;
-        IF pg_snapshot_xmax(coalesce(high, low)) > pg_snapshot_xmax(now_seen)
+        -- a snapshot lists at most the transactions the server can run at
+        -- once; a longer list is not a cursor (and would make every read slow)
+        IF (SELECT count(*) FROM pg_snapshot_xip(low)) + coalesce((SELECT count(*) FROM pg_snapshot_xip(high)), 0)
+               > 2 * (current_setting('max_connections')::int
+                      + current_setting('max_prepared_transactions')::int
+                      + current_setting('max_worker_processes')::int
+                      + current_setting('autovacuum_max_workers')::int
+                      + current_setting('max_wal_senders')::int)
            OR (mid_batch AND pg_snapshot_xmax(low) > pg_snapshot_xmax(high)) THEN
+            RAISE EXCEPTION 'invalid change feed cursor: "%"', left(cursor, 200)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
+        END IF;
+        IF pg_snapshot_xmax(coalesce(high, low)) > pg_snapshot_xmax(now_seen) THEN
             RAISE EXCEPTION 'change feed cursor "%" is ahead of this database''s transactions', left(cursor, 200)
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('The cursor has seen transactions up to %s; this database has begun none past %s.',
@@ -1675,7 +1697,7 @@ BEGIN
                    AND NOT x.xact_id = ANY (ARRAY(SELECT pg_snapshot_xip(high)))
                    AND (x.xact_id, x.entry_id) >= (at_xact, at_entry)
                  ORDER BY 3, 2
-                 LIMIT wanted + 1
+                 LIMIT wanted::bigint + 1
             )
             SELECT format('%s/%s/%s/%s/%s', low, high, b.xact_id, b.entry_id, t.id),
                    b.xact_id, t.ledger, t.entry_id, t.id, t.idempotency_key,
@@ -1893,5 +1915,17 @@ REVOKE ALL ON FUNCTION
     payments.bind_role(regrole, text),
     payments.unbind_role(regrole, text)
     FROM PUBLIC;
+
+-- The views that read a ledger's rows run with the reader's rights
+-- (security_invoker: row level security filters a bound role's rows before
+-- anything it adds to a query sees them), or, where an operator reads them
+-- without the tables' grants, behind a security barrier.  The API's
+-- functions, which read them as the owner, are confined by their filter.
+ALTER VIEW payments.account_volumes SET (security_invoker = true);
+ALTER VIEW payments.account_balances SET (security_invoker = true);
+ALTER VIEW payments.trial_balance SET (security_invoker = true);
+ALTER VIEW payments.fx_positions SET (security_invoker = true);
+ALTER VIEW payments.holds SET (security_barrier = true);
+ALTER VIEW payments.monitor_holds SET (security_barrier = true);
 
 DROP FUNCTION payments.upgrade_1_1_index(regclass, text, text, boolean);

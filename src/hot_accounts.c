@@ -24,6 +24,7 @@
 
 #include "hot_accounts.h"
 #include "ledger.h"
+#include "ledger_access.h"
 #include "lifecycle.h"
 
 PG_FUNCTION_INFO_V1(ledger_set_hot);
@@ -327,7 +328,11 @@ ledger_set_hot(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(ledger_plan(&lock_account_plan, InvalidOid), args, NULL,
 						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed locking account %lld", (long long) account);
-	if (SPI_processed == 0)
+	/* to a role confined to other ledgers, their accounts do not exist */
+	if (SPI_processed == 0 ||
+		!ledger_access_allowed(TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 1,
+																 &isnull))))
 		ledger_account_missing(account, false);
 	/* under its lock: every leg written to its row so far is earlier */
 	now = GetCurrentTimestamp();

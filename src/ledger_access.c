@@ -42,6 +42,7 @@
 
 PG_FUNCTION_INFO_V1(ledger_visible);
 PG_FUNCTION_INFO_V1(ledger_visible_support);
+PG_FUNCTION_INFO_V1(ledger_require);
 
 /* What the acting role may use, with the session's login. */
 typedef struct RoleAccess
@@ -50,6 +51,7 @@ typedef struct RoleAccess
 	Oid			role;			/* the acting role */
 	Oid			session;		/* the session's login */
 	bool		confined;		/* bound, through some role, to the ledgers below */
+	bool		by_session;		/* only the session's login is bound */
 	int			nledgers;
 	char	  **ledgers;		/* sorted */
 	bool		system_accounts;
@@ -198,12 +200,15 @@ role_access(void)
 		CacheRegisterRelcacheCallback(access_reset_relcache, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, access_reset_syscache, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHOID, access_reset_syscache, (Datum) 0);
+		/* a GRANT or REVOKE of create_system_account() */
+		CacheRegisterSyscacheCallback(PROCOID, access_reset_syscache, (Datum) 0);
 	}
 	MemoryContextReset(access_cxt);
 	cached.valid = false;
 	cached.role = role;
 	cached.session = session;
 	cached.confined = false;
+	cached.by_session = false;
 	cached.nledgers = 0;
 	cached.ledgers = NULL;
 	cached.system_accounts = true;
@@ -241,6 +246,7 @@ role_access(void)
 
 		/* confined by either: the ledgers both allow */
 		cached.confined = role_bound || session_bound;
+		cached.by_session = session_bound && !role_bound;
 		if (role_bound && session_bound)
 		{
 			cached.ledgers = MemoryContextAlloc(access_cxt, nrole * sizeof(char *));
@@ -295,7 +301,10 @@ ledger_access_check(const char *ledger)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("role \"%s\" may not use ledger \"%s\"",
 					GetUserNameFromId(a->role, false), ledger),
-			 errdetail("The role is bound to ledger%s %s.", a->nledgers == 1 ? "" : "s", list.data),
+			 a->by_session ?
+			 errdetail("The session's login \"%s\" is bound to ledger%s %s.",
+					   GetUserNameFromId(a->session, false), a->nledgers == 1 ? "" : "s", list.data) :
+			 errdetail("The role may use ledger%s %s.", a->nledgers == 1 ? "" : "s", list.data),
 			 errhint("A DBA binds roles to ledgers with payments.bind_role()."),
 			 errledger("role_ledgers", "ledger", NULL)));
 }
@@ -351,4 +360,16 @@ ledger_visible_support(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(req);
 	}
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * payments.require_ledger(ledger text): refuses (42501) a ledger the acting
+ * role may not use, for the API's functions in SQL that name one before
+ * they write (create_fx_account()).
+ */
+Datum
+ledger_require(PG_FUNCTION_ARGS)
+{
+	ledger_access_check(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
 }

@@ -21,6 +21,14 @@ CREATE FUNCTION payments.ledger_visible(ledger text)
 COMMENT ON FUNCTION payments.ledger_visible(text) IS
     'may the current role (as the client set it) use the ledger? true unless it is bound to other ledgers only (payments.bind_role()); the row level security of the ledger''s tables';
 
+CREATE FUNCTION payments.require_ledger(ledger text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ledger_require'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION payments.require_ledger(text) IS
+    'refuses (42501) a ledger the current role may not use (payments.bind_role()); for the API''s functions that name a ledger before they write';
+REVOKE ALL ON FUNCTION payments.require_ledger(text) FROM PUBLIC;
+
 ALTER TABLE payments.accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE payments.account_stripes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE payments.transfers ENABLE ROW LEVEL SECURITY;

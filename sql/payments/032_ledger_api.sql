@@ -283,6 +283,8 @@ BEGIN
         RAISE EXCEPTION 'currency, ledger and hot must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- a role bound to other ledgers learns nothing of this one's
+    PERFORM payments.require_ledger(create_fx_account.ledger);
     -- (PL/pgSQL resolves operators at run time, on this function's path,
     -- where the money types' are not: currencies compare as text)
     -- one creator at a time (readers are not blocked): a second waits, then

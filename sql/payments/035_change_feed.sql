@@ -91,8 +91,20 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
         END;
-        IF pg_snapshot_xmax(coalesce(high, low)) > pg_snapshot_xmax(now_seen)
+        -- a snapshot lists at most the transactions the server can run at
+        -- once; a longer list is not a cursor (and would make every read slow)
+        IF (SELECT count(*) FROM pg_snapshot_xip(low)) + coalesce((SELECT count(*) FROM pg_snapshot_xip(high)), 0)
+               > 2 * (current_setting('max_connections')::int
+                      + current_setting('max_prepared_transactions')::int
+                      + current_setting('max_worker_processes')::int
+                      + current_setting('autovacuum_max_workers')::int
+                      + current_setting('max_wal_senders')::int)
            OR (mid_batch AND pg_snapshot_xmax(low) > pg_snapshot_xmax(high)) THEN
+            RAISE EXCEPTION 'invalid change feed cursor: "%"', left(cursor, 200)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
+        END IF;
+        IF pg_snapshot_xmax(coalesce(high, low)) > pg_snapshot_xmax(now_seen) THEN
             RAISE EXCEPTION 'change feed cursor "%" is ahead of this database''s transactions', left(cursor, 200)
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('The cursor has seen transactions up to %s; this database has begun none past %s.',
@@ -121,7 +133,7 @@ BEGIN
                    AND NOT x.xact_id = ANY (ARRAY(SELECT pg_snapshot_xip(high)))
                    AND (x.xact_id, x.entry_id) >= (at_xact, at_entry)
                  ORDER BY 3, 2
-                 LIMIT wanted + 1
+                 LIMIT wanted::bigint + 1
             )
             SELECT format('%s/%s/%s/%s/%s', low, high, b.xact_id, b.entry_id, t.id),
                    b.xact_id, t.ledger, t.entry_id, t.id, t.idempotency_key,

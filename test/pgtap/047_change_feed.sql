@@ -7,7 +7,7 @@
 -- commits across a crash in test/t/080_change_feed.pl.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(29);
+SELECT plan(32);
 
 \ir lib/ledger_helpers.sql
 
@@ -104,6 +104,13 @@ SELECT throws_ok(format($$SELECT * FROM payments.changes_since('%s:%s:')$$,
                         pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000,
                         pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000),
                  '22023', NULL, 'a cursor ahead of the database''s transactions (another cluster''s) is refused');
+SELECT throws_ok(format($$SELECT * FROM payments.changes_since('1:1:/1:%s:%s/0/0/0')$$,
+                        100002, (SELECT string_agg(g::text, ',') FROM generate_series(2, 100001) g)),
+                 '22023', NULL, 'a cursor listing more transactions in progress than the server can run is refused');
+SELECT throws_ok($$SELECT * FROM payments.changes_since('1:5:/1:3:/0/0/0')$$, '22023',
+                 'invalid change feed cursor: "1:5:/1:3:/0/0/0"', 'a cursor whose two snapshots disagree is refused');
+SELECT lives_ok($$SELECT * FROM payments.changes_since(NULL, 2147483647)$$,
+                'max_transfers may be the largest integer');
 SELECT throws_ok($$SELECT * FROM payments.changes_since(NULL, 0)$$, '22023',
                  'max_transfers must be at least 1, not 0', 'max_transfers of 0 is refused');
 

@@ -6,7 +6,7 @@
 -- ledger to the role that posted it.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(91);
+SELECT plan(108);
 
 \ir lib/ledger_helpers.sql
 
@@ -226,6 +226,21 @@ UPDATE payments.accounts SET allow_negative = false WHERE id = :bank_a;
 SELECT is((pg_temp.as_role('lp_ops_a', format($$SELECT payments.set_hot(%s)$$, :bank_a)))[1], '00000',
           'it makes its accounts hot');
 
+-- the right is read again when it is revoked, in a session that used it
+SELECT is((pg_temp.as_role('lp_ops_a', $$SELECT payments.create_system_account('settlement-a2', 'USD', ledger => 'lp-a') > 0$$))[2],
+          'true', 'the operator creates a system account');
+REVOKE EXECUTE ON FUNCTION payments.create_system_account(text, currency, text, boolean, jsonb, text) FROM lp_ops_a;
+SELECT * FROM pg_temp.refused_as('lp_ops_a', $$SELECT payments.create_account('mint', 'USD', 'debit', true, ledger => 'lp-a')$$,
+                                 '42501', 'revoked, at once: no system account through create_account()');
+GRANT EXECUTE ON FUNCTION payments.create_system_account(text, currency, text, boolean, jsonb, text) TO lp_ops_a;
+-- what names another ledger learns nothing of it
+SELECT payments.create_fx_account('USD', 'lp-b');
+GRANT EXECUTE ON FUNCTION payments.create_fx_account(currency, text, boolean) TO lp_ops_a;
+SELECT * FROM pg_temp.refused_as('lp_ops_a', $$SELECT payments.create_fx_account('USD', 'lp-b')$$,
+                                 '42501', 'create_fx_account() in another ledger, whose FX account exists');
+SELECT * FROM pg_temp.refused_as('lp_ops_a', format($$SELECT payments.set_hot(%s)$$, :bob),
+                                 '23503', 'set_hot() of another ledger''s account: it does not exist');
+
 -- direct SQL: a loader and an analyst -----------------------------------------------------
 
 SELECT * FROM pg_temp.refused_as('lp_loader_a',
@@ -234,6 +249,14 @@ SELECT * FROM pg_temp.refused_as('lp_loader_a',
 SELECT * FROM pg_temp.refused_as('lp_loader_a',
     format($$INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '1.00 USD')$$, :bank_b, :bob),
     '23503', 'nor with the ledger left out');
+SELECT * FROM pg_temp.refused_as('lp_loader_a',
+    format($$INSERT INTO payments.transfers (from_account, to_account, amount, status, pending_id)
+             VALUES (%s, %s, '5.00 USD', 'voided', %s)$$, :alice, :amir, :hold_b),
+    '23503', 'nor resolve another ledger''s hold: it does not exist');
+SELECT * FROM pg_temp.refused_as('lp_loader_a',
+    format($$INSERT INTO payments.transfers (ledger, from_account, to_account, amount, reverses)
+             VALUES ('lp-a', %s, %s, '1.00 USD', %s)$$, :alice, :bank_a, :t_b),
+    '23503', 'nor reverse another ledger''s transfer');
 SELECT is((pg_temp.as_role('lp_loader_a',
     format($$WITH i AS (INSERT INTO payments.transfers (from_account, to_account, amount) VALUES (%s, %s, '1.00 USD'))
              SELECT 'inserted'$$, :alice, :bank_a)))[1],
@@ -266,6 +289,19 @@ SELECT is((pg_temp.as_role('lp_analyst_a', $$SELECT count(*) FROM payments.role_
           '0', 'and not the other tenants'' bindings');
 SELECT is((pg_temp.as_role('lp_analyst_a', $$SELECT count(*) FROM payments.reconciliation_report() WHERE ledger = 'lp-b'$$))[2],
           '0', 'its reconciliation report is of its ledger');
+-- a function of its own, cheaper than any filter, sees no other ledger's
+-- row through the views (it raises if it does)
+CREATE FUNCTION pg_temp.peek(ledger text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
+BEGIN
+    IF ledger = 'lp-b' THEN
+        RAISE EXCEPTION 'saw a row of lp-b';
+    END IF;
+    RETURN true;
+END $$;
+SELECT is((pg_temp.as_role('lp_analyst_a', format($$SELECT count(*) FROM payments.%I WHERE pg_temp.peek(ledger)$$, v)))[1],
+          '00000', format('a function of the reader''s sees no other ledger''s row through %s', v))
+  FROM unnest(ARRAY['account_volumes', 'account_balances', 'trial_balance', 'fx_positions',
+                    'holds', 'monitor_holds']) v;
 SELECT is((pg_temp.as_role('lp_analyst_a', $$SELECT count(*) FROM payments.transfers WHERE id = $$ || :t_b))[2],
           '0', 'another ledger''s transfer by id: nothing');
 SELECT is((pg_temp.as_role('lp_analyst_a',
