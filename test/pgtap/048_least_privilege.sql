@@ -6,7 +6,7 @@
 -- ledger to the role that posted it.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(108);
+SELECT plan(112);
 
 \ir lib/ledger_helpers.sql
 
@@ -212,6 +212,10 @@ SELECT * FROM pg_temp.refused_as('lp_app', $$SELECT payments.create_system_accou
                                  '42501', 'nor call create_system_account()');
 SELECT * FROM pg_temp.refused_as('lp_app', format($$SELECT payments.set_account_status(%s, 'frozen')$$, :bob),
                                  '42501', 'nor freeze accounts');
+GRANT UPDATE (allow_negative) ON payments.accounts TO lp_app;
+SELECT * FROM pg_temp.refused_as('lp_app', format($$UPDATE payments.accounts SET allow_negative = true WHERE id = %s$$, :alice),
+                                 '42501', 'nor, granted UPDATE on the column, let an account go negative');
+REVOKE UPDATE (allow_negative) ON payments.accounts FROM lp_app;
 SELECT is((pg_temp.as_role('lp_ops_a', $$SELECT payments.create_system_account('settlement-a', 'USD', ledger => 'lp-a') > 0$$))[2],
           'true', 'the operator creates system accounts in its ledger');
 SELECT is((pg_temp.as_role('lp_ops_a', format($$SELECT payments.set_account_status(%s, 'frozen')$$, :amir)))[1],
@@ -333,6 +337,9 @@ SELECT is((SELECT posted_by::text FROM payments.statement(:alice, '-infinity', '
 
 SELECT throws_ok($$SELECT payments.bind_role('postgres', 'lp-a')$$, '22023', NULL,
                  'a superuser cannot be bound: it would not be confined');
+SELECT throws_ok($$SELECT payments.bind_role('lp_app', NULL)$$, '22004', NULL, 'bind_role() needs a ledger');
+SELECT throws_ok(format($$SELECT payments.bind_role('lp_app', %L)$$, repeat('l', 65)), '22001', NULL,
+                 'a ledger is 1 to 64 bytes, as everywhere');
 SELECT ok(NOT has_function_privilege('public', 'payments.bind_role(regrole, text)', 'EXECUTE')
           AND NOT has_function_privilege('public', 'payments.create_system_account(text, currency, text, boolean, jsonb, text)', 'EXECUTE'),
           'binding and system accounts are granted by the DBA');
