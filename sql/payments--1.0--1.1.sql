@@ -1636,12 +1636,11 @@ BEGIN
     ELSE
         parts := regexp_match(cursor,
             '^(\d+:\d+:(?:\d+(?:,\d+)*)?)(?:/(\d+:\d+:(?:\d+(?:,\d+)*)?)/(\d+)/(\d+)/(\d+))?$');
-        IF parts IS NULL THEN
-            RAISE EXCEPTION 'invalid change feed cursor: "%"', left(cursor, 200)
-                USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Pass NULL to read the feed from its start, payments.change_cursor() to read from now on, or a next_cursor that payments.changes_since() returned, as it was.';
-        END IF;
+        -- what is not a cursor is refused in one place: the exception below
         BEGIN
+            IF parts IS NULL THEN
+                RAISE invalid_text_representation;
+            END IF;
             low := parts[1]::pg_snapshot;
             mid_batch := parts[2] IS NOT NULL;
             IF mid_batch THEN
@@ -1650,24 +1649,24 @@ BEGIN
                 at_entry := parts[4]::bigint;
                 at_transfer := parts[5]::bigint;
             END IF;
+            -- a snapshot lists at most the transactions the server can run
+            -- at once: a longer list is not one (and would make every read
+            -- slow); a batch's snapshot is never older than what precedes it
+            IF (SELECT count(*) FROM pg_snapshot_xip(low))
+                   + coalesce((SELECT count(*) FROM pg_snapshot_xip(high)), 0)
+                   > 2 * (current_setting('max_connections')::int
+                          + current_setting('max_prepared_transactions')::int
+                          + current_setting('max_worker_processes')::int
+                          + current_setting('autovacuum_max_workers')::int
+                          + current_setting('max_wal_senders')::int)
+               OR (mid_batch AND pg_snapshot_xmax(low) > pg_snapshot_xmax(high)) THEN
+                RAISE invalid_text_representation;
+            END IF;
         EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
             RAISE EXCEPTION 'invalid change feed cursor: "%"', left(cursor, 200)
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
+                      HINT = 'Pass NULL to read the feed from its start, payments.change_cursor() to read from now on, or a next_cursor that payments.changes_since() returned, as it was.';
         END;
-        -- a snapshot lists at most the transactions the server can run at
-        -- once; a longer list is not a cursor (and would make every read slow)
-        IF (SELECT count(*) FROM pg_snapshot_xip(low)) + coalesce((SELECT count(*) FROM pg_snapshot_xip(high)), 0)
-               > 2 * (current_setting('max_connections')::int
-                      + current_setting('max_prepared_transactions')::int
-                      + current_setting('max_worker_processes')::int
-                      + current_setting('autovacuum_max_workers')::int
-                      + current_setting('max_wal_senders')::int)
-           OR (mid_batch AND pg_snapshot_xmax(low) > pg_snapshot_xmax(high)) THEN
-            RAISE EXCEPTION 'invalid change feed cursor: "%"', left(cursor, 200)
-                USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Pass a next_cursor that payments.changes_since() returned, as it was.';
-        END IF;
         IF pg_snapshot_xmax(coalesce(high, low)) > pg_snapshot_xmax(now_seen) THEN
             RAISE EXCEPTION 'change feed cursor "%" is ahead of this database''s transactions', left(cursor, 200)
                 USING ERRCODE = 'invalid_parameter_value',

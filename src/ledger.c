@@ -345,31 +345,31 @@ ledger_account_ledger(int64 account)
 {
 	Datum		values[1] = {Int64GetDatum(account)};
 	bool		isnull;
-	const char *ledger = account_ledger_cached(account);
+	const char *cached = account_ledger_cached(account);
 	char	   *result;
 
-	if (ledger != NULL)
+	if (cached != NULL)
+		result = pstrdup(cached);
+	else
 	{
-		/* to a role confined to other ledgers, it does not exist */
-		if (!ledger_access_allowed(ledger))
-			ledger_account_missing(account, true);
-		return pstrdup(ledger);
-	}
+		const char *ledger;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(ledger_plan(&account_ledger_plan, InvalidOid),
-						 values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
-	if (SPI_processed == 0)
-		ledger_account_missing(account, true);
-	ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-											   SPI_tuptable->tupdesc, 1, &isnull));
-	account_ledger_remember(account, ledger);
-	/* in the caller's context, so that it outlives SPI_finish() */
-	result = SPI_palloc(strlen(ledger) + 1);
-	strcpy(result, ledger);
-	SPI_finish();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_plan(ledger_plan(&account_ledger_plan, InvalidOid),
+							 values, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed reading account %lld", (long long) account);
+		if (SPI_processed == 0)
+			ledger_account_missing(account, true);
+		ledger = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		account_ledger_remember(account, ledger);
+		/* in the caller's context, so that it outlives SPI_finish() */
+		result = SPI_palloc(strlen(ledger) + 1);
+		strcpy(result, ledger);
+		SPI_finish();
+	}
+	/* to a role confined to other ledgers, it does not exist */
 	if (!ledger_access_allowed(result))
 		ledger_account_missing(account, true);
 	return result;

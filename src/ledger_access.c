@@ -104,7 +104,11 @@ static LedgerPlan system_right_plan = {
 	1, {OIDOID}
 };
 
-Oid
+/*
+ * The role a call acts as: the current user as the client set it (SET ROLE
+ * included), not the owner a SECURITY DEFINER function runs as.
+ */
+static Oid
 ledger_acting_role(void)
 {
 	return GetOuterUserId();
@@ -175,7 +179,11 @@ bound_ledgers(Oid role, int *n, char ***ledgers)
 	return SPI_processed > 0;
 }
 
-static int compare_ledger(const void *a, const void *b);
+static int
+compare_ledger(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
 
 /*
  * Reads what the acting role may use, with a new snapshot.  The session's
@@ -270,11 +278,6 @@ role_access(void)
 	return &cached;
 }
 
-static int
-compare_ledger(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
 
 bool
 ledger_access_allowed(const char *ledger)
@@ -337,8 +340,7 @@ ledger_visible(PG_FUNCTION_ARGS)
 	if (!a->confined)			/* most roles: no text to read */
 		PG_RETURN_BOOL(true);
 	ledger = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	PG_RETURN_BOOL(bsearch(&ledger, a->ledgers, a->nledgers, sizeof(char *),
-						   compare_ledger) != NULL);
+	PG_RETURN_BOOL(ledger_access_allowed(ledger));
 }
 
 /*

@@ -9,12 +9,6 @@
 #include "postgres.h"
 
 /*
- * The role a call acts as: the current user as the client set it (SET ROLE
- * included), not the owner a SECURITY DEFINER function runs as.
- */
-extern Oid	ledger_acting_role(void);
-
-/*
  * Who posts: the acting role's name, and the session user's when it is
  * another (else null), as the ledger records them on each transfer.
  */

@@ -80,7 +80,7 @@ run() {
     sed -nE 's/^tps = ([0-9]+)\.[0-9]*.*/\1/p' <<<"$out"
 }
 
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 
 # Warm-up, not counted: the pages and plans both scripts use.
 for script in post_transfer floor; do run "$script" 4 off 2 >/dev/null; done

@@ -37,7 +37,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 want() { [[ " ${BENCH_PARTS:-1 2 3 4} " == *" $1 "* ]]; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 started=$SECONDS
 
 echo "database $DB: 1000 accounts, $HISTORY prior transfers; medians of $REPS runs"

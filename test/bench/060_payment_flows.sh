@@ -43,7 +43,7 @@ RANGES=(-D first_merchant=2 -D last_merchant=$((MERCHANTS + 1))
         -D first_customer=$((MERCHANTS + 2)) -D last_customer=$((MERCHANTS + CUSTOMERS + 1)))
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 started=$SECONDS
 

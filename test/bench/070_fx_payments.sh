@@ -45,7 +45,7 @@ CPUS=$(nproc)
 RATE=1.0842     # EUR -> USD, as 070_fx_setup.sql stores it
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 started=$SECONDS
 

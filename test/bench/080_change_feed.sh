@@ -33,7 +33,7 @@ LIBDIR=$("$PG_CONFIG" --pkglibdir)
 started=$SECONDS
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 
 if [[ -z ${BENCH_BASE:-} ]]; then
     first=$(git -C "$ROOT" log --diff-filter=A --format=%H -- src/change_feed.c | tail -n 1)
@@ -111,19 +111,6 @@ rows=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.entry_x
 problems=$(psql_q -d payments_bench_feed -Atc "SELECT count(*) FROM payments.verify_ledger()")
 [[ $problems == 0 ]] || { echo "verify_ledger() after the benchmark: $problems rows" >&2; exit 1; }
 
-# ratio A B CLIENTS: median(A) / median(B), and in brackets the median of the
-# ratios of the runs made back to back
-ratio() {
-    local -a as bs rs
-    read -ra as <<<"${tps[$1,$3]}"
-    read -ra bs <<<"${tps[$2,$3]}"
-    for ((i = 0; i < ${#as[@]}; i++)); do
-        rs+=("$(awk -v a="${as[i]}" -v b="${bs[i]}" 'BEGIN { printf "%.3f", a / b }')")
-    done
-    awk -v a="$(median "${as[@]}")" -v b="$(median "${bs[@]}")" 'BEGIN { printf "%.3f", a / b }'
-    printf ' (%s)' "$(median "${rs[@]}")"
-}
-
 echo
 echo "post_transfer(): this tree (feed), and preloaded (counted), against $base_rev (base), median"
 echo "tps of $REPS runs of ${SECONDS_PER_RUN}s, synchronous_commit on ($CPUS CPUs; entry_xacts: $rows rows)"
@@ -133,10 +120,10 @@ for clients in "${CLIENTS[@]}"; do
     read -ra b <<<"${tps[base,$clients]}"
     read -ra f <<<"${tps[feed,$clients]}"
     read -ra c <<<"${tps[counted,$clients]}"
-    fb=$(ratio feed base "$clients")
+    fb=$(ratio_of "${tps[feed,$clients]}" "${tps[base,$clients]}")
     awk -v r="${fb%% *}" 'BEGIN { exit !(r < 0.95) }' && below=$((below + 1))
     printf '%7d %8d %8d %8d %16s %16s\n' "$clients" "$(median "${b[@]}")" "$(median "${f[@]}")" \
-           "$(median "${c[@]}")" "$fb" "$(ratio counted feed "$clients")"
+           "$(median "${c[@]}")" "$fb" "$(ratio_of "${tps[counted,$clients]}" "${tps[feed,$clients]}")"
 done
 ((below == 0)) && echo "target met: the change feed costs post_transfer() at most 5%" ||
     echo "target missed in $below configuration(s)"

@@ -19,7 +19,7 @@ CPUS=$(nproc)
 started=$SECONDS
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+source "$DIR/lib/stats.sh"
 
 psql_q -d postgres -c "SET client_min_messages = warning" \
                    -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -78,21 +78,14 @@ problems=$(psql_q -d "$DB" -Atc "SELECT count(*) FROM payments.verify_ledger()")
 echo
 echo "post_transfer() by a role bound to its ledger against one bound to none, median tps of"
 echo "$REPS runs of ${SECONDS_PER_RUN}s, synchronous_commit on ($CPUS CPUs; posted: $posted)"
-printf '%7s %8s %8s %7s %7s\n' clients bound unbound ratio paired
+printf '%7s %8s %8s %16s\n' clients bound unbound "ratio (paired)"
 below=0
 for clients in "${CLIENTS[@]}"; do
     read -ra bs <<<"${tps[bound,$clients]}"
     read -ra us <<<"${tps[unbound,$clients]}"
-    b=$(median "${bs[@]}")
-    u=$(median "${us[@]}")
-    ratio=$(awk -v b="$b" -v u="$u" 'BEGIN { printf "%.3f", b / u }')
-    ratios=()
-    for ((i = 0; i < ${#bs[@]}; i++)); do
-        ratios+=("$(awk -v b="${bs[i]}" -v u="${us[i]}" 'BEGIN { printf "%.3f", b / u }')")
-    done
-    paired=$(median "${ratios[@]}")
-    awk -v r="$ratio" 'BEGIN { exit !(r < 0.95) }' && below=$((below + 1))
-    printf '%7d %8d %8d %7s %7s\n' "$clients" "$b" "$u" "$ratio" "$paired"
+    ratio=$(ratio_of "${tps[bound,$clients]}" "${tps[unbound,$clients]}")
+    awk -v r="${ratio%% *}" 'BEGIN { exit !(r < 0.95) }' && below=$((below + 1))
+    printf '%7d %8d %8d %16s\n' "$clients" "$(median "${bs[@]}")" "$(median "${us[@]}")" "$ratio"
 done
 ((below == 0)) && echo "target met: binding costs post_transfer() at most 5%" ||
     echo "target missed in $below configuration(s)"

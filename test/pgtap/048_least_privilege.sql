@@ -6,7 +6,7 @@
 -- ledger to the role that posted it.
 BEGIN;
 SET search_path = public, payments;
-SELECT plan(112);
+SELECT plan(113);
 
 \ir lib/ledger_helpers.sql
 
@@ -190,6 +190,27 @@ SELECT is(pg_temp.as_login_then_role('lp_login_a', 'lp_app',
 SELECT is(pg_temp.as_login_then_role('lp_login_a', 'lp_app',
               format($$SELECT payments.post_transfer(%s, %s, '1.00 USD')$$, :alice, :bank_a)),
           '00000', 'and still posts in lp-a');
+CREATE FUNCTION pg_temp.detail_as_login_then_role(login name, role name, sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+BEGIN
+    EXECUTE format('SET LOCAL SESSION AUTHORIZATION %I', login);
+    EXECUTE format('SET LOCAL ROLE %I', role);
+    BEGIN
+        EXECUTE sql;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    END;
+    RESET ROLE;
+    RESET SESSION AUTHORIZATION;
+    RETURN detail;
+END
+$$;
+SELECT is(pg_temp.detail_as_login_then_role('lp_login_a', 'lp_app',
+              $$SELECT payments.post_transfer_by_name('lp-b', 'bank-b', 'bob', '1.00 USD')$$),
+          'The session''s login "lp_login_a" is bound to ledger "lp-a".',
+          'the refusal says it is the login that is bound');
 CREATE ROLE lp_pooler NOLOGIN;
 GRANT lp_app_a TO lp_pooler;
 SELECT is(pg_temp.as_login_then_role('lp_pooler', 'lp_app_a',
